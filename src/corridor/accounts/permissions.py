@@ -1,0 +1,123 @@
+"""Who may see or change what: the one place every view, API endpoint and export asks.
+
+Roles: programme staff (everything); a cluster coordinator (their cluster and its member SMEs);
+an SME member (their own enterprise); a buyer (their organisation and its requests); a public
+visitor (published profiles without contact details).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from corridor.directory.models import Organisation, Product, SourcingRequest
+
+
+def is_staff(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_programme_staff)
+
+
+def member_org_ids(user) -> set[int]:
+    """Organisations the user acts for, directly or as coordinator of a cluster (and its members)."""
+    if not (user and user.is_authenticated):
+        return set()
+    cached = getattr(user, "_corridor_org_ids", None)
+    if cached is not None:
+        return cached
+    direct = set(user.memberships.values_list("organisation_id", flat=True))
+    clusters = set(
+        Organisation.objects.filter(
+            Q(coordinator=user) | Q(memberships__user=user, memberships__role="coordinator"),
+            kind="cluster",
+        ).values_list("id", flat=True)
+    )
+    members = set(Organisation.objects.filter(cluster_id__in=clusters).values_list("id", flat=True))
+    ids = direct | clusters | members
+    user._corridor_org_ids = ids
+    return ids
+
+
+def visible_organisations(user) -> QuerySet[Organisation]:
+    """Organisations whose profile the user may open."""
+    qs = Organisation.objects.filter(merged_into__isnull=True)
+    if is_staff(user):
+        return qs
+    own = member_org_ids(user)
+    return qs.filter(Q(is_published=True) | Q(id__in=own))
+
+
+def can_view_org(user, org: Organisation) -> bool:
+    return is_staff(user) or org.is_published or org.id in member_org_ids(user)
+
+
+def can_edit_org(user, org: Organisation) -> bool:
+    return is_staff(user) or org.id in member_org_ids(user)
+
+
+def can_delete_org(user, org: Organisation) -> bool:
+    """Deleting a profile: staff, or the owner of the organisation itself (their own data)."""
+    if is_staff(user):
+        return True
+    if not (user and user.is_authenticated):
+        return False
+    return user.memberships.filter(organisation=org, role="owner").exists()
+
+
+def can_create_org(user, kind: str) -> bool:
+    """Staff create anything; coordinators add member SMEs; anyone signed in may register one."""
+    return bool(user and user.is_authenticated)
+
+
+def connected_org_ids(org_ids: set[int]) -> set[int]:
+    """Organisations with an accepted connection to any of `org_ids`."""
+    from corridor.connections.models import Connection
+
+    if not org_ids:
+        return set()
+    rows = (
+        Connection.objects.filter(status=Connection.Status.ACCEPTED)
+        .filter(Q(from_org_id__in=org_ids) | Q(to_org_id__in=org_ids))
+        .values_list("from_org_id", "to_org_id")
+    )
+    return {b if a in org_ids else a for a, b in rows}
+
+
+def can_see_contacts(user, org: Organisation) -> bool:
+    """Contact details: staff, the organisation's own people, and accepted connections."""
+    if is_staff(user):
+        return True
+    own = member_org_ids(user)
+    return org.id in own or org.id in connected_org_ids(own)
+
+
+def can_edit_product(user, product: Product) -> bool:
+    return can_edit_org(user, product.organisation)
+
+
+def can_view_request(user, req: SourcingRequest) -> bool:
+    """Open requests of published buyers are visible to every signed-in user (suppliers need
+    them to respond); the buyer and staff see them always."""
+    if can_edit_org(user, req.buyer):
+        return True
+    return bool(
+        user
+        and user.is_authenticated
+        and req.buyer.is_published
+        and req.status == SourcingRequest.Status.OPEN
+    )
+
+
+def can_edit_request(user, req: SourcingRequest) -> bool:
+    return can_edit_org(user, req.buyer)
+
+
+def can_export(user) -> bool:
+    """Exports of search results: signed-in users export what they may see; contacts only for staff."""
+    return bool(user and user.is_authenticated)
+
+
+def can_import(user) -> bool:
+    return is_staff(user)
+
+
+def can_view_history(user) -> bool:
+    return is_staff(user)

@@ -1,0 +1,4 @@
+"""URLs of the connections app."""
+
+app_name = "connections"
+urlpatterns: list = []

@@ -1,0 +1,167 @@
+"""Text normalisation for search and matching across the region's scripts.
+
+Vietnamese is folded to plain ASCII letters (case, diacritics, and đ which Unicode does not
+decompose), Burmese typed in Zawgyi is converted to Unicode, and the scripts written without
+spaces between words (Thai, Lao, Khmer, Burmese) are split into words with ICU's dictionary-based
+word break iterator and also into character n-grams, so that a search still matches when the
+dictionary segments a compound differently from the query.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable
+
+# Scripts written without spaces between words.
+_NOSPACE_RANGES = (
+    (0x0E00, 0x0E7F),  # Thai
+    (0x0E80, 0x0EFF),  # Lao
+    (0x1000, 0x109F),  # Myanmar
+    (0xAA60, 0xAA7F),  # Myanmar extended-A
+    (0x1780, 0x17FF),  # Khmer
+    (0x19E0, 0x19FF),  # Khmer symbols
+)
+_SCRIPT_BY_RANGE = {
+    (0x0E00, 0x0E7F): "thai",
+    (0x0E80, 0x0EFF): "lao",
+    (0x1000, 0x109F): "myanmar",
+    (0xAA60, 0xAA7F): "myanmar",
+    (0x1780, 0x17FF): "khmer",
+    (0x19E0, 0x19FF): "khmer",
+    (0x4E00, 0x9FFF): "han",
+    (0x3400, 0x4DBF): "han",
+}
+# Letters that Unicode does not decompose into base + combining mark.
+_EXTRA_FOLD = str.maketrans({"đ": "d", "Đ": "d", "ø": "o", "ł": "l", "ß": "ss", "æ": "ae"})
+# \w does not match combining vowel signs, which are part of words in the no-space scripts.
+_TOKEN_RE = re.compile(
+    r"(?:\w|[\u0E00-\u0EFF\u1000-\u109F\u1780-\u17FF\u19E0-\u19FF\uAA60-\uAA7F])+"
+)
+# Combining marks belong to the letter before them in the scripts above; only Latin marks go.
+_LATIN_MARK_BASE = re.compile(r"([A-Za-z])[\u0300-\u036f]+")
+
+
+def _is_nospace(ch: str) -> bool:
+    cp = ord(ch)
+    return any(lo <= cp <= hi for lo, hi in _NOSPACE_RANGES)
+
+
+def script_of(ch: str) -> str:
+    """Name the script of one character as this module groups them ('latin' by default)."""
+    cp = ord(ch)
+    for (lo, hi), name in _SCRIPT_BY_RANGE.items():
+        if lo <= cp <= hi:
+            return name
+    return "latin"
+
+
+def scripts_in(text: str) -> set[str]:
+    """The non-Latin scripts that occur in a text (used to load only the fonts a page needs)."""
+    return {script_of(ch) for ch in text if ord(ch) > 0x2FF} - {"latin"}
+
+
+@functools.lru_cache(maxsize=1)
+def _zawgyi_tools():
+    import icu
+    from myanmartools import ZawgyiDetector
+
+    return ZawgyiDetector(), icu.Transliterator.createInstance("Zawgyi-my")
+
+
+def zawgyi_to_unicode(text: str, threshold: float = 0.95) -> str:
+    """Convert Burmese typed in the Zawgyi font encoding to Unicode; other text is unchanged."""
+    if not any(0x1000 <= ord(ch) <= 0x109F for ch in text):
+        return text
+    detector, converter = _zawgyi_tools()
+    if detector.get_zawgyi_probability(text) >= threshold:
+        return converter.transliterate(text)
+    return text
+
+
+def fold(text: str) -> str:
+    """Lower-case, Zawgyi-to-Unicode and strip Latin diacritics: 'Đồng Tháp' -> 'dong thap'."""
+    if not text:
+        return ""
+    text = zawgyi_to_unicode(text)
+    text = unicodedata.normalize("NFKD", text.casefold()).translate(_EXTRA_FOLD)
+    # Drop combining marks only after Latin letters: Thai or Burmese vowel signs are letters.
+    text = _LATIN_MARK_BASE.sub(lambda m: m.group(1), text)
+    text = re.sub(r"(?<=[a-z])[\u0300-\u036f]+", "", text)
+    return unicodedata.normalize("NFC", text)
+
+
+@functools.lru_cache(maxsize=8)
+def _break_iterator(locale: str):
+    import icu
+
+    return icu.BreakIterator.createWordInstance(icu.Locale(locale))
+
+
+def segment(run: str) -> list[str]:
+    """Split a run of a no-space script into words with ICU's dictionary word breaker."""
+    bi = _break_iterator("th")  # the root word rules carry dictionaries for all four scripts
+    bi.setText(run)
+    words, start = [], 0
+    for end in bi:
+        word = run[start:end].strip()
+        if word:
+            words.append(word)
+        start = end
+    return words
+
+
+def char_ngrams(run: str, n: int = 3) -> list[str]:
+    """Overlapping character n-grams of a run (the run itself when it is shorter than n)."""
+    if len(run) <= n:
+        return [run]
+    return [run[i : i + n] for i in range(len(run) - n + 1)]
+
+
+def _split_runs(token: str) -> Iterable[tuple[bool, str]]:
+    """Split a \\w+ token into runs of no-space script and the rest (mixed tokens happen)."""
+    start = 0
+    for i in range(1, len(token) + 1):
+        if i == len(token) or _is_nospace(token[i]) != _is_nospace(token[start]):
+            yield _is_nospace(token[start]), token[start:i]
+            start = i
+
+
+def _is_han(ch: str) -> bool:
+    return 0x3400 <= ord(ch) <= 0x9FFF
+
+
+def tokens(text: str, *, ngrams: bool = True) -> list[str]:
+    """Search tokens of a text: folded words, plus n-grams for no-space scripts and Chinese.
+
+    Latin-script words are kept whole. Runs of Thai, Lao, Khmer or Burmese are segmented into
+    words and, when `ngrams` is on, also into character trigrams; Chinese is split into
+    character bigrams (Chinese has no spaces and two characters make most words).
+    """
+    out: list[str] = []
+    for raw in _TOKEN_RE.findall(fold(text)):
+        for nospace, run in _split_runs(raw):
+            if not nospace:
+                if any(_is_han(c) for c in run):
+                    han = "".join(c for c in run if _is_han(c))
+                    rest = "".join(c if not _is_han(c) else " " for c in run).split()
+                    out.extend(rest)
+                    out.extend(char_ngrams(han, 2) if len(han) > 1 else [han])
+                else:
+                    out.append(run)
+                continue
+            out.extend(segment(run))
+            if ngrams:
+                out.extend(char_ngrams(run, 3))
+    return out
+
+
+def search_document(*parts: str | None) -> str:
+    """One space-separated string of the tokens of several fields, to store and match against."""
+    seen: dict[str, None] = {}
+    for part in parts:
+        if part:
+            for tok in tokens(part):
+                seen.setdefault(tok, None)
+    return " ".join(seen)

@@ -1,0 +1,22 @@
+"""Root URL configuration: one include per domain app."""
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+from corridor.api.main import api
+from corridor.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("corridor.accounts.urls")),
+    path("directory/", include("corridor.directory.urls")),
+    path("connections/", include("corridor.connections.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

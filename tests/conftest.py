@@ -1,0 +1,77 @@
+"""Shared fixtures: users of every role, organisations of every kind, an API client."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests import factories
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM then refuses to
+# run unless told that this is a plain synchronous test.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing_and_mail(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.HUEY = {**settings.HUEY, "immediate": True}
+
+
+@pytest.fixture
+def country_vn(db):
+    return factories.CountryFactory(code="VN", name="Viet Nam")
+
+
+@pytest.fixture
+def staff_user(db):
+    return factories.UserFactory(username="staff", is_staff=True)
+
+
+@pytest.fixture
+def cluster(db):
+    return factories.OrganisationFactory(kind="cluster", name="Bat Trang ceramics cluster")
+
+
+@pytest.fixture
+def coordinator(db, cluster):
+    user = factories.UserFactory(username="coordinator")
+    cluster.coordinator = user
+    cluster.save()
+    return user
+
+
+@pytest.fixture
+def sme(db, cluster):
+    return factories.OrganisationFactory(kind="sme", cluster=cluster, email="sme@example.com")
+
+
+@pytest.fixture
+def sme_owner(db, sme):
+    user = factories.UserFactory(username="smeowner")
+    factories.MembershipFactory(user=user, organisation=sme, role="owner")
+    return user
+
+
+@pytest.fixture
+def other_sme(db):
+    return factories.OrganisationFactory(kind="sme", email="other@example.com")
+
+
+@pytest.fixture
+def buyer_org(db):
+    return factories.OrganisationFactory(kind="buyer", email="buyer@example.com")
+
+
+@pytest.fixture
+def buyer_user(db, buyer_org):
+    user = factories.UserFactory(username="buyer")
+    factories.MembershipFactory(user=user, organisation=buyer_org, role="owner")
+    return user
+
+
+@pytest.fixture
+def stranger(db):
+    return factories.UserFactory(username="stranger")
