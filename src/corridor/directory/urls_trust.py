@@ -1,0 +1,3 @@
+"""URLs included by directory/urls.py (same 'directory' namespace)."""
+
+urlpatterns: list = []
