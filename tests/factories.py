@@ -115,3 +115,12 @@ class ConnectionFactory(factory.django.DjangoModelFactory):
 
     from_org = factory.SubFactory(OrganisationFactory)
     to_org = factory.SubFactory(OrganisationFactory)
+
+
+class ContactPersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "directory.ContactPerson"
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Contact {n}")
+    email = factory.LazyAttribute(lambda c: f"contact{c.organisation.pk}@example.com")

@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "auditlog",
     "huey.contrib.djhuey",
+    # Listed so that /api/v1/docs renders ninja's template with its bundled swagger-ui files,
+    # not the CDN variant ninja falls back to otherwise.
+    "ninja",
     "corridor.core",
     "corridor.accounts",
     "corridor.directory",
@@ -84,8 +87,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{DATA_DIR / 'corridor.sqlite3'}", conn_max_age=60
+    # An empty DATABASE_URL means the embedded default, like an unset one.
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'corridor.sqlite3'}",
+        conn_max_age=60,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -120,14 +125,24 @@ LANGUAGES = [
 django.conf.locale.LANG_INFO.setdefault(
     "lo", {"bidi": False, "code": "lo", "name": "Lao", "name_local": "ພາສາລາວ"}
 )
+# Django names Khmer "Khmer" in its own switcher; a Khmer reader looks for ភាសាខ្មែរ.
+django.conf.locale.LANG_INFO["km"] = {
+    **django.conf.locale.LANG_INFO["km"],
+    "name_local": "ភាសាខ្មែរ",
+}
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# Numbers in templates are formatted on purpose with {% load corridor_format %} (money, number,
+# quantity): a global thousand separator would also turn ids in URLs into "1.234" under vi.
+USE_THOUSAND_SEPARATOR = False
 USE_TZ = True
 TIME_ZONE = "Asia/Bangkok"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", DATA_DIR / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root
+# corridor/static is not inside an installed app (corridor.core, ...): list it explicitly.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
 STORAGES = {
@@ -203,4 +218,6 @@ CORRIDOR = {
     "CONNECTION_REQUESTS_PER_DAY": int(os.environ.get("CONNECTION_REQUESTS_PER_DAY", "20")),
     "PAGE_SIZE": 20,
     "INVITATION_DAYS": 14,
+    # Absolute address of the site, for links in emails sent outside a request (notifications).
+    "SITE_URL": os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/"),
 }

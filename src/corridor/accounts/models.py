@@ -121,3 +121,78 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+
+class ClaimRequest(models.Model):
+    """An owner asks to take over a profile that staff imported; staff approve or reject it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    organisation = models.ForeignKey(
+        "directory.Organisation", on_delete=models.CASCADE, related_name="claim_requests"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="claim_requests"
+    )
+    message = models.TextField(_("message"), max_length=2000, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision_note = models.TextField(_("note"), max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "user"],
+                condition=models.Q(status="pending"),
+                name="unique_pending_claim",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.organisation} ({self.status})"
+
+
+class ConsentRecord(models.Model):
+    """Proof of an owner's consent to (or withdrawal from) a public profile, kept for PDPA audits."""
+
+    organisation = models.ForeignKey(
+        "directory.Organisation", on_delete=models.CASCADE, related_name="consent_records"
+    )
+    published = models.BooleanField(_("public profile"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # How consent was obtained when staff record it for the owner (paper form, phone call...).
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}: {self.published}"
+
+
+class AccountDeletion(models.Model):
+    """A record that an account was deleted, without the person's data (PDPA / Decree 13)."""
+
+    user_id_deleted = models.BigIntegerField(_("deleted user id"))
+    deleted_at = models.DateTimeField(auto_now_add=True)
+    # Organisations the person owned alone, left to programme staff (see privacy.account_delete).
+    orphaned_organisations = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-deleted_at"]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id_deleted} deleted {self.deleted_at:%Y-%m-%d}"

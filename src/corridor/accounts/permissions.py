@@ -121,3 +121,84 @@ def can_import(user) -> bool:
 
 def can_view_history(user) -> bool:
     return is_staff(user)
+
+
+# --- Refinements: products, requests, connections, trust ------------------------------------
+
+
+def owner_org_ids(user) -> set[int]:
+    """Organisations the user owns (role owner): the people who consent for a profile."""
+    if not (user and user.is_authenticated):
+        return set()
+    return set(user.memberships.filter(role="owner").values_list("organisation_id", flat=True))
+
+
+def can_act_for_org(user, org: Organisation) -> bool:
+    """Speak for an organisation (ask to connect, answer a request): its people and staff."""
+    return can_edit_org(user, org)
+
+
+def can_view_product(user, product: Product) -> bool:
+    if can_edit_org(user, product.organisation):
+        return True
+    return product.is_active and can_view_org(user, product.organisation)
+
+
+def can_delete_product(user, product: Product) -> bool:
+    return can_edit_product(user, product)
+
+
+def can_delete_request(user, req: SourcingRequest) -> bool:
+    return can_edit_request(user, req)
+
+
+def can_export_org(user, org: Organisation) -> bool:
+    """Include a profile in an export: what the user may see (contacts follow can_see_contacts)."""
+    return can_export(user) and can_view_org(user, org)
+
+
+def can_view_org_history(user, org: Organisation) -> bool:
+    return can_view_history(user)
+
+
+def can_view_connection(user, connection) -> bool:
+    if is_staff(user):
+        return True
+    own = member_org_ids(user)
+    return connection.from_org_id in own or connection.to_org_id in own
+
+
+def can_respond_connection(user, connection) -> bool:
+    """Accept or decline: the side that was asked."""
+    return is_staff(user) or connection.to_org_id in member_org_ids(user)
+
+
+def can_withdraw_connection(user, connection) -> bool:
+    """A pending request is withdrawn by its requester; an accepted one by either side."""
+    if connection.status == "accepted":
+        return can_view_connection(user, connection)
+    if connection.status == "requested":
+        return is_staff(user) or connection.from_org_id in member_org_ids(user)
+    return False
+
+
+def can_delete_connection(user, connection) -> bool:
+    """Connections are never deleted by users (they are withdrawn, and kept for follow-up)."""
+    return is_staff(user)
+
+
+def can_publish_org(user, org: Organisation) -> bool:
+    """Consent to a public profile: the owner, or staff recording consent given to them."""
+    return is_staff(user) or org.id in owner_org_ids(user)
+
+
+def can_manage_trust(user) -> bool:
+    """Verify profiles, merge duplicates, decide claims, invite people: programme staff."""
+    return is_staff(user)
+
+
+def can_claim_org(user, org: Organisation) -> bool:
+    """Ask to own a profile nobody owns yet (typically one that staff imported)."""
+    if not (user and user.is_authenticated) or org.is_claimed or org.merged_into_id:
+        return False
+    return org.id not in member_org_ids(user)
