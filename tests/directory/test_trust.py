@@ -320,5 +320,50 @@ def test_history_includes_deleted_product_and_hides_other_orgs(client, staff_use
     assert [(r["what"], r["entry"].action, r["fields"]) for r in rows] == [
         ("product", 2, []),
         ("product", 0, []),
+        ("organisation", 0, []),
     ]
     assert b"Old teapot" in response.content and b"Not mine" not in response.content
+
+
+def _render_badges(org, user, staff=False):
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = user
+    return render_to_string(
+        "directory/trust/_badges.html",
+        {"org": org, "user": user, "is_programme_staff": staff},
+        request=request,
+    )
+
+
+def test_badges_partial_verified_and_staff_links(sme, staff_user, stranger):
+    trust.organisation_verify(org=sme, by=staff_user)
+    sme.refresh_from_db()
+    html = _render_badges(sme, staff_user, staff=True)
+    assert "Verified" in html and f"/directory/trust/{sme.slug}/history/" in html
+    public = _render_badges(sme, stranger)
+    assert "/history/" not in public and f"/directory/trust/{sme.slug}/claim/" in public
+    sme.is_claimed = True
+    assert "/claim/" not in _render_badges(sme, stranger)
+
+
+def test_merge_view_prefilled_from_profile_link(client, staff_user, sme):
+    client.force_login(staff_user)
+    response = client.get("/directory/trust/merge/", {"duplicate": sme.slug})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {}
+    assert f'value="{sme.slug}"'.encode() in response.content
+
+
+def test_merge_moves_relations_of_other_apps(staff_user, sme, other_sme, buyer_org):
+    from corridor.matching.models import MatchNotice
+
+    req = factories.SourcingRequestFactory(buyer=buyer_org)
+    product = factories.ProductFactory(organisation=sme)
+    notice = MatchNotice.objects.create(request=req, product=product, recipient=other_sme)
+    summary = trust.organisation_merge(survivor=sme, duplicate=other_sme, by=staff_user)
+    notice.refresh_from_db()
+    assert notice.recipient == sme
+    assert summary["other"] == {"matching.MatchNotice": 1}

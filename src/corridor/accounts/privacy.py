@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from auditlog.models import LogEntry
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, ProtectedError, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from corridor.accounts.models import AccountDeletion, ConsentRecord, Membership, User
 from corridor.connections.models import Connection
@@ -177,5 +179,10 @@ def account_delete(*, user: User) -> AccountDeletion:
         user_id_deleted=user.pk, orphaned_organisations=orphan_ids
     )
     # Memberships, API tokens, claims and digest opt-outs cascade; other references are SET_NULL.
-    user.delete()
+    try:
+        user.delete()
+    except ProtectedError as exc:  # a record another app must keep (rolled back entirely)
+        raise ValidationError(
+            _("Your account is still needed by some records: please contact programme staff.")
+        ) from exc
     return record

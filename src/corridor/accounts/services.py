@@ -87,6 +87,9 @@ def organisation_register(
         Membership.objects.create(user=user, organisation=org, role=Membership.Role.OWNER)
         if publish:
             ConsentRecord.objects.create(organisation=org, published=True, by=user)
+    from corridor.directory.search import reindex_organisations
+
+    reindex_organisations([org.pk])
     if hasattr(user, "_corridor_org_ids"):
         del user._corridor_org_ids
     return org

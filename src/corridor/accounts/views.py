@@ -172,10 +172,14 @@ def account_delete(request: HttpRequest) -> HttpResponse:
     form = DeleteAccountForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         user = request.user
-        logout(request)
-        privacy.account_delete(user=user)
-        messages.success(request, _("Your account and personal data were deleted."))
-        return redirect("home")
+        try:
+            privacy.account_delete(user=user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            logout(request)
+            messages.success(request, _("Your account and personal data were deleted."))
+            return redirect("home")
     return render(
         request,
         "accounts/delete.html",

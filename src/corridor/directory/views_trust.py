@@ -83,8 +83,11 @@ class MergeForm(forms.Form):
 def merge(request: HttpRequest) -> HttpResponse:
     """Staff choose the survivor and the duplicate, see what moves, then confirm."""
     _staff_only(request)
-    data = request.POST if request.method == "POST" else (request.GET or None)
-    form = MergeForm(data)
+    if request.method == "POST":
+        data = request.POST
+    else:  # a link from a profile pre-fills one side without showing errors for the other
+        data = request.GET if {"survivor", "duplicate"} <= request.GET.keys() else None
+    form = MergeForm(data, initial=request.GET.dict())
     preview = None
     if form.is_valid():
         survivor, duplicate = form.cleaned_data["survivor"], form.cleaned_data["duplicate"]
