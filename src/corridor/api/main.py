@@ -2,9 +2,26 @@
 
 from ninja import NinjaAPI
 
+from corridor.api import connections, directory, errors, geo, offers, tokens
+from corridor.api.docs import LocalSwagger
+
 api = NinjaAPI(
     title="Corridor API",
     version="1",
     urls_namespace="api",
-    description="Business database, matching and events of the Mekong corridor.",
+    description=(
+        "Business database, matching and events of the Mekong corridor. "
+        "Authenticate with `Authorization: Bearer <token>` (create tokens on your account page "
+        "or at /me/tokens), or with the browser session plus the CSRF token for writes. "
+        'Every error has the shape {"error": {"code", "message", "details"}}.'
+    ),
+    # validatorUrl: swagger-ui would otherwise send the schema to validator.swagger.io.
+    docs=LocalSwagger(settings={"persistAuthorization": True, "validatorUrl": None}),
 )
+errors.install(api)
+
+api.add_router("/", directory.router)
+api.add_router("/", offers.router)
+api.add_router("/", geo.router)
+api.add_router("/", connections.router)
+api.add_router("/", tokens.router)

@@ -1,0 +1,100 @@
+"""Organisations and clusters: lists with filters, profiles, and writes where permitted."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Status
+
+from corridor.accounts import permissions
+from corridor.api import selectors, writes
+from corridor.api.auth import auth_optional, auth_required
+from corridor.api.errors import ERRORS
+from corridor.api.pagination import Page, PageParams, paginate
+from corridor.api.schemas.organisations import (
+    ClusterOut,
+    OrganisationFilters,
+    OrganisationIn,
+    OrganisationOut,
+    OrganisationPatch,
+)
+from corridor.directory.models import Organisation
+
+router = Router(tags=["organisations"])
+
+
+def visible_org(request: HttpRequest, org_id: int) -> Organisation:
+    """The organisation, or 404 when it does not exist or the caller may not see it."""
+    org = get_object_or_404(
+        Organisation.objects.select_related("country", "province").prefetch_related("contacts"),
+        pk=org_id,
+    )
+    if not permissions.can_view_org(request.user, org) or org.merged_into_id:
+        raise Http404
+    return org
+
+
+@router.get(
+    "/clusters", response={200: Page[ClusterOut], **ERRORS}, auth=auth_optional, tags=["clusters"]
+)
+def cluster_list(request: HttpRequest, page: Query[PageParams]):
+    """Published clusters (and the caller's own); open to visitors without an account."""
+    return paginate(selectors.cluster_list(request.user), page)
+
+
+@router.get(
+    "/clusters/{cluster_id}",
+    response={200: ClusterOut, **ERRORS},
+    auth=auth_optional,
+    tags=["clusters"],
+)
+def cluster_detail(request: HttpRequest, cluster_id: int):
+    return get_object_or_404(selectors.cluster_list(request.user), pk=cluster_id)
+
+
+@router.get("/organisations", response={200: Page[OrganisationOut], **ERRORS}, auth=auth_optional)
+def organisation_list(
+    request: HttpRequest, filters: Query[OrganisationFilters], page: Query[PageParams]
+):
+    """Profiles the caller may see. Contact fields are null unless the caller may see them."""
+    return paginate(selectors.organisation_search(request.user, filters), page)
+
+
+@router.get(
+    "/organisations/{org_id}", response={200: OrganisationOut, **ERRORS}, auth=auth_optional
+)
+def organisation_detail(request: HttpRequest, org_id: int):
+    return visible_org(request, org_id)
+
+
+@router.post("/organisations", response={201: OrganisationOut, **ERRORS}, auth=auth_required)
+def organisation_create(request: HttpRequest, payload: OrganisationIn):
+    """Register an organisation. Who creates it becomes its owner (programme staff excepted)."""
+    if not permissions.can_create_org(request.user, payload.kind):
+        raise PermissionDenied(_("You may not create this kind of organisation."))
+    org = writes.organisation_create(by=request.user, data=payload.model_dump())
+    return Status(201, visible_org(request, org.pk))
+
+
+@router.patch(
+    "/organisations/{org_id}", response={200: OrganisationOut, **ERRORS}, auth=auth_required
+)
+def organisation_update(request: HttpRequest, org_id: int, payload: OrganisationPatch):
+    org = visible_org(request, org_id)
+    if not permissions.can_edit_org(request.user, org):
+        raise PermissionDenied(_("You may not edit this organisation."))
+    writes.organisation_update(
+        org=org, by=request.user, data=payload.model_dump(exclude_unset=True)
+    )
+    return visible_org(request, org_id)
+
+
+@router.delete("/organisations/{org_id}", response={204: None, **ERRORS}, auth=auth_required)
+def organisation_delete(request: HttpRequest, org_id: int):
+    org = visible_org(request, org_id)
+    if not permissions.can_delete_org(request.user, org):
+        raise PermissionDenied(_("Only the owner or programme staff may delete this profile."))
+    writes.organisation_delete(org=org, by=request.user)
+    return Status(204, None)
