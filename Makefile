@@ -47,9 +47,9 @@ bench: $(VENV)/.installed
 	$(PY) bench/matching.py
 	$(PY) bench/directory.py
 
+# Extract new strings into the vi/th/km/lo/my catalogs, print what is left to translate, compile.
 messages: $(VENV)/.installed
-	cd src/corridor && ../../$(CORRIDOR) makemessages -l vi -l th -l km -l lo -l my --ignore "migrations/*"
-	cd src/corridor && ../../$(CORRIDOR) compilemessages
+	$(PY) scripts/translate.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -21,7 +21,7 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 DEBUG = env_bool("DEBUG")
 _DEFAULT_SECRET = "insecure-dev-key-change-me"  # noqa: S105 - refused below outside DEBUG/tests
-SECRET_KEY = os.environ.get("SECRET_KEY", _DEFAULT_SECRET)
+SECRET_KEY = os.environ.get("SECRET_KEY") or _DEFAULT_SECRET
 if SECRET_KEY == _DEFAULT_SECRET and env_bool("CORRIDOR_PRODUCTION"):
     raise ImproperlyConfigured("Set SECRET_KEY: production refuses the default secret key.")
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]

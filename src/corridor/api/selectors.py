@@ -51,7 +51,7 @@ def organisation_search(user, filters) -> QuerySet[Organisation]:
     if filters.cluster:
         qs = qs.filter(cluster_id=filters.cluster)
     if filters.hs:
-        products = Product.objects.filter(is_active=True, hs_code_id__startswith=filters.hs)
+        products = Product.objects.filter(is_active=True, hs_code__code__startswith=filters.hs)
         qs = qs.filter(id__in=products.values("organisation_id"))
     if filters.certification:
         today = timezone.localdate()
@@ -92,7 +92,7 @@ def product_search(user, filters) -> QuerySet[Product]:
     if filters.organisation:
         qs = qs.filter(organisation_id=filters.organisation)
     if filters.hs:
-        qs = qs.filter(hs_code_id__startswith=filters.hs)
+        qs = qs.filter(hs_code__code__startswith=filters.hs)
     if filters.country:
         qs = qs.filter(organisation__country_id=filters.country.upper())
     if filters.q:
@@ -130,5 +130,5 @@ def sourcing_request_search(user, filters) -> QuerySet[SourcingRequest]:
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.hs:
-        qs = qs.filter(hs_code_id__startswith=filters.hs)
+        qs = qs.filter(hs_code__code__startswith=filters.hs)
     return qs.order_by("-created_at", "-id")
