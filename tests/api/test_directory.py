@@ -310,3 +310,34 @@ def test_organisation_publish_through_patch_records_consent(sme_owner, sme):
     assert response.status_code == 200
     assert response.json()["is_published"] is True
     assert sme.consent_records.filter(published=True, by=sme_owner).count() == 1
+
+
+def test_organisation_publish_by_coordinator_is_403(coordinator, sme):
+    sme.is_published = False
+    sme.save()
+
+    response = bearer_client(coordinator).patch(
+        f"/api/v1/organisations/{sme.pk}",
+        {"is_published": True, "description": "changed"},
+        content_type=JSON,
+    )
+
+    assert_error(response, 403, "forbidden")
+    sme.refresh_from_db()
+    assert (sme.is_published, sme.description) == (False, "")  # nothing half-saved
+
+
+def test_organisation_publish_by_staff_needs_consent_note(staff_user, sme):
+    sme.is_published = False
+    sme.save()
+    client = bearer_client(staff_user)
+    url = f"/api/v1/organisations/{sme.pk}"
+
+    refused = client.patch(url, {"is_published": True}, content_type=JSON)
+    accepted = client.patch(
+        url, {"is_published": True, "consent_note": "Paper form, 3 May"}, content_type=JSON
+    )
+
+    assert_error(refused, 422, "validation_error")
+    assert accepted.json()["is_published"] is True
+    assert sme.consent_records.get().note == "Paper form, 3 May"

@@ -5,9 +5,14 @@ They need /usr/bin/chromium (Debian's `chromium` package; `playwright install` i
 without it they are skipped on a developer's machine but fail when the CI variable is set,
 so that CI cannot go green without having run them.
 
+    from tests.browser.conftest import login, set_language
+
     def test_owner_edits_product(page, live_server, sme_owner):
-        login(page, live_server, sme_owner)
-        page.goto(live_server.url + "/directory/...")
+        set_language(page, live_server, "vi")   # optional: English by default
+        login(page, live_server, sme_owner)      # or the `log_in(user)` fixture
+        page.goto("/directory/...")              # relative URLs go to the live server
+
+A JavaScript error on a page fails the test.
 """
 
 from __future__ import annotations
@@ -67,8 +72,12 @@ def page(browser, live_server, transactional_db) -> Iterator:
     )
     context.set_default_timeout(10_000)
     page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
     context.close()
+    # A JavaScript error on any page of a journey fails the test that met it.
+    assert errors == [], f"JavaScript errors: {errors}"
 
 
 def login(page, live_server, user, password: str = PASSWORD) -> None:
@@ -79,6 +88,15 @@ def login(page, live_server, user, password: str = PASSWORD) -> None:
     page.fill("#id_password", password)
     page.locator("main form button").click()
     page.wait_for_url(lambda url: not url.startswith(login_url))
+
+
+def set_language(page, live_server, language: str) -> None:
+    """Choose the interface language as the switcher does, via Django's language cookie."""
+    from django.conf import settings
+
+    page.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}]
+    )
 
 
 @pytest.fixture

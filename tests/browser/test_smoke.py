@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests import factories
-from tests.browser.conftest import login
+from tests.browser.conftest import login, set_language
 
 
 def _record_responses(page) -> dict[str, int]:
@@ -46,3 +46,16 @@ def test_thai_profile_page_loads_the_thai_font_only(page, live_server):
 def test_login_helper_signs_in_through_the_form(page, live_server, sme_owner):
     login(page, live_server, sme_owner)
     assert page.get_by_role("button", name="Log out").count() == 1
+
+
+def test_browser_reports_its_time_zone_in_a_cookie(page, live_server):
+    page.goto("/")
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    assert cookies["tz"] == "Asia/Bangkok"
+
+
+def test_set_language_helper_serves_thai(page, live_server):
+    set_language(page, live_server, "th")
+    page.goto("/")
+    assert page.locator("html").get_attribute("lang") == "th"
+    assert page.get_by_role("link", name="เข้าสู่ระบบ").count() == 1

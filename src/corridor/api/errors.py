@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
@@ -152,3 +152,14 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(Http404, on_404)
     api.add_exception_handler(PermissionDenied, on_denied)
     api.add_exception_handler(Exception, on_unexpected)
+
+
+fallback_router = Router()
+
+
+@fallback_router.api_operation(
+    ["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:path}", include_in_schema=False
+)
+def not_found(request: HttpRequest, path: str):
+    """Unknown addresses under /api/v1/ answer in the error shape, not with an HTML page."""
+    raise Http404

@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from corridor.api import connections, directory, errors, geo, offers, tokens
 from corridor.api.docs import LocalSwagger
+from corridor.api.throttling import anon_throttle, user_throttle
 
 api = NinjaAPI(
     title="Corridor API",
@@ -16,6 +17,7 @@ api = NinjaAPI(
         'Every error has the shape {"error": {"code", "message", "details"}}.'
     ),
     # validatorUrl: swagger-ui would otherwise send the schema to validator.swagger.io.
+    throttle=[anon_throttle, user_throttle],
     docs=LocalSwagger(settings={"persistAuthorization": True, "validatorUrl": None}),
 )
 errors.install(api)
@@ -25,3 +27,5 @@ api.add_router("/", offers.router)
 api.add_router("/", geo.router)
 api.add_router("/", connections.router)
 api.add_router("/", tokens.router)
+
+api.add_router("/", errors.fallback_router)  # last: it matches every address

@@ -37,10 +37,6 @@ def text_filter(qs: QuerySet, q: str, field: str = "search_text") -> QuerySet:
 
 def organisation_search(user, filters) -> QuerySet[Organisation]:
     """Organisations `user` may see, filtered; contacts are prefetched for the contact rule."""
-    try:  # the directory's own search, once it exists, ranks better than the token filter
-        from corridor.directory.selectors import search_organisations
-    except ImportError:
-        search_organisations = None
     qs = permissions.visible_organisations(user)
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
@@ -60,10 +56,7 @@ def organisation_search(user, filters) -> QuerySet[Organisation]:
         )
         qs = qs.filter(id__in=certs.values("organisation_id"))
     if filters.q:
-        if search_organisations is not None:
-            qs = qs.filter(id__in=search_organisations(filters.q).values("id"))
-        else:
-            qs = text_filter(qs, filters.q)
+        qs = text_filter(qs, filters.q)
     return qs.prefetch_related("contacts").order_by("name", "id")
 
 

@@ -110,6 +110,7 @@ def organisation_create(*, by, data: dict[str, Any]) -> Organisation:
 def organisation_update(*, org: Organisation, by, data: dict[str, Any]) -> Organisation:
     data = _resolve_codes(data)
     publish = data.pop("is_published", None)
+    note = data.pop("consent_note", "")
     _apply(org, data)
     _check_org_links(org)
     org.full_clean(exclude=["search_text"])
@@ -117,9 +118,9 @@ def organisation_update(*, org: Organisation, by, data: dict[str, Any]) -> Organ
         org.save()
     # Publication is consent, recorded by its own service (owner, or staff saying how).
     if publish is True and not org.is_published:
-        trust.organisation_publish(org=org, by=by)
+        trust.organisation_publish(org=org, by=by, note=note)
     elif publish is False and org.is_published:
-        trust.organisation_unpublish(org=org, by=by)
+        trust.organisation_unpublish(org=org, by=by, note=note)
     reindex_organisations([org.pk])
     return org
 

@@ -1,11 +1,51 @@
-"""Search index of organisations: the folded, cross-script tokens of everything findable."""
+"""Search index of organisations: folded cross-script tokens, an inverted index and facet rows.
+
+Three stores, all rebuilt from the ORM by `reindex_organisations`:
+
+- `Organisation.search_text`: the folded tokens (words, and trigrams of no-space scripts), kept
+  readable for simple `contains` filters elsewhere.
+- An inverted index of the same tokens: an FTS5 table on SQLite, a GIN-indexed tsvector on
+  PostgreSQL. FTS tokenizers split Thai combining marks or Burmese medials inside a token, so
+  every non-ASCII token is stored as an ASCII surrogate ('x' + a short hash), and queries are
+  encoded the same way: the index only ever sees [a-z0-9] words.
+- `directory_org_facet`: one row per organisation and facet value (country, province,
+  corridor, HS chapter/heading, certification, cluster, type), to filter and count facets with
+  one grouped query instead of joins over products and certificates.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from corridor.core.text import search_document
-from corridor.directory.models import Organisation
+from django.db import connection, transaction
+
+from corridor.core.text import char_ngrams, fold, script_of, search_document, segment, tokens
+from corridor.directory.models import HSCode, Organisation
+
+FTS_TABLE = "directory_org_fts"  # SQLite FTS5: rowid = organisation id; columns name, body
+PG_TABLE = "directory_org_search"  # PostgreSQL: org_id, tsv (GIN)
+FACET_TABLE = "directory_org_facet"  # org_id, facet, value, label, until
+META_TABLE = "directory_search_meta"  # key, value: the index generation, for caches
+
+# Facet names as stored in FACET_TABLE (and used as query parameters).
+FACETS = ("kind", "country", "province", "corridor", "hs2", "hs4", "cert", "cluster")
+
+_ASCII_TOKEN = re.compile(r"[a-z0-9]+")
+_WORD_RE = re.compile(r"(?:\w|[\u0E00-\u0EFF\u1000-\u109F\u1780-\u17FF\u19E0-\u19FF\uAA60-\uAA7F])+")
+_NOSPACE_SCRIPTS = {"thai", "lao", "khmer", "myanmar"}
+# Prefix matching of the last Latin word only from this length on: "ce*" would match half the
+# index and cost more than it helps.
+MIN_PREFIX = 3
+
+
+def term(token: str) -> str:
+    """The ASCII word under which `token` is stored in the inverted index."""
+    if _ASCII_TOKEN.fullmatch(token):
+        return token
+    return "x" + hashlib.blake2b(token.encode(), digest_size=6).hexdigest()
 
 
 def organisation_document(org: Organisation) -> str:
@@ -16,18 +56,262 @@ def organisation_document(org: Organisation) -> str:
         parts += [org.province.name, org.province.local_name]
         parts += [a.name for a in org.province.aliases.all()]
     for p in org.products.all():
-        parts += [p.name, p.local_name, p.description]
+        if p.is_active:
+            parts += [p.name, p.local_name, p.description, p.hs_code_id]
     return search_document(*parts)
 
 
+# --- Index maintenance -----------------------------------------------------------------------
+
+
+def _facet_rows(org: Organisation, hs_labels: dict[str, str]) -> list[tuple]:
+    """(org_id, facet, value, label, until) rows of one organisation."""
+    rows = [
+        (org.id, "kind", org.kind, "", None),
+        (org.id, "country", org.country_id, org.country.name, None),
+    ]
+    if org.province_id:
+        rows.append((org.id, "province", org.province_id, org.province.name, None))
+        for c in org.province.corridors.all():
+            rows.append((org.id, "corridor", c.slug, c.name, None))
+    if org.cluster_id:
+        rows.append((org.id, "cluster", str(org.cluster_id), org.cluster.name, None))
+    codes = {p.hs_code_id for p in org.products.all() if p.is_active and p.hs_code_id}
+    for code in sorted({c[:2] for c in codes}):
+        rows.append((org.id, "hs2", code, hs_labels.get(code, ""), None))
+    for code in sorted({c[:4] for c in codes if len(c) >= 4}):
+        rows.append((org.id, "hs4", code, hs_labels.get(code, ""), None))
+    # One row per kind with its latest expiry (None: no expiry): the count query drops expired
+    # certificates at query time, so a certificate stops counting the day after it expires.
+    until: dict[str, object] = {}
+    for cert in org.certifications.all():
+        if cert.kind in until and until[cert.kind] is None:
+            continue
+        if cert.valid_until is None or cert.kind not in until:
+            until[cert.kind] = cert.valid_until
+        else:
+            until[cert.kind] = max(until[cert.kind], cert.valid_until)
+    for kind, date in sorted(until.items()):
+        rows.append((org.id, "cert", kind, "", date.isoformat() if date else None))
+    return rows
+
+
+def _name_terms(org: Organisation) -> str:
+    return " ".join(dict.fromkeys(term(t) for t in tokens(f"{org.name} {org.local_name}")))
+
+
+def _write_index(ids: list[int], docs: list[tuple[int, str, str]], facets: list[tuple]) -> None:
+    with connection.cursor() as cur:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join(["%s"] * len(chunk))
+            if connection.vendor == "sqlite":
+                cur.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({marks})", chunk)
+            elif connection.vendor == "postgresql":
+                cur.execute(f"DELETE FROM {PG_TABLE} WHERE org_id IN ({marks})", chunk)
+            cur.execute(f"DELETE FROM {FACET_TABLE} WHERE org_id IN ({marks})", chunk)
+        if connection.vendor == "sqlite":
+            cur.executemany(f"INSERT INTO {FTS_TABLE} (rowid, name, body) VALUES (%s, %s, %s)", docs)
+        elif connection.vendor == "postgresql":
+            cur.executemany(
+                f"INSERT INTO {PG_TABLE} (org_id, tsv) VALUES (%s, "
+                "setweight(to_tsvector('simple', %s), 'A') || "
+                "setweight(to_tsvector('simple', %s), 'D'))",
+                docs,
+            )
+        cur.executemany(
+            f"INSERT INTO {FACET_TABLE} (org_id, facet, value, label, until) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            facets,
+        )
+        cur.execute(f"UPDATE {META_TABLE} SET value = value + 1 WHERE key = 'generation'")
+
+
 def reindex_organisations(ids: Iterable[int]) -> int:
-    """Recompute the search text of the given organisations; returns how many were updated."""
+    """Recompute the search text, index and facet rows of the given organisations.
+
+    Ids of deleted organisations are welcome: their index rows are removed. Returns how many
+    organisations were indexed.
+    """
+    ids = sorted(set(ids))
+    if not ids:
+        return 0
+    done = 0
+    with transaction.atomic():
+        for start in range(0, len(ids), 2000):
+            done += _reindex_batch(ids[start : start + 2000])
+    return done
+
+
+def _reindex_batch(ids: list[int]) -> int:
     orgs = list(
-        Organisation.objects.filter(id__in=list(ids))
-        .select_related("country", "province")
-        .prefetch_related("province__aliases", "products")
+        Organisation.objects.filter(id__in=ids)
+        .select_related("country", "province", "cluster")
+        .prefetch_related("province__aliases", "province__corridors", "products", "certifications")
     )
+    codes = {p.hs_code_id for o in orgs for p in o.products.all() if p.hs_code_id}
+    wanted = {c[:2] for c in codes} | {c[:4] for c in codes}
+    hs_labels = dict(HSCode.objects.filter(code__in=wanted).values_list("code", "description"))
+    docs, facets = [], []
     for org in orgs:
         org.search_text = organisation_document(org)
+        body = " ".join(dict.fromkeys(term(t) for t in org.search_text.split()))
+        docs.append((org.id, _name_terms(org), body))
+        facets += _facet_rows(org, hs_labels)
     Organisation.objects.bulk_update(orgs, ["search_text"], batch_size=500)
+    _write_index(ids, docs, facets)
     return len(orgs)
+
+
+def rebuild_index() -> int:
+    """Reindex every organisation (after a bulk import or a restore)."""
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {FACET_TABLE}")
+        cur.execute(f"DELETE FROM {FTS_TABLE if connection.vendor == 'sqlite' else PG_TABLE}")
+    return reindex_organisations(Organisation.objects.values_list("id", flat=True))
+
+
+def index_generation() -> int:
+    """A number that changes whenever the index changes (cache keys of facet counts use it)."""
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'generation'")
+        row = cur.fetchone()
+    return row[0] if row else 0
+
+
+# --- Queries -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextQuery:
+    """A parsed query: every clause must match; a clause matches when any of its alternatives
+    does, and an alternative when all its terms do. `prefix` is the last Latin term, matched as
+    a prefix."""
+
+    clauses: tuple[tuple[tuple[str, ...], ...], ...]
+    prefix: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.clauses)
+
+
+def _runs(word: str) -> list[tuple[bool, str]]:
+    """Split a word into runs of no-space script (Thai, Lao, Khmer, Burmese) and the rest."""
+    out: list[tuple[bool, str]] = []
+    for ch in word:
+        nospace = script_of(ch) in _NOSPACE_SCRIPTS
+        if out and out[-1][0] == nospace:
+            out[-1] = (nospace, out[-1][1] + ch)
+        else:
+            out.append((nospace, ch))
+    return out
+
+
+def parse_query(q: str) -> TextQuery:
+    """Turn what a user typed into index terms.
+
+    Latin words (Vietnamese folded: "Bát Tràng" = "bat trang") must all match; the last one
+    may be a prefix ("ceram" finds ceramics). A run of Thai, Lao, Khmer or Burmese matches when
+    all its dictionary words match, or else when all its character trigrams do: the dictionary
+    may cut the query differently from the indexed text ("ข้าวอินทรีย์" must find
+    "ข้าวหอมมะลิอินทรีย์"), and trigrams keep recall for words it does not know.
+    """
+    clauses: list[tuple[tuple[str, ...], ...]] = []
+    last_latin = None
+    for word in _WORD_RE.findall(fold(q or "")):
+        for nospace, run in _runs(word):
+            if nospace:
+                words = tuple(dict.fromkeys(term(w) for w in segment(run)))
+                grams = tuple(dict.fromkeys(term(g) for g in char_ngrams(run, 3)))
+                alts = (words,) if words == grams or not grams else (words, grams)
+                clauses.append(tuple(a for a in alts if a))
+                last_latin = None
+            else:
+                toks = tuple(dict.fromkeys(term(t) for t in tokens(run)))
+                if toks:
+                    clauses.append((toks,))
+                    last_latin = len(clauses) - 1 if len(toks) == 1 else None
+    clauses = [c for c in clauses if c]
+    prefix = ""
+    if last_latin is not None and last_latin == len(clauses) - 1:
+        candidate = clauses[-1][0][0]
+        if len(candidate) >= MIN_PREFIX and _ASCII_TOKEN.fullmatch(candidate):
+            prefix = candidate
+            clauses.pop()
+    # Drop exact duplicates so "rice rice" costs one clause.
+    return TextQuery(tuple(dict.fromkeys(clauses)), prefix)
+
+
+def _fts5_expression(tq: TextQuery) -> str:
+    parts = []
+    for clause in tq.clauses:
+        alts = [" AND ".join(f'"{t}"' for t in alt) for alt in clause]
+        parts.append("(" + " OR ".join(f"({a})" for a in alts) + ")")
+    if tq.prefix:
+        parts.append(f'"{tq.prefix}"*')
+    return " AND ".join(parts)
+
+
+def _tsquery_expression(tq: TextQuery) -> str:
+    parts = []
+    for clause in tq.clauses:
+        alts = [" & ".join(alt) for alt in clause]
+        parts.append("(" + " | ".join(f"({a})" for a in alts) + ")")
+    if tq.prefix:
+        parts.append(f"{tq.prefix}:*")
+    return " & ".join(parts)
+
+
+def filter_text(qs, tq: TextQuery):
+    """Restrict an Organisation queryset to the matches of `tq`, annotated with `relevance`
+    (lower is better, so that ordering by it ascending works on both databases)."""
+    if not tq:
+        return qs
+    org = Organisation._meta.db_table
+    if connection.vendor == "sqlite":
+        # bm25 weights: a match in the name counts five times a match elsewhere.
+        return qs.extra(  # noqa: S610 - constant SQL, the query is a parameter
+            tables=[FTS_TABLE],
+            where=[f"{FTS_TABLE}.rowid = {org}.id", f"{FTS_TABLE} MATCH %s"],
+            params=[_fts5_expression(tq)],
+            select={"relevance": f"bm25({FTS_TABLE}, 5.0, 1.0)"},
+        )
+    if connection.vendor == "postgresql":
+        expr = _tsquery_expression(tq)
+        return qs.extra(  # noqa: S610
+            tables=[PG_TABLE],
+            where=[f"{PG_TABLE}.org_id = {org}.id", f"{PG_TABLE}.tsv @@ to_tsquery('simple', %s)"],
+            params=[expr],
+            select={"relevance": f"-ts_rank({PG_TABLE}.tsv, to_tsquery('simple', %s))"},
+            select_params=[expr],
+        )
+    # Other databases: the folded token text, without trigram fallback or ranking.
+    for tok in {t for clause in tq.clauses for t in clause[0]}:
+        qs = qs.filter(search_text__contains=tok)
+    return qs
+
+
+def facet_subquery(facet: str, values: Sequence[str], today) -> tuple[str, list]:
+    """SQL of the ids of organisations having any of `values` for `facet`."""
+    marks = ",".join(["%s"] * len(values))
+    sql = f"SELECT org_id FROM {FACET_TABLE} WHERE facet = %s AND value IN ({marks})"
+    params: list = [facet, *values]
+    if facet == "cert":
+        sql += " AND (until IS NULL OR until >= %s)"
+        params.append(today)
+    return sql, params
+
+
+def facet_counts(ids_sql: str, ids_params: Sequence, today) -> dict[str, list[tuple]]:
+    """{facet: [(value, label, count)]} over the organisations selected by `ids_sql`."""
+    sql = (
+        f"SELECT facet, value, MAX(label), COUNT(*) FROM {FACET_TABLE} "
+        f"WHERE org_id IN ({ids_sql}) AND (until IS NULL OR until >= %s) "
+        "GROUP BY facet, value"
+    )
+    out: dict[str, list[tuple]] = {f: [] for f in FACETS}
+    with connection.cursor() as cur:
+        cur.execute(sql, [*ids_params, today])
+        for facet, value, label, count in cur.fetchall():
+            out.setdefault(facet, []).append((value, label or "", count))
+    return out

@@ -128,3 +128,8 @@ class OrganisationPatch(Schema):
     buyer_type: BuyerType | Literal[""] | None = None
     support_type: SupportType | Literal[""] | None = None
     is_published: bool | None = None
+    consent_note: str = Field(
+        "",
+        max_length=300,
+        description="Staff changing is_published for an owner: how the owner gave consent.",
+    )
