@@ -34,7 +34,9 @@ META_TABLE = "directory_search_meta"  # key, value: the index generation, for ca
 FACETS = ("kind", "country", "province", "corridor", "hs2", "hs4", "cert", "cluster")
 
 _ASCII_TOKEN = re.compile(r"[a-z0-9]+")
-_WORD_RE = re.compile(r"(?:\w|[\u0E00-\u0EFF\u1000-\u109F\u1780-\u17FF\u19E0-\u19FF\uAA60-\uAA7F])+")
+_WORD_RE = re.compile(
+    r"(?:\w|[\u0E00-\u0EFF\u1000-\u109F\u1780-\u17FF\u19E0-\u19FF\uAA60-\uAA7F])+"
+)
 _NOSPACE_SCRIPTS = {"thai", "lao", "khmer", "myanmar"}
 # Prefix matching of the last Latin word only from this length on: "ce*" would match half the
 # index and cost more than it helps.
@@ -111,7 +113,9 @@ def _write_index(ids: list[int], docs: list[tuple[int, str, str]], facets: list[
                 cur.execute(f"DELETE FROM {PG_TABLE} WHERE org_id IN ({marks})", chunk)
             cur.execute(f"DELETE FROM {FACET_TABLE} WHERE org_id IN ({marks})", chunk)
         if connection.vendor == "sqlite":
-            cur.executemany(f"INSERT INTO {FTS_TABLE} (rowid, name, body) VALUES (%s, %s, %s)", docs)
+            cur.executemany(
+                f"INSERT INTO {FTS_TABLE} (rowid, name, body) VALUES (%s, %s, %s)", docs
+            )
         elif connection.vendor == "postgresql":
             cur.executemany(
                 f"INSERT INTO {PG_TABLE} (org_id, tsv) VALUES (%s, "
@@ -192,7 +196,7 @@ class TextQuery:
     prefix: str = ""
 
     def __bool__(self) -> bool:
-        return bool(self.clauses)
+        return bool(self.clauses or self.prefix)
 
 
 def _runs(word: str) -> list[tuple[bool, str]]:
@@ -227,15 +231,16 @@ def parse_query(q: str) -> TextQuery:
                 clauses.append(tuple(a for a in alts if a))
                 last_latin = None
             else:
-                toks = tuple(dict.fromkeys(term(t) for t in tokens(run)))
-                if toks:
-                    clauses.append((toks,))
-                    last_latin = len(clauses) - 1 if len(toks) == 1 else None
+                raw = list(dict.fromkeys(tokens(run)))
+                if raw:
+                    clauses.append((tuple(term(t) for t in raw),))
+                    ascii_word = len(raw) == 1 and _ASCII_TOKEN.fullmatch(raw[0])
+                    last_latin = len(clauses) - 1 if ascii_word else None
     clauses = [c for c in clauses if c]
     prefix = ""
     if last_latin is not None and last_latin == len(clauses) - 1:
         candidate = clauses[-1][0][0]
-        if len(candidate) >= MIN_PREFIX and _ASCII_TOKEN.fullmatch(candidate):
+        if len(candidate) >= MIN_PREFIX:
             prefix = candidate
             clauses.pop()
     # Drop exact duplicates so "rice rice" costs one clause.

@@ -88,12 +88,36 @@ def coverable(problem: Problem) -> list[bool]:
     return out
 
 
-def construct(problem: Problem, rng: random.Random) -> State:
-    """Fairness first (one meeting for everyone who can have one), then heaviest and scarcest first."""
+def construct(problem: Problem, rng: random.Random, hint: list[float] | None = None) -> State:
+    """Fairness first (one meeting for everyone who can have one), then heaviest and scarcest first.
+
+    With `hint` (an LP solution, one value per meeting) the meetings the LP selects go first,
+    those confined to the fewest slots first: the LP has already chosen which requests of a
+    popular participant to serve, and the narrow ones are the hardest to seat later.
+    """
     state = State(problem)
+    hint = hint or [0.0] * problem.M
     place_locked(state)
     scar = scarcity(problem)
     noise = [rng.random() for _ in range(problem.M)]
+
+    def place_all(ms: list[int]) -> None:
+        for m in ms:
+            if state.slot_of[m] < 0:
+                s = best_slot(state, m)
+                if s >= 0:
+                    state.place(m, s)
+
+    selected = sorted(
+        (m for m in range(problem.M) if problem.feas[m] and hint[m] > 0.5),
+        key=lambda m: (
+            -round(hint[m], 3),
+            problem.feas[m].bit_count(),
+            -problem.weight[m],
+            noise[m],
+        ),
+    )
+    place_all(selected)
     # Cover pass: participants with the fewest options choose first.
     options = [0] * problem.n_people
     for m in range(problem.M):
@@ -111,6 +135,7 @@ def construct(problem: Problem, rng: random.Random) -> State:
         cands.sort(
             key=lambda m: (
                 -sum(1 for q in problem.people[m] if state.deg[q] == 0),
+                -round(hint[m], 3),
                 -problem.weight[m],
                 max(scar[q] for q in problem.people[m]),
                 noise[m],
@@ -121,17 +146,15 @@ def construct(problem: Problem, rng: random.Random) -> State:
             if s >= 0:
                 state.place(m, s)
                 break
-    order = sorted(
+    rest = sorted(
         (m for m in range(problem.M) if problem.feas[m] and state.slot_of[m] < 0),
         key=lambda m: (
+            -round(hint[m], 3),
             -problem.weight[m],
             -max(scar[q] for q in problem.people[m]),
             problem.feas[m].bit_count(),
             noise[m],
         ),
     )
-    for m in order:
-        s = best_slot(state, m)
-        if s >= 0:
-            state.place(m, s)
+    place_all(rest)
     return state

@@ -21,6 +21,29 @@ class State:
         self.members: list[dict[int, None]] = [{} for _ in range(S)]  # ordered sets per slot
         self.weight = 0
         self.n_scheduled = 0
+        self.covered = 0  # participants with at least one meeting
+        # While a transaction is open: meeting -> its slot when the transaction began.
+        self.journal: dict[int, int] | None = None
+
+    # --- transactions: try a compound move, keep it or roll it back ------------------------------
+
+    def begin(self) -> None:
+        self.journal = {}
+
+    def commit(self) -> None:
+        self.journal = None
+
+    def rollback(self) -> None:
+        journal = self.journal
+        self.journal = None
+        if not journal:
+            return
+        for m in journal:
+            if self.slot_of[m] >= 0:
+                self.remove(m)
+        for m, s in journal.items():
+            if s >= 0:
+                self.place(m, s)
 
     def copy_from(self, other: State) -> None:
         self.slot_of = other.slot_of[:]
@@ -31,6 +54,7 @@ class State:
         self.members = [dict(d) for d in other.members]
         self.weight = other.weight
         self.n_scheduled = other.n_scheduled
+        self.covered = other.covered
 
     def snapshot(self) -> list[int]:
         return self.slot_of[:]
@@ -55,12 +79,17 @@ class State:
     def place(self, m: int, s: int) -> None:
         pb = self.pb
         S = self.S
+        if self.journal is not None and m not in self.journal:
+            self.journal[m] = self.slot_of[m]
         bit = 1 << s
         for p in pb.nodes[m]:
             self.occ[p * S + s] = m
             self.busy[p] |= bit
+        deg = self.deg
         for p in pb.people[m]:
-            self.deg[p] += 1
+            if not deg[p]:
+                self.covered += 1
+            deg[p] += 1
         self.count[s] += 1
         self.members[s][m] = None
         self.slot_of[m] = s
@@ -71,12 +100,17 @@ class State:
         pb = self.pb
         S = self.S
         s = self.slot_of[m]
+        if self.journal is not None and m not in self.journal:
+            self.journal[m] = s
         mask = ~(1 << s)
         for p in pb.nodes[m]:
             self.occ[p * S + s] = -1
             self.busy[p] &= mask
+        deg = self.deg
         for p in pb.people[m]:
-            self.deg[p] -= 1
+            deg[p] -= 1
+            if not deg[p]:
+                self.covered -= 1
         self.count[s] -= 1
         del self.members[s][m]
         self.slot_of[m] = -1

@@ -1,0 +1,318 @@
+"""Benchmark of the directory search: import and index N enterprises, then time the search page.
+
+    python bench/directory.py                 # 100,000 enterprises, 300,000 products, SQLite
+    python bench/directory.py --size 5000     # a quick run
+    python bench/directory.py --postgres postgres://user:pw@host:5432/db   # also PostgreSQL
+    (TEST_POSTGRES_URL in the environment has the same effect as --postgres)
+
+Each database runs in its own process (Django is configured once per process). On PostgreSQL a
+throw-away database `<db>_bench` is created next to the one in the URL and dropped afterwards.
+Latency is the whole search page through Django's test Client against the real view: query,
+facet counts and rendering. "cold" clears the facet cache before every request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode, urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+COUNTRIES = {
+    "VN": ("Viet Nam", "Việt Nam"),
+    "TH": ("Thailand", "ประเทศไทย"),
+    "KH": ("Cambodia", "កម្ពុជា"),
+    "LA": ("Lao PDR", "ລາວ"),
+    "MM": ("Myanmar", "မြန်မာ"),
+}
+PROVINCES = {
+    "VN": ["Hà Nội", "Đồng Tháp", "Cần Thơ", "Bến Tre", "Lâm Đồng", "Đắk Lắk", "Bắc Ninh"],
+    "TH": ["เชียงใหม่", "ขอนแก่น", "อุบลราชธานี", "สุรินทร์", "นครพนม"],
+    "KH": ["កំពត", "សៀមរាប", "បាត់ដំបង", "ព្រៃវែង"],
+    "LA": ["ຈຳປາສັກ", "ຫຼວງພະບາງ", "ສະຫວັນນະເຂດ"],
+    "MM": ["မန္တလေး", "ရန်ကုန်", "ရှမ်း", "ပဲခူး"],
+}
+PRODUCTS = {  # (local name, English name, HS subheading)
+    "VN": [
+        ("Gốm sứ Bát Tràng", "Ceramic vase", "691200"),
+        ("Gạo hữu cơ", "Organic rice", "100630"),
+        ("Cà phê Robusta", "Robusta coffee", "090111"),
+        ("Hạt điều", "Cashew nuts", "080132"),
+        ("Hồ tiêu", "Black pepper", "090411"),
+        ("Mây tre đan", "Rattan baskets", "460219"),
+        ("Nước mắm", "Fish sauce", "210390"),
+    ],
+    "TH": [
+        ("ข้าวหอมมะลิอินทรีย์", "Organic jasmine rice", "100630"),
+        ("ผ้าไหมมัดหมี่", "Mudmee silk", "500720"),
+        ("เครื่องปั้นดินเผา", "Pottery", "691200"),
+        ("มะม่วงอบแห้ง", "Dried mango", "081340"),
+        ("น้ำปลา", "Fish sauce", "210390"),
+    ],
+    "KH": [
+        ("ម្រេចកំពត", "Kampot pepper", "090411"),
+        ("អង្ករផ្កាម្លិះ", "Jasmine rice", "100630"),
+        ("សូត្រ", "Silk scarf", "500720"),
+        ("ស្ករត្នោត", "Palm sugar", "170290"),
+        ("ស្វាយចន្ទី", "Cashew nuts", "080132"),
+    ],
+    "LA": [
+        ("ກາເຟບໍລະເວນ", "Bolaven coffee", "090111"),
+        ("ຜ້າໄໝລາວ", "Lao silk", "500720"),
+        ("ເຂົ້າໜຽວ", "Sticky rice", "100630"),
+        ("ຊາປ່າ", "Wild tea", "090230"),
+    ],
+    "MM": [
+        ("ဆန်", "Rice", "100630"),
+        ("လက်ဖက်", "Pickled tea", "090230"),
+        ("ပဲတီစိမ်း", "Green gram", "071331"),
+        ("ပိုးထည်", "Silk longyi", "500720"),
+    ],
+}
+HS = {
+    "07": "Edible vegetables",
+    "0713": "Dried leguminous vegetables",
+    "071331": "Beans",
+    "08": "Edible fruit and nuts",
+    "0801": "Coconuts, Brazil nuts and cashew nuts",
+    "080132": "Cashew nuts, shelled",
+    "0813": "Fruit, dried",
+    "081340": "Other dried fruit",
+    "09": "Coffee, tea, maté and spices",
+    "0901": "Coffee",
+    "090111": "Coffee, not roasted",
+    "0902": "Tea",
+    "090230": "Black tea",
+    "0904": "Pepper",
+    "090411": "Pepper, neither crushed nor ground",
+    "10": "Cereals",
+    "1006": "Rice",
+    "100630": "Semi-milled or wholly milled rice",
+    "17": "Sugars and sugar confectionery",
+    "1702": "Other sugars",
+    "170290": "Other sugars, including invert sugar",
+    "21": "Miscellaneous edible preparations",
+    "2103": "Sauces",
+    "210390": "Other sauces",
+    "46": "Manufactures of straw, of esparto or of other plaiting materials",
+    "4602": "Basketwork",
+    "460219": "Basketwork of other vegetable materials",
+    "50": "Silk",
+    "5007": "Woven fabrics of silk",
+    "500720": "Other woven silk fabrics",
+    "69": "Ceramic products",
+    "6912": "Ceramic tableware",
+    "691200": "Ceramic tableware, other than porcelain",
+}
+PREFIX = {
+    "VN": ["Công ty", "Hợp tác xã", "Cơ sở"],
+    "TH": ["บริษัท", "วิสาหกิจชุมชน", "สหกรณ์"],
+    "KH": ["សហគ្រាស", "ក្រុមហ៊ុន"],
+    "LA": ["ບໍລິສັດ", "ກຸ່ມ"],
+    "MM": ["ကုမ္ပဏီ", "လုပ်ငန်း"],
+}
+CASES = [  # (label, query parameters)
+    ("browse (no query)", {}),
+    ("facet: country", {"country": "VN"}),
+    ("facet: country+HS chapter", {"country": "TH", "hs": "10"}),
+    ("facet: certification+type", {"cert": "organic", "kind": "sme"}),
+    ("English", {"q": "cashew nuts"}),
+    ("English prefix", {"q": "ceram"}),
+    ("Vietnamese diacritics", {"q": "gốm sứ bát tràng"}),
+    ("Vietnamese folded", {"q": "gom su bat trang"}),
+    ("Vietnamese + facet", {"q": "dong thap", "hs": "10"}),
+    ("Thai", {"q": "ข้าวอินทรีย์"}),
+    ("Khmer", {"q": "ម្រេច"}),
+    ("Lao", {"q": "ກາເຟ"}),
+    ("Burmese Unicode", {"q": "လက်ဖက်"}),
+    ("Burmese Zawgyi", {"q": "လက္ဖက္"}),
+]
+
+
+def run(size: int, database_url: str, label: str, repeats: int) -> None:
+    """Import, index and time searches in this process (its environment picks the database)."""
+    data_dir = tempfile.mkdtemp(prefix="corridor-bench-")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "corridor.settings"
+    os.environ["CORRIDOR_DATA_DIR"] = data_dir
+    os.environ["DATABASE_URL"] = database_url or f"sqlite:///{data_dir}/bench.sqlite3"
+    os.environ["ALLOWED_HOSTS"] = "testserver,localhost"
+    os.environ.setdefault("SECRET_KEY", "bench-only")
+    import django
+
+    django.setup()
+    from django.core.cache import cache
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.test import Client
+
+    from corridor.directory import models as m
+    from corridor.directory.search import rebuild_index
+
+    call_command("migrate", verbosity=0)
+    rng = random.Random(42)
+    t0 = time.perf_counter()
+    with transaction.atomic():
+        m.Country.objects.bulk_create(
+            [m.Country(code=c, name=n, local_name=ln) for c, (n, ln) in COUNTRIES.items()]
+        )
+        provinces = {
+            c: [
+                m.Province(code=f"{c}-{i}", country_id=c, name=name, local_name=name)
+                for i, name in enumerate(names)
+            ]
+            for c, names in PROVINCES.items()
+        }
+        m.Province.objects.bulk_create([p for ps in provinces.values() for p in ps])
+        m.HSCode.objects.bulk_create(
+            [m.HSCode(code=c, description=d, level=len(c), parent_id=None) for c, d in HS.items()]
+        )
+        corridor = m.EconomicCorridor.objects.create(slug="ewec", name="East-West corridor")
+        corridor.provinces.set([provinces["VN"][0], provinces["TH"][1], provinces["LA"][2]])
+        n_clusters = max(1, size // 100)
+        clusters, orgs = [], []
+        for i in range(size):
+            c = rng.choice(list(COUNTRIES))
+            prov = rng.choice(provinces[c])
+            local, english, _hs = rng.choice(PRODUCTS[c])
+            kind = (
+                "cluster"
+                if i < n_clusters
+                else rng.choices(["sme", "buyer", "support"], [90, 8, 2])[0]
+            )
+            org = m.Organisation(
+                kind=kind,
+                name=f"{english} {prov.name} {i}",
+                local_name=f"{rng.choice(PREFIX[c])} {local} {prov.local_name}",
+                slug=f"org-{i}",
+                description=f"{english} from {prov.name}, {COUNTRIES[c][0]}.",
+                country_id=c,
+                province=prov,
+                is_published=rng.random() < 0.9,
+                email=f"org{i}@example.com",
+            )
+            (clusters if kind == "cluster" else orgs).append(org)
+        m.Organisation.objects.bulk_create(clusters, batch_size=2000)
+        for org in orgs:
+            if org.kind == "sme" and rng.random() < 0.5:
+                org.cluster = rng.choice(clusters)
+        m.Organisation.objects.bulk_create(orgs, batch_size=2000)
+        all_orgs = clusters + orgs
+        products, certs = [], []
+        for org in all_orgs:
+            if org.kind == "buyer":
+                continue
+            for _ in range(3 * size // len(all_orgs) + (1 if rng.random() < 0.4 else 0)):
+                local, english, hs = rng.choice(PRODUCTS[org.country_id])
+                products.append(
+                    m.Product(
+                        organisation=org,
+                        name=english,
+                        local_name=local,
+                        description=f"{english}, {local}",
+                        hs_code_id=hs,
+                        markets=["JP"],
+                    )
+                )
+            if rng.random() < 0.3:
+                certs.append(
+                    m.Certification(organisation=org, kind=rng.choice(["organic", "gap", "haccp"]))
+                )
+        m.Product.objects.bulk_create(products, batch_size=5000)
+        m.Certification.objects.bulk_create(certs, batch_size=5000)
+    t_import = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    indexed = rebuild_index()
+    t_index = time.perf_counter() - t0
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
+    print(
+        f"\n== {label}: {len(all_orgs):,} organisations, {len(products):,} products, "
+        f"{len(certs):,} certificates"
+    )
+    print(f"import {t_import:.1f} s, index {t_index:.1f} s ({indexed:,} organisations)")
+
+    client = Client()
+    print(
+        f"{'case':28} {'hits':>7} {'cold p50':>9} {'cold p95':>9} {'warm p50':>9} {'warm p95':>9}"
+    )
+    worst = 0.0
+    for name, params in CASES:
+        url = "/directory/?" + urlencode(params)
+        response = client.get(url)
+        assert response.status_code == 200, response.status_code
+        hits = response.content.count(b'class="card"')
+        timings = {}
+        for mode in ("cold", "warm"):
+            samples = []
+            for r in range(repeats):
+                if mode == "cold":
+                    cache.clear()
+                page = {"page": str(1 + r % 3)} if mode == "warm" else {}
+                t = time.perf_counter()
+                client.get("/directory/?" + urlencode({**params, **page}))
+                samples.append((time.perf_counter() - t) * 1000)
+            samples.sort()
+            timings[mode] = (statistics.median(samples), samples[int(0.95 * (len(samples) - 1))])
+        worst = max(worst, timings["cold"][1])
+        print(
+            f"{name:28} {hits:>7} {timings['cold'][0]:>7.1f}ms {timings['cold'][1]:>7.1f}ms "
+            f"{timings['warm'][0]:>7.1f}ms {timings['warm'][1]:>7.1f}ms"
+        )
+    print(f"worst cold p95: {worst:.1f} ms (aim: under 100 ms)")
+    connection.close()
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _pg_bench_url(url: str) -> tuple[str, str, str]:
+    parts = urlparse(url)
+    db = parts.path.lstrip("/") or "postgres"
+    bench_db = f"{db}_bench"
+    admin = urlunparse(parts._replace(path="/postgres"))
+    return urlunparse(parts._replace(path=f"/{bench_db}")), bench_db, admin
+
+
+def _pg_admin(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=100_000, help="number of enterprises")
+    parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL", ""))
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--only", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
+    parser.add_argument("--url", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT / "src"))
+    if args.only:
+        run(args.size, args.url, args.only, args.repeats)
+        return
+    base = [sys.executable, __file__, "--size", str(args.size), "--repeats", str(args.repeats)]
+    subprocess.run([*base, "--only", "sqlite"], check=True)
+    if not args.postgres:
+        print("\nPostgreSQL skipped: pass --postgres URL or set TEST_POSTGRES_URL.")
+        return
+    url, bench_db, admin_url = _pg_bench_url(args.postgres)
+    _pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{bench_db}"')
+    _pg_admin(admin_url, f'CREATE DATABASE "{bench_db}"')
+    try:
+        subprocess.run([*base, "--only", "postgres", "--url", url], check=True)
+    finally:
+        _pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{bench_db}"')
+
+
+if __name__ == "__main__":
+    main()

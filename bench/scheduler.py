@@ -1,0 +1,170 @@
+"""Benchmark of the meeting scheduler on generated matchmaking events; prints a table of figures."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from corridor.events.scheduling import bound as bound_mod  # noqa: E402
+from corridor.events.scheduling import greedy, solve  # noqa: E402
+from corridor.events.scheduling.model import Problem, parse_instance  # noqa: E402
+
+
+def generate(n: int, seed: int = 1, variant: str = "forum") -> dict:
+    """A realistic event: two sessions of 8 slots, popularity skew, partial availability.
+
+    variant "forum": anyone may request anyone. variant "buyers": 20% buyers host at fixed tables
+    and every meeting is between one buyer and one or two sellers.
+    """
+    rng = random.Random(seed)
+    slots = [f"D1-{'AM' if i < 8 else 'PM'}-{i % 8 + 1}" for i in range(16)]
+    morning, afternoon = slots[:8], slots[8:]
+    people = []
+    ids = [f"p{i:05d}" for i in range(n)]
+    buyers = set(ids[: n // 5]) if variant == "buyers" else set()
+    popularity = {pid: rng.lognormvariate(0, 0.8) for pid in ids}
+    for i, pid in enumerate(ids):
+        entry: dict = {"id": pid}
+        r = rng.random()
+        if r < 0.1:
+            entry["unavailable"] = list(afternoon)
+        elif r < 0.2:
+            entry["unavailable"] = list(morning)
+        elif r < 0.35:
+            entry["unavailable"] = rng.sample(slots, rng.randint(1, 3))
+        if rng.random() < 0.1:
+            entry["max_meetings"] = rng.randint(5, 10)
+        if pid in buyers:
+            entry["table"] = i + 1
+        people.append(entry)
+    n_meetings = n * 10 // 2
+    meetings = []
+    if variant == "buyers":
+        requesters = [p for p in ids if p not in buyers]
+        targets = sorted(buyers)
+    else:
+        requesters = ids
+        targets = ids
+    tw = [popularity[t] for t in targets]
+    seen: set[tuple[str, ...]] = set()
+    k = 0
+    while len(meetings) < n_meetings:
+        a = rng.choice(requesters)
+        b = rng.choices(targets, tw)[0]
+        group = [a, b]
+        if rng.random() < 0.05:
+            c = rng.choice(requesters)
+            group.append(c)
+        if len(set(group)) < len(group):
+            continue
+        key = tuple(sorted(group))
+        if key in seen:
+            continue
+        seen.add(key)
+        k += 1
+        w = rng.choices([1, 2, 3], [0.6, 0.3, 0.1])[0]
+        meetings.append({"id": f"m{k:06d}", "participants": group, "weight": w})
+    # 1% locked, placed so that locks never clash (first free slot common to all participants).
+    unavailable = {p["id"]: set(p.get("unavailable", ())) for p in people}
+    busy: dict[str, set[str]] = {pid: set() for pid in ids}
+    locked_per_slot = dict.fromkeys(slots, 0)
+    for m in rng.sample(meetings, len(meetings) // 100):
+        options = [
+            s
+            for s in slots
+            if all(s not in unavailable[p] and s not in busy[p] for p in m["participants"])
+        ]
+        if options:
+            s = rng.choice(options)
+            m["locked_slot"] = s
+            locked_per_slot[s] += 1
+            for p in m["participants"]:
+                busy[p].add(s)
+    tables = max(math.ceil(1.1 * len(meetings) / len(slots)), len(buyers))
+    return {"slots": slots, "tables": tables, "participants": people, "meetings": meetings}
+
+
+def describe(problem: Problem, slot_of: list[int]) -> dict:
+    deg = [0] * problem.n_people
+    busy = [0] * problem.n_people
+    weight = 0
+    for m, s in enumerate(slot_of):
+        if s >= 0:
+            weight += problem.weight[m]
+            for p in problem.people[m]:
+                deg[p] += 1
+                busy[p] |= 1 << s
+    cover = greedy.coverable(problem)
+    zero = sum(1 for p in range(problem.n_people) if deg[p] == 0 and any(problem.meetings_of[p]))
+    unavoidable = sum(
+        1 for p in range(problem.n_people) if not cover[p] and any(problem.meetings_of[p])
+    )
+    from corridor.events.scheduling.model import breaks_of_mask
+
+    breaks = sum(breaks_of_mask(b) for b in busy)
+    return {"weight": weight, "zero": zero, "unavoidable": unavoidable, "breaks": breaks}
+
+
+def run(sizes: list[int], limits: list[float], variants: list[str], lp_limit: float) -> None:
+    header = (
+        f"{'event':<14}{'meet':>7}{'LP':>8}{'greedy':>14}"
+        + "".join(f"{f'{t:g}s':>22}" for t in limits)
+        + f"{'zero/unav':>11}{'breaks g/s':>14}"
+    )
+    print(header)
+    for variant in variants:
+        for n in sizes:
+            raw = generate(n, seed=n, variant=variant)
+            inst = parse_instance(raw)
+            pb = Problem(inst)
+            lp, lp_s = bound_mod.timed(bound_mod.assignment_lp_bound, pb, lp_limit, "ipm")
+            if lp is None:
+                lp = bound_mod.aggregated_bound(pb)
+            g = describe(pb, greedy.first_fit(pb).slot_of)
+            cells = []
+            last = None
+            for t in limits:
+                t0 = time.perf_counter()
+                sched = solve(inst, time_limit=t, seed=1)
+                took = time.perf_counter() - t0
+                slot_of = [-1] * pb.M
+                for a in sched.assignments:
+                    slot_of[pb.meeting_index[a.meeting]] = pb.slot_index[a.slot]
+                d = describe(pb, slot_of)
+                last = (d, sched, took)
+                cells.append(
+                    f"{d['weight']:>7} {100 * d['weight'] / lp:6.2f}% {took:5.1f}s"
+                    f" ub{100 * d['weight'] / sched.stats['upper_bound']:5.1f}"
+                )
+            d, sched, took = last
+            print(
+                f"{variant[:6] + '-' + str(n):<14}{pb.M:>7}{lp:>8.0f}"
+                f"{g['weight']:>7} {100 * g['weight'] / lp:5.2f}%"
+                + "".join(f"{c:>22}" for c in cells)
+                + f"{str(d['zero']) + '/' + str(d['unavoidable']) + ' g' + str(g['zero']):>11}"
+                + f"{str(g['breaks']) + '/' + str(d['breaks']):>14}"
+            )
+            print(
+                f"    LP computed in {lp_s:.1f}s; reported upper bound {sched.stats['upper_bound']}"
+            )
+            sys.stdout.flush()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="small events and short limits")
+    args = ap.parse_args()
+    if args.quick:
+        run([200, 1000], [2.0], ["forum"], 30)
+    else:
+        run([200, 1000, 5000], [10.0, 60.0], ["forum", "buyers"], 600)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,299 @@
+"""Writes of the directory: organisations, products, certifications, sourcing requests, contacts.
+
+Every function checks permission, validates, records the actor in the change history and
+refreshes the search index of the organisation it touched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from corridor.accounts import permissions
+from corridor.accounts.models import User
+from corridor.accounts.services import audit_actor, organisation_register, unique_slug
+from corridor.directory import trust
+from corridor.directory.models import (
+    Certification,
+    ContactPerson,
+    Organisation,
+    Product,
+    SourcingRequest,
+)
+from corridor.directory.search import reindex_organisations
+from corridor.directory.vocab import OrgKind
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied(_("You may not change this."))
+
+
+def _assign(obj: Model, data: dict[str, Any], exclude: set[str] = frozenset()) -> None:
+    for key, value in data.items():
+        if key in exclude:
+            continue
+        obj._meta.get_field(key)  # unknown fields are a programming error, not user input
+        setattr(obj, key, value)
+
+
+def _forget_org_cache(user) -> None:
+    if user is not None and hasattr(user, "_corridor_org_ids"):
+        del user._corridor_org_ids
+
+
+def _touch(org_id: int) -> None:
+    """A product or certificate changed: the profile's "last updated" date follows."""
+    Organisation.objects.filter(pk=org_id).update(updated_at=timezone.now())
+
+
+def _check_org(org: Organisation, by: User) -> None:
+    if org.province_id and org.province.country_id != org.country_id:
+        raise ValidationError({"province": _("This province is not in the chosen country.")})
+    if org.cluster_id:
+        if org.kind == OrgKind.CLUSTER:
+            raise ValidationError({"cluster": _("A cluster cannot be a member of a cluster.")})
+        if org.cluster.kind != OrgKind.CLUSTER or org.cluster.merged_into_id:
+            raise ValidationError({"cluster": _("No such cluster.")})
+
+
+# --- Organisations -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def organisation_create(*, by: User, data: dict[str, Any]) -> Organisation:
+    """Register an organisation.
+
+    Staff create profiles for others (unowned and private until the owner consents); a
+    coordinator adding an SME to their own cluster creates it unowned too, for the owner to
+    claim; anyone else registers an organisation they own. `is_published` in `data` is the
+    owner's consent to a public profile, recorded as such.
+    """
+    data = dict(data)
+    kind = data.get("kind") or OrgKind.SME
+    _require(permissions.can_create_org(by, kind))
+    publish = bool(data.pop("is_published", False))
+    cluster = data.get("cluster")
+    coordinates = cluster is not None and cluster.pk in permissions.member_org_ids(by)
+    if permissions.is_staff(by) or (coordinates and kind == OrgKind.SME):
+        org = Organisation(slug=unique_slug(data["name"]), is_published=False)
+        publish = False  # someone else's consent: staff record it on the publication page
+        _assign(org, data)
+        _check_org(org, by)
+        org.full_clean(exclude=["search_text"])
+        with audit_actor(by):
+            org.save()
+    else:
+        org = organisation_register(
+            user=by, name=data["name"], kind=kind, country=data["country"], publish=False
+        )
+        _assign(org, data, exclude={"slug"})
+        _check_org(org, by)
+        org.full_clean(exclude=["search_text"])
+        with audit_actor(by):
+            org.save()
+        if publish:
+            trust.organisation_publish(org=org, by=by)
+    _forget_org_cache(by)
+    reindex_organisations([org.pk])
+    return org
+
+
+@transaction.atomic
+def organisation_update(*, org: Organisation, by: User, data: dict[str, Any]) -> Organisation:
+    """Change a profile's fields (publication has its own consent page: trust.publish)."""
+    _require(permissions.can_edit_org(by, org))
+    _assign(org, data, exclude={"kind", "is_published", "slug"})
+    _check_org(org, by)
+    org.full_clean(exclude=["search_text"])
+    with audit_actor(by):
+        org.save()
+    ids = [org.pk]
+    if org.kind == OrgKind.CLUSTER:
+        # Members carry the cluster's name in their facet rows.
+        ids += list(org.members.values_list("id", flat=True))
+    reindex_organisations(ids)
+    return org
+
+
+@transaction.atomic
+def organisation_delete(*, org: Organisation, by: User) -> None:
+    _require(permissions.can_delete_org(by, org))
+    org_id = org.pk
+    members = list(org.members.values_list("id", flat=True))
+    with audit_actor(by):
+        org.delete()
+    _forget_org_cache(by)
+    reindex_organisations([org_id, *members])
+
+
+# --- Products ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def product_create(*, org: Organisation, by: User, data: dict[str, Any]) -> Product:
+    _require(permissions.can_edit_org(by, org))
+    product = Product(organisation=org)
+    _assign(product, data, exclude={"organisation"})
+    product.full_clean(exclude=["embedding", "embedded_at"])
+    with audit_actor(by):
+        product.save()
+    _touch(org.pk)
+    reindex_organisations([org.pk])
+    return product
+
+
+@transaction.atomic
+def product_update(*, product: Product, by: User, data: dict[str, Any]) -> Product:
+    _require(permissions.can_edit_product(by, product))
+    _assign(product, data, exclude={"organisation"})
+    product.full_clean(exclude=["embedding", "embedded_at"])
+    with audit_actor(by):
+        product.save()
+    _touch(product.organisation_id)
+    reindex_organisations([product.organisation_id])
+    return product
+
+
+@transaction.atomic
+def product_delete(*, product: Product, by: User) -> None:
+    _require(permissions.can_delete_product(by, product))
+    org_id = product.organisation_id
+    with audit_actor(by):
+        product.delete()
+    _touch(org_id)
+    reindex_organisations([org_id])
+
+
+# --- Certifications ----------------------------------------------------------------------------
+
+
+def _check_cert(cert: Certification) -> None:
+    if cert.product_id and cert.product.organisation_id != cert.organisation_id:
+        raise ValidationError({"product": _("This product belongs to another organisation.")})
+
+
+@transaction.atomic
+def certification_create(*, org: Organisation, by: User, data: dict[str, Any]) -> Certification:
+    _require(permissions.can_edit_org(by, org))
+    cert = Certification(organisation=org)
+    _assign(cert, data, exclude={"organisation"})
+    _check_cert(cert)
+    cert.full_clean()
+    with audit_actor(by):
+        cert.save()
+    _touch(org.pk)
+    reindex_organisations([org.pk])
+    return cert
+
+
+@transaction.atomic
+def certification_update(*, cert: Certification, by: User, data: dict[str, Any]) -> Certification:
+    _require(permissions.can_edit_org(by, cert.organisation))
+    _assign(cert, data, exclude={"organisation"})
+    _check_cert(cert)
+    cert.full_clean()
+    with audit_actor(by):
+        cert.save()
+    _touch(cert.organisation_id)
+    reindex_organisations([cert.organisation_id])
+    return cert
+
+
+@transaction.atomic
+def certification_delete(*, cert: Certification, by: User) -> None:
+    _require(permissions.can_edit_org(by, cert.organisation))
+    org_id = cert.organisation_id
+    with audit_actor(by):
+        cert.delete()
+    _touch(org_id)
+    reindex_organisations([org_id])
+
+
+# --- Sourcing requests -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def sourcing_request_create(
+    *, buyer: Organisation, by: User, data: dict[str, Any]
+) -> SourcingRequest:
+    _require(permissions.can_edit_org(by, buyer))
+    if buyer.kind != OrgKind.BUYER:
+        raise ValidationError(_("Only buyers post sourcing requests."))
+    req = SourcingRequest(buyer=buyer, created_by=by if by.is_authenticated else None)
+    _assign(req, data, exclude={"buyer", "created_by"})
+    req.full_clean(exclude=["embedding"])
+    with audit_actor(by):
+        req.save()
+    _touch(buyer.pk)
+    reindex_organisations([buyer.pk])
+    return req
+
+
+@transaction.atomic
+def sourcing_request_update(
+    *, req: SourcingRequest, by: User, data: dict[str, Any]
+) -> SourcingRequest:
+    _require(permissions.can_edit_request(by, req))
+    _assign(req, data, exclude={"buyer", "created_by"})
+    req.full_clean(exclude=["embedding"])
+    with audit_actor(by):
+        req.save()
+    _touch(req.buyer_id)
+    reindex_organisations([req.buyer_id])
+    return req
+
+
+@transaction.atomic
+def sourcing_request_delete(*, req: SourcingRequest, by: User) -> None:
+    _require(permissions.can_delete_request(by, req))
+    buyer_id = req.buyer_id
+    with audit_actor(by):
+        req.delete()
+    _touch(buyer_id)
+    reindex_organisations([buyer_id])
+
+
+# --- Contact persons ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def contact_person_create(*, org: Organisation, by: User, data: dict[str, Any]) -> ContactPerson:
+    _require(permissions.can_edit_org(by, org))
+    contact = ContactPerson(organisation=org)
+    _assign(contact, data, exclude={"organisation"})
+    contact.full_clean()
+    with audit_actor(by):
+        contact.save()
+    _touch(org.pk)
+    reindex_organisations([org.pk])
+    return contact
+
+
+@transaction.atomic
+def contact_person_update(
+    *, contact: ContactPerson, by: User, data: dict[str, Any]
+) -> ContactPerson:
+    _require(permissions.can_edit_org(by, contact.organisation))
+    _assign(contact, data, exclude={"organisation"})
+    contact.full_clean()
+    with audit_actor(by):
+        contact.save()
+    _touch(contact.organisation_id)
+    reindex_organisations([contact.organisation_id])
+    return contact
+
+
+@transaction.atomic
+def contact_person_delete(*, contact: ContactPerson, by: User) -> None:
+    _require(permissions.can_edit_org(by, contact.organisation))
+    org_id = contact.organisation_id
+    with audit_actor(by):
+        contact.delete()
+    _touch(org_id)
+    reindex_organisations([org_id])

@@ -1,0 +1,77 @@
+"""Precompute the embeddings of HS 2022 subheadings shipped in matching/data (run once per model).
+
+    python -m corridor.matching.build_hs_vectors      # ~3 minutes on two cores
+
+Writes data/hs_vectors.npy (int8, rows in subheading code order) and data/hs_vectors.json (the
+model name and the codes), which hs_suggest checks before using them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from corridor.matching.hs import subheadings
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def hs_passage(code: str) -> str:
+    """The text embedded for a subheading: heading and subheading descriptions.
+
+    The chapter is left out: its broad words ("Vegetable products", "Machinery") pull every
+    subheading of a chapter together and blur the differences that matter.
+    """
+    from corridor.matching.hs import nomenclature
+
+    table = nomenclature()
+    entry = table[code]
+    heading = table.get(entry.parent)
+    if heading and heading.description not in entry.description:
+        return f"{entry.description} ({heading.description})"
+    return entry.description
+
+
+def quantise(vectors: np.ndarray) -> np.ndarray:
+    """int8 with a fixed scale: unit vectors of 384 dims have components well under 0.5."""
+    return np.clip(np.round(vectors * 254), -127, 127).astype(np.int8)
+
+
+def dequantise(stored: np.ndarray) -> np.ndarray:
+    vectors = stored.astype(np.float32) / 254
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def build(embedder=None, out_dir: Path = DATA) -> Path:
+    """Embed every subheading with the embedder (default: E5, untruncated) and save."""
+    from corridor.matching.embedding import E5Embedder
+
+    embedder = embedder or E5Embedder(max_tokens=None, batch_size=64, cache_size=0)
+    codes = [e.code for e in subheadings()]
+    texts = [hs_passage(c) for c in codes]
+    started = time.perf_counter()
+    vectors = embedder.embed_passages(texts)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    np.save(out_dir / "hs_vectors.npy", quantise(vectors))
+    meta = {"model": _model_id(embedder), "codes": codes, "text": "subheading (heading)"}
+    (out_dir / "hs_vectors.json").write_text(json.dumps(meta), encoding="utf-8")
+    print(f"{len(codes)} subheadings embedded in {time.perf_counter() - started:.0f} s")
+    return out_dir / "hs_vectors.npy"
+
+
+def _model_id(embedder) -> str:
+    # The truncation of passages does not change the model: HS texts are embedded whole.
+    return embedder.name.split("/")[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    build()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,307 @@
+"""Hybrid, explainable ranking of offers for a query: BM25 + embeddings + HS + constraints."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from corridor.core.text import tokens as text_tokens
+from corridor.matching.embedding import Embedder, default_embedder
+from corridor.matching.hs import format_code, normalise_code
+from corridor.matching.index import VectorIndex
+from corridor.matching.lexical import BM25, analyse
+from corridor.matching.reasons import Reason
+from corridor.matching.records import Match, Offer, Query
+from corridor.matching.units import compare_capacity
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the signals add up (measured on bench/data/matching_*.jsonl; see docs/matching.md)."""
+
+    semantic: float = 0.55
+    lexical: float = 0.25
+    hs: float = 0.30  # times 1 (as precise as asked), 0.5 (same heading), 0.2 (same chapter)
+    certification: float = 0.04  # each required certification held
+    capacity: float = 0.03
+    destination: float = 0.05
+    country: float = 0.05
+    # Cosines of E5 sit in a narrow high band: map [floor, 1] to [0, 1].
+    semantic_floor: float = 0.72
+    candidates: int = 100  # per retrieval channel (vectors; lexical + HS)
+
+
+def embed_offers(offers: Sequence[Offer], embedder: Embedder | None = None) -> np.ndarray:
+    """The vectors of offers, as the engine computes them (store them with the record)."""
+    embedder = embedder or default_embedder()
+    return embedder.embed_passages([o.text for o in offers])
+
+
+class Matcher:
+    """An indexed catalog of offers that ranks them for queries.
+
+    Build once (`build`), then `rank` many queries. Positions in the catalog are the keys of the
+    vector index. Vectors may come from storage (`vectors=`) so that a restart does not embed
+    the catalog again.
+    """
+
+    def __init__(
+        self,
+        embedder: Embedder | None = None,
+        weights: Weights | None = None,
+        index_kind: str = "auto",
+    ) -> None:
+        self.embedder = embedder or default_embedder()
+        self.weights = weights or Weights()
+        self.index_kind = index_kind
+        self.offers: list[Offer] = []
+        self.bm25 = BM25()
+        self.index = VectorIndex(self.embedder.dim, index_kind)
+        self._hs = np.zeros((0, 3), dtype=np.int32)
+
+    def build(
+        self,
+        offers: Sequence[Offer],
+        vectors: np.ndarray | None = None,
+        *,
+        bm25: BM25 | None = None,
+        index: VectorIndex | None = None,
+    ) -> Matcher:
+        """Index offers (embedding them in batches unless vectors or an index are given)."""
+        self.offers = list(offers)
+        self.bm25 = bm25 or BM25.build(analyse(o.text) for o in self.offers)
+        if index is None:
+            if vectors is None:
+                vectors = embed_offers(self.offers, self.embedder)
+            index = VectorIndex(self.embedder.dim, self.index_kind)
+            index.add(np.arange(len(self.offers)), vectors)
+        self.index = index
+        self._hs = _hs_columns([o.hs_code for o in self.offers])
+        return self
+
+    def __len__(self) -> int:
+        return len(self.offers)
+
+    # Retrieval -------------------------------------------------------------------------------
+
+    def _lexical_norm(self, query_tokens: list[str]) -> float:
+        """BM25 of a document matching every query term once: the scale of lexical scores.
+
+        Query terms the catalog lacks count at the highest idf, so that a query matched only on
+        its common words ("organic", "kg") does not look fully matched.
+        """
+        n = max(self.bm25.n_docs, 1)
+        top_idf = float(np.log(1 + (n + 0.5) / 0.5))
+        weight = self.bm25.k1 + 1
+        total = 0.0
+        for tok in dict.fromkeys(query_tokens):
+            term = self.bm25.vocab.get(tok)
+            total += (float(self.bm25.idf[term]) if term is not None else top_idf) * weight / 2
+        return max(total, 1e-6)
+
+    def _hs_dense(self, code: str) -> np.ndarray | None:
+        """HS score of every offer for a query code (None when the query has none)."""
+        code = normalise_code(code)
+        if not code or not len(self.offers):
+            return None
+        out = np.zeros(len(self.offers), dtype=np.float32)
+        levels = [(2, 0), (4, 1), (6, 2)]
+        for digits, col in levels:
+            if len(code) < digits:
+                break
+            same = self._hs[:, col] == int(code[:digits])
+            out[same] = _hs_value(digits, len(code))
+        return out
+
+    def rank(self, query: Query, top: int = 10, today: dt.date | None = None) -> list[Match]:
+        """The best `top` offers for a query, those meeting every hard constraint first."""
+        vector = self.embedder.embed_queries([query.text or query.hs_code])[0]
+        return self.rank_with_vector(query, vector, top=top, today=today)
+
+    def rank_many(
+        self, queries: Sequence[Query], top: int = 10, today: dt.date | None = None
+    ) -> list[list[Match]]:
+        """rank() for many queries, embedding them in batches."""
+        vectors = self.embedder.embed_queries([q.text or q.hs_code for q in queries])
+        return [
+            self.rank_with_vector(q, v, top=top, today=today)
+            for q, v in zip(queries, vectors, strict=True)
+        ]
+
+    def rank_with_vector(
+        self, query: Query, vector: np.ndarray, top: int = 10, today: dt.date | None = None
+    ) -> list[Match]:
+        """rank() with the query's vector already computed (stored requests keep theirs)."""
+        if not self.offers or top <= 0:
+            return []
+        w = self.weights
+        today = today or dt.date.today()
+        q_tokens = analyse(query.text)
+        k = max(w.candidates, top)
+
+        vec_keys, vec_sims = self.index.search(vector, k)
+        lexical = self.bm25.scores(q_tokens) / self._lexical_norm(q_tokens)
+        np.minimum(lexical, 1.0, out=lexical)
+        hs = self._hs_dense(query.hs_code)
+        combined = w.lexical * lexical + (w.hs * hs if hs is not None else 0.0)
+        if np.any(combined > 0):
+            kk = min(k, len(combined))
+            lex_keys = np.argpartition(-combined, kk - 1)[:kk]
+            lex_keys = lex_keys[combined[lex_keys] > 0]
+        else:
+            lex_keys = np.zeros(0, dtype=np.int64)
+
+        candidates = np.union1d(vec_keys, lex_keys).astype(np.int64)
+        sims = dict(zip(vec_keys.tolist(), vec_sims.tolist(), strict=True))
+        others = [c for c in candidates.tolist() if c not in sims]
+        if others:
+            vecs = self.index.vectors_of(others)
+            for c, s in zip(others, (vecs @ vector).tolist(), strict=True):
+                sims[c] = s
+
+        matches = []
+        for pos in candidates.tolist():
+            offer = self.offers[pos]
+            semantic = max(0.0, (sims[pos] - w.semantic_floor) / (1 - w.semantic_floor))
+            signals = {
+                "semantic": round(min(semantic, 1.0), 6),
+                "cosine": round(sims[pos], 6),
+                "lexical": round(float(lexical[pos]), 6),
+                "hs": round(float(hs[pos]) if hs is not None else 0.0, 6),
+            }
+            matches.append(self._judge(query, offer, signals, q_tokens, today))
+        # Hard failures after every passing offer; ties by offer id for determinism.
+        matches.sort(key=lambda m: (not m.passes, -m.score, str(m.offer_id)))
+        return matches[:top]
+
+    # Scoring ---------------------------------------------------------------------------------
+
+    def _judge(
+        self,
+        query: Query,
+        offer: Offer,
+        signals: dict[str, float],
+        q_tokens: list[str],
+        today: dt.date,
+    ) -> Match:
+        w = self.weights
+        score = w.semantic * signals["semantic"] + w.lexical * signals["lexical"]
+        score += w.hs * signals["hs"]
+        failures: list[Reason] = []
+        reasons: list[Reason] = []
+
+        if query.hs_code and offer.hs_code and signals["hs"] > 0:
+            reasons.append(_hs_reason(query.hs_code, offer.hs_code))
+        terms = _matched_words(query.text, offer.text) if signals["lexical"] > 0 else []
+        if terms:
+            reasons.append(Reason("text_match", {"terms": ", ".join(terms)}))
+        elif signals["semantic"] >= 0.5:
+            reasons.append(Reason("similar"))
+
+        held = {c.code: c for c in offer.certifications}
+        for code in query.certifications:
+            cert = held.get(code)
+            if cert is None:
+                failures.append(Reason("cert_missing", {"cert": code}))
+            elif not cert.valid_on(today):
+                failures.append(
+                    Reason("cert_expired", {"cert": code, "date": cert.expires.isoformat()})
+                )
+            else:
+                score += w.certification
+                reasons.append(Reason("cert_held", {"cert": code}))
+
+        if query.quantity is not None and offer.capacity is not None:
+            params = {"capacity": offer.capacity.render(), "requested": query.quantity.render()}
+            enough = compare_capacity(offer.capacity, query.quantity)
+            if enough is True:
+                score += w.capacity
+                reasons.append(Reason("capacity_ok", params))
+            elif enough is False:
+                failures.append(Reason("capacity_short", params))
+            else:
+                reasons.append(Reason("capacity_unknown", params))
+
+        if query.destination and offer.markets:
+            if query.destination in offer.markets:
+                score += w.destination
+                reasons.append(Reason("exports_to", {"country": query.destination}))
+            else:
+                reasons.append(Reason("not_exports_to", {"country": query.destination}))
+
+        if query.countries and offer.country:
+            if offer.country in query.countries:
+                score += w.country
+                reasons.append(Reason("country_preferred", {"country": offer.country}))
+            else:
+                reasons.append(Reason("country_other", {"country": offer.country}))
+
+        return Match(offer.id, round(score, 6), not failures, failures + reasons, signals)
+
+    def explain(self, query: Query, offer: Offer, today: dt.date | None = None) -> Match:
+        """Score one query/offer pair without an index (e.g. to word a notification)."""
+        vectors = self.embedder.embed_passages([offer.text])
+        qvec = self.embedder.embed_queries([query.text or query.hs_code])[0]
+        w = self.weights
+        cos = float(vectors[0] @ qvec)
+        q_tokens = analyse(query.text)
+        single = BM25.build([analyse(offer.text)])
+        lexical = min(1.0, float(single.scores(q_tokens)[0]) / self._lexical_norm(q_tokens))
+        hs = 0.0
+        if query.hs_code and offer.hs_code:
+            digits = _shared(query.hs_code, offer.hs_code)
+            hs = _hs_value(digits, len(normalise_code(query.hs_code))) if digits else 0.0
+        signals = {
+            "semantic": max(0.0, min(1.0, (cos - w.semantic_floor) / (1 - w.semantic_floor))),
+            "cosine": cos,
+            "lexical": lexical,
+            "hs": hs,
+        }
+        return self._judge(query, offer, signals, q_tokens, today or dt.date.today())
+
+
+def _hs_value(shared_digits: int, asked_digits: int) -> float:
+    """1 when as precise as the query asked, 0.5 for the same heading, 0.2 for the chapter."""
+    if shared_digits >= asked_digits:
+        return 1.0
+    return {4: 0.5, 2: 0.2}.get(shared_digits, 0.0)
+
+
+def _shared(a: str, b: str) -> int:
+    from corridor.matching.hs import shared_level
+
+    return shared_level(a, b)
+
+
+def _hs_reason(wanted: str, offered: str) -> Reason:
+    wanted, offered = normalise_code(wanted), normalise_code(offered)
+    digits = _shared(wanted, offered)
+    if digits >= len(wanted):
+        return Reason("hs_match", {"code": format_code(offered[: max(len(wanted), 2)])})
+    if digits == 4:
+        return Reason("hs_heading", {"code": offered[:4]})
+    return Reason("hs_chapter", {"code": offered[:2]})
+
+
+def _hs_columns(codes: Sequence[str]) -> np.ndarray:
+    """Chapter, heading and subheading of each offer as integers (-1 when unknown)."""
+    out = np.full((len(codes), 3), -1, dtype=np.int32)
+    for i, code in enumerate(codes):
+        code = normalise_code(code)
+        for col, digits in enumerate((2, 4, 6)):
+            if len(code) >= digits:
+                out[i, col] = int(code[:digits])
+    return out
+
+
+def _matched_words(query_text: str, text: str, limit: int = 4) -> list[str]:
+    """Whole words (not n-grams) shared by the query and the offer, for the reasons."""
+    words = set(text_tokens(text, ngrams=False))
+    seen: list[str] = []
+    for tok in text_tokens(query_text, ngrams=False):
+        if tok in words and tok not in seen and (len(tok) > 1 or not tok.isascii()):
+            seen.append(tok)
+    return seen[:limit]

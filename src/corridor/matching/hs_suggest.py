@@ -1,0 +1,160 @@
+"""Suggest HS 2022 subheadings for a free-text product description, learning from confirmations."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from corridor.core.text import fold
+from corridor.core.text import tokens as text_tokens
+from corridor.matching.build_hs_vectors import DATA, _model_id, dequantise, hs_passage
+from corridor.matching.embedding import Embedder, default_embedder
+from corridor.matching.glossary import english_gloss
+from corridor.matching.hs import describe, normalise_code, subheadings
+from corridor.matching.lexical import BM25, analyse
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A suggested subheading with its description and a confidence in [0, 1]."""
+
+    code: str
+    description: str
+    score: float
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "score": round(self.score, 4), "description": self.description}
+
+
+@dataclass(frozen=True)
+class SuggestWeights:
+    """How the signals add up (measured on bench/data/hs_benchmark_cases.csv; see docs)."""
+
+    semantic: float = 1.0
+    lexical: float = 0.6
+    examples: float = 1.2
+    semantic_floor: float = 0.75  # E5 cosines below this say nothing
+    example_floor: float = 0.85  # an example must be this close to count
+    temperature: float = 0.05  # softmax temperature turning scores into confidences
+
+
+@functools.cache
+def _hs_bm25() -> BM25:
+    return BM25.build(analyse(hs_passage(e.code)) for e in subheadings())
+
+
+def _load_vectors(embedder: Embedder) -> np.ndarray:
+    """The shipped subheading vectors when they were made by this model, else computed now."""
+    codes = [e.code for e in subheadings()]
+    meta_path, vec_path = DATA / "hs_vectors.json", DATA / "hs_vectors.npy"
+    if meta_path.exists() and vec_path.exists():
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("model") == _model_id(embedder) and meta.get("codes") == codes:
+            return dequantise(np.load(vec_path))
+    log.warning(
+        "no precomputed HS vectors for %s: embedding %d subheadings", embedder.name, len(codes)
+    )
+    return embedder.embed_passages([hs_passage(c) for c in codes])
+
+
+class HsSuggester:
+    """Top-K HS 2022 subheadings for descriptions in any of the region's languages.
+
+    Three signals: the embedding similarity of the text to each subheading's description (the
+    model is multilingual), BM25 against the English descriptions (with the text's glossary
+    concepts added in English), and the nearest confirmed examples, which outweigh the
+    nomenclature once users have confirmed codes for similar descriptions.
+    """
+
+    def __init__(
+        self,
+        examples: Iterable[tuple[str, str]] = (),
+        embedder: Embedder | None = None,
+        weights: SuggestWeights | None = None,
+        *,
+        use_glossary: bool = True,
+    ) -> None:
+        self.embedder = embedder or default_embedder()
+        self.weights = weights or SuggestWeights()
+        self.use_glossary = use_glossary
+        self.codes = [e.code for e in subheadings()]
+        self._position = {c: i for i, c in enumerate(self.codes)}
+        self.vectors = _load_vectors(self.embedder)
+        self.bm25 = _hs_bm25()
+        self._ex_codes: list[int] = []
+        self._ex_texts: dict[str, int] = {}
+        self._ex_vectors = np.zeros((0, self.embedder.dim), dtype=np.float32)
+        self.add_examples(examples)
+
+    def add_examples(self, examples: Iterable[tuple[str, str]]) -> int:
+        """Learn confirmed (text, code) pairs; codes outside HS 2022 are skipped. Returns count."""
+        texts, positions = [], []
+        for text, code in examples:
+            position = self._position.get(normalise_code(code))
+            if position is None or not (text or "").strip():
+                continue
+            texts.append(text)
+            positions.append(position)
+        if not texts:
+            return 0
+        vectors = self.embedder.embed_queries(texts)
+        for text, position in zip(texts, positions, strict=True):
+            self._ex_texts[fold(text).strip()] = position
+        self._ex_codes.extend(positions)
+        self._ex_vectors = np.vstack([self._ex_vectors, vectors])
+        return len(texts)
+
+    def _lexical(self, text: str) -> np.ndarray:
+        q_tokens = analyse(text)
+        if self.use_glossary:
+            q_tokens += text_tokens(english_gloss(text))
+        scores = self.bm25.scores(q_tokens)
+        top = float(scores.max()) if len(scores) else 0.0
+        # Relative to the best match, damped when even the best matches little of the query.
+        return scores / max(top, 1e-6) * min(1.0, top / 8.0)
+
+    def scores(self, text: str, vector: np.ndarray | None = None) -> np.ndarray:
+        """Raw combined score of every subheading (in self.codes order)."""
+        w = self.weights
+        if vector is None:
+            vector = self.embedder.embed_queries([text])[0]
+        cos = self.vectors @ vector
+        total = w.semantic * np.clip((cos - w.semantic_floor) / (1 - w.semantic_floor), 0, 1)
+        total += w.lexical * self._lexical(text)
+        if len(self._ex_codes):
+            sims = self._ex_vectors @ vector
+            strength = np.clip((sims - w.example_floor) / (1 - w.example_floor), 0, 1)
+            per_code = np.zeros(len(self.codes), dtype=np.float32)
+            np.maximum.at(per_code, np.asarray(self._ex_codes), strength.astype(np.float32))
+            exact = self._ex_texts.get(fold(text).strip())
+            if exact is not None:
+                per_code[exact] = max(per_code[exact], 1.5)
+            total += w.examples * per_code
+        return total
+
+    def suggest(self, text: str, top: int = 5) -> list[Suggestion]:
+        """The `top` most likely subheadings, best first."""
+        return self.suggest_many([text], top)[0]
+
+    def suggest_many(self, texts: Sequence[str], top: int = 5) -> list[list[Suggestion]]:
+        """suggest() for many texts, embedding them in batches."""
+        vectors = self.embedder.embed_queries(list(texts))
+        out = []
+        for text, vector in zip(texts, vectors, strict=True):
+            scores = self.scores(text, vector)
+            probs = np.exp((scores - scores.max()) / self.weights.temperature)
+            probs /= probs.sum()
+            k = min(top, len(scores))
+            best = np.argpartition(-scores, k - 1)[:k]
+            best = best[np.lexsort((best, -scores[best]))]
+            out.append(
+                [Suggestion(self.codes[i], describe(self.codes[i]), float(probs[i])) for i in best]
+            )
+        return out

@@ -1,0 +1,129 @@
+"""Nearest-neighbour index of unit vectors: exact numpy search when small, usearch HNSW when large."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+# Below this many vectors an exact matrix product beats a graph index (and is exact).
+EXACT_LIMIT = 50_000
+
+
+class VectorIndex:
+    """Cosine search over L2-normalised vectors identified by integer keys.
+
+    `kind` is "exact" (a float32 matrix, one product per query), "hnsw" (usearch, int8
+    quantised, logarithmic search) or "auto": exact up to EXACT_LIMIT vectors, HNSW beyond. An
+    exact index converts itself to HNSW when it grows past the limit.
+    """
+
+    def __init__(self, dim: int, kind: str = "auto", *, threads: int = 0) -> None:
+        if kind not in {"auto", "exact", "hnsw"}:
+            raise ValueError(f"unknown index kind {kind!r}")
+        self.dim, self.kind, self.threads = dim, kind, threads
+        self._keys = np.zeros(0, dtype=np.int64)
+        self._matrix = np.zeros((0, dim), dtype=np.float32)
+        self._hnsw = None
+        if kind == "hnsw":
+            self._hnsw = self._new_hnsw()
+
+    def _new_hnsw(self):
+        from usearch.index import Index
+
+        # int8 keeps 1,000,000 × 384 dims under 400 MB; recall is measured in bench/matching.py.
+        return Index(ndim=self.dim, metric="cos", dtype="i8", connectivity=16, expansion_add=128)
+
+    @property
+    def is_hnsw(self) -> bool:
+        return self._hnsw is not None
+
+    def __len__(self) -> int:
+        return len(self._hnsw) if self._hnsw is not None else len(self._keys)
+
+    def add(self, keys, vectors: np.ndarray) -> None:
+        """Add vectors under keys (integers, e.g. database ids); an existing key is replaced."""
+        keys = np.asarray(keys, dtype=np.int64).reshape(-1)
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(keys), self.dim)
+        if not len(keys):
+            return
+        self.remove(keys)
+        if self._hnsw is not None:
+            self._hnsw.add(keys, vectors, threads=self.threads)
+            return
+        self._keys = np.concatenate([self._keys, keys])
+        self._matrix = np.vstack([self._matrix, vectors])
+        if self.kind == "auto" and len(self._keys) > EXACT_LIMIT:
+            self._hnsw = self._new_hnsw()
+            self._hnsw.add(self._keys, self._matrix, threads=self.threads)
+            self._keys = np.zeros(0, dtype=np.int64)
+            self._matrix = np.zeros((0, self.dim), dtype=np.float32)
+
+    def remove(self, keys) -> None:
+        """Forget vectors (unknown keys are ignored)."""
+        keys = np.asarray(keys, dtype=np.int64).reshape(-1)
+        if self._hnsw is not None:
+            for key in keys:
+                if self._hnsw.contains(int(key)):
+                    self._hnsw.remove(int(key))
+            return
+        if len(self._keys):
+            keep = ~np.isin(self._keys, keys)
+            if not keep.all():
+                self._keys, self._matrix = self._keys[keep], self._matrix[keep]
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, cosine similarities) of the k nearest vectors, best first."""
+        query = np.asarray(query, dtype=np.float32).reshape(-1)
+        n = len(self)
+        if not n or k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        k = min(k, n)
+        if self._hnsw is not None:
+            # The graph walk keeps `expansion_search` candidates: it must exceed k for recall.
+            self._hnsw.expansion_search = max(2 * k, 64)
+            found = self._hnsw.search(query, k, threads=self.threads)
+            return np.asarray(found.keys, dtype=np.int64), (1 - found.distances).astype(np.float32)
+        sims = self._matrix @ query
+        part = np.argpartition(-sims, k - 1)[:k] if k < n else np.arange(n)
+        order = np.lexsort((self._keys[part], -sims[part]))
+        return self._keys[part[order]], sims[part[order]]
+
+    def vectors_of(self, keys) -> np.ndarray:
+        """Stored vectors of keys (float32; int8-quantised ones come back approximate)."""
+        keys = np.asarray(keys, dtype=np.int64).reshape(-1)
+        if self._hnsw is not None:
+            return np.asarray(self._hnsw.get(keys, dtype="f32"), dtype=np.float32).reshape(
+                len(keys), self.dim
+            )
+        lookup = {int(k): i for i, k in enumerate(self._keys)}
+        return self._matrix[[lookup[int(k)] for k in keys]]
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the index to a file path (a directory is not needed)."""
+        path = Path(path)
+        if self._hnsw is not None:
+            self._hnsw.save(str(path))
+            return
+        with path.open("wb") as fh:
+            np.savez(fh, keys=self._keys, matrix=self._matrix.astype(np.float16), dim=self.dim)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, threads: int = 0) -> VectorIndex:
+        """Read an index written by save(); the format is recognised from the file."""
+        path = Path(path)
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+        if magic.startswith(b"PK"):  # a numpy .npz archive: an exact index
+            data = np.load(path)
+            index = cls(int(data["dim"]), "auto", threads=threads)
+            index._keys = data["keys"].astype(np.int64)
+            index._matrix = data["matrix"].astype(np.float32)
+            return index
+        from usearch.index import Index
+
+        hnsw = Index.restore(str(path))
+        index = cls(hnsw.ndim, "auto", threads=threads)
+        index._hnsw = hnsw
+        return index

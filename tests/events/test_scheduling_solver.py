@@ -1,0 +1,190 @@
+"""Scheduler behaviour: fairness, determinism, breaks, re-scheduling, hand-move checks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from test_scheduling_properties import validate
+
+from corridor.events.scheduling import check_move, parse_instance, resolve, solve
+from corridor.events.scheduling.greedy import first_fit
+from corridor.events.scheduling.model import Problem
+
+
+def event(
+    n_people: int = 30, n_meetings: int = 80, slots: int = 8, tables: int = 8, seed: int = 0
+) -> dict[str, Any]:
+    import random
+
+    rng = random.Random(seed)
+    people = [{"id": f"p{i}"} for i in range(n_people)]
+    for p in people[: n_people // 5]:
+        p["unavailable"] = [f"S{s}" for s in range(slots // 2)]
+    meetings = []
+    for k in range(n_meetings):
+        group = rng.sample([p["id"] for p in people], 3 if k % 15 == 0 else 2)
+        meetings.append({"id": f"m{k}", "participants": group, "weight": rng.randint(1, 3)})
+    return {
+        "slots": [f"S{s}" for s in range(slots)],
+        "tables": tables,
+        "participants": people,
+        "meetings": meetings,
+    }
+
+
+def test_fairness_beats_weight() -> None:
+    raw = {
+        "slots": ["S1", "S2"],
+        "tables": 1,
+        "participants": [{"id": "a"}, {"id": "b"}, {"id": "c"}, {"id": "d"}],
+        "meetings": [
+            {"id": "m1", "participants": ["a", "b"], "weight": 3},
+            {"id": "m2", "participants": ["a", "b"], "weight": 3},
+            {"id": "m3", "participants": ["c", "d"], "weight": 1},
+        ],
+    }
+    inst = parse_instance(raw)
+    greedy = first_fit(Problem(inst))
+    assert greedy.covered == 2  # the weight-first greedy leaves c and d with nothing
+    out = solve(inst, time_limit=1).to_json()
+    validate(raw, out)
+    assert "m3" in {a["meeting"] for a in out["assignments"]}
+    assert out["stats"]["weight"] == 4
+
+
+def test_same_seed_same_schedule() -> None:
+    raw = event()
+    a = solve(parse_instance(raw), time_limit=2, seed=7).to_json()
+    b = solve(parse_instance(json.loads(json.dumps(raw))), time_limit=2, seed=7).to_json()
+    assert a["assignments"] == b["assignments"] and a["unscheduled"] == b["unscheduled"]
+
+
+def test_all_schedulable_means_all_scheduled_with_few_breaks() -> None:
+    raw = event(n_meetings=40, tables=10)
+    inst = parse_instance(raw)
+    out = solve(inst, time_limit=2).to_json()
+    validate(raw, out)
+    base = first_fit(Problem(inst))
+    assert out["stats"]["weight"] >= base.weight
+    if out["stats"]["weight"] == base.weight:
+        assert out["stats"]["breaks"] <= base.total_breaks()
+
+
+def test_fixed_tables_hosts_and_impossible_pairs() -> None:
+    raw = {
+        "slots": ["S1", "S2"],
+        "tables": {"S1": 3, "S2": 1},
+        "participants": [
+            {"id": "h1", "table": 3},
+            {"id": "h2", "table": 3},
+            {"id": "h3", "table": 1},
+            {"id": "v1"},
+            {"id": "v2"},
+        ],
+        "meetings": [
+            {"id": "a", "participants": ["h1", "v1"]},
+            {"id": "b", "participants": ["h2", "v2"]},
+            {"id": "c", "participants": ["h1", "h3"]},
+        ],
+    }
+    out = solve(parse_instance(raw), time_limit=1).to_json()
+    validate(raw, out)
+    assert "c" in out["unscheduled"]  # two hosts fixed at different tables never meet
+    # h1 and h2 share table 3, which exists only in S1: only one of a and b fits.
+    assert out["stats"]["scheduled"] == 1 and out["stats"]["status"] == "optimal"
+
+
+def _schedule(raw: dict[str, Any]) -> dict[str, Any]:
+    return solve(parse_instance(raw), time_limit=1, seed=1).to_json()
+
+
+def test_resolve_cancel_places_waiting_meeting_without_moving_others() -> None:
+    raw = {
+        "slots": ["S1", "S2"],
+        "tables": 1,
+        "participants": [{"id": x} for x in "abcdef"],
+        "meetings": [
+            {"id": "m1", "participants": ["a", "b"], "weight": 3},
+            {"id": "m2", "participants": ["c", "d"], "weight": 3},
+            {"id": "m3", "participants": ["e", "f"], "weight": 1},
+        ],
+    }
+    first = _schedule(raw)
+    assert first["unscheduled"] == ["m3"]
+    out = resolve(raw, first, {"cancel": ["m1"]}, time_limit=1).to_json()
+    assert out["added"] == ["m3"] and out["moved"] == [] and out["dropped"] == []
+    slots = {a["meeting"]: a["slot"] for a in out["assignments"]}
+    assert slots["m2"] == {a["meeting"]: a["slot"] for a in first["assignments"]}["m2"]
+
+
+def test_resolve_no_show_and_new_unavailability() -> None:
+    raw = event(seed=3)
+    first = _schedule(raw)
+    before = {a["meeting"]: a["slot"] for a in first["assignments"]}
+    p_gone = "p7"
+    victim = next(
+        a
+        for a in first["assignments"]
+        if "p9" in next(m for m in raw["meetings"] if m["id"] == a["meeting"])["participants"]
+    )
+    changes = {"no_show": [p_gone], "unavailable": {"p9": [victim["slot"]]}}
+    out = resolve(raw, first, changes, time_limit=1).to_json()
+    from corridor.events.scheduling import apply_changes
+
+    validate(apply_changes(raw, changes)[0], out)
+    after = {a["meeting"]: a["slot"] for a in out["assignments"]}
+    gone = {m["id"] for m in raw["meetings"] if p_gone in m["participants"]}
+    assert not gone & set(after)
+    assert sorted(out["dropped"]) == sorted(
+        (gone & set(before)) | ({victim["meeting"]} - set(after))
+    )
+    # Meetings untouched by the changes stay where they were unless moved to place another.
+    unchanged = [m for m in before if m in after and m not in gone and m != victim["meeting"]]
+    stayed = sum(1 for m in unchanged if after[m] == before[m])
+    assert stayed >= len(unchanged) - len(out["moved"])
+    assert (
+        victim["meeting"] in after
+        and victim["meeting"] in out["moved"]
+        or victim["meeting"] in out["dropped"]
+    )
+
+
+def test_check_move_refuses_with_reasons() -> None:
+    raw = {
+        "slots": ["S1", "S2", "S3"],
+        "tables": {"S1": 1, "S2": 2, "S3": 2},
+        "participants": [
+            {"id": "a"},
+            {"id": "b", "unavailable": ["S3"]},
+            {"id": "c", "max_meetings": 1},
+            {"id": "h", "table": 2},
+        ],
+        "meetings": [
+            {"id": "m1", "participants": ["a", "b"], "locked_slot": "S1"},
+            {"id": "m2", "participants": ["a", "c"]},
+            {"id": "m3", "participants": ["b", "c"], "allowed_slots": ["S2"]},
+            {"id": "m4", "participants": ["a", "h"]},
+        ],
+    }
+    inst = parse_instance(raw)
+    sched = {
+        "assignments": [
+            {"meeting": "m1", "slot": "S1", "table": 1},
+            {"meeting": "m2", "slot": "S2", "table": 2},
+        ]
+    }
+    assert 'meeting "m1" is locked in slot "S1"' in check_move(inst, sched, "m1", "S2")
+    reasons = check_move(inst, sched, "m2", "S1")
+    assert any('participant "a" already has meeting "m1"' in r for r in reasons)
+    assert any("no free table" in r for r in reasons)
+    reasons = check_move(inst, sched, "m3", "S3")
+    assert any("not among the allowed slots" in r for r in reasons)
+    assert any('participant "b" is unavailable in slot "S3"' in r for r in reasons)
+    assert any("max_meetings 1" in r for r in check_move(inst, sched, "m3", "S2"))
+    assert any(
+        "must be at its host's table 2" in r for r in check_move(inst, sched, "m4", "S3", table=1)
+    )
+    assert any("table 2" in r and "taken" in r for r in check_move(inst, sched, "m4", "S2"))
+    assert check_move(inst, sched, "m2", "S3") == []
+    assert check_move(inst, sched, "m9", "S3") == ['unknown meeting "m9"']

@@ -1,0 +1,284 @@
+"""The hybrid ranking: each signal and constraint moves offers the way it should."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from corridor.matching.engine import Matcher, Weights
+from corridor.matching.records import Offer, Query
+
+TODAY = dt.date(2026, 6, 1)
+
+
+@pytest.fixture
+def build(embedder):
+    def _build(rows, **kwargs):
+        offers = [Offer.from_dict(r) for r in rows]
+        return Matcher(embedder=embedder, **kwargs).build(offers)
+
+    return _build
+
+
+def rank(matcher, row, top=10):
+    return matcher.rank(Query.from_dict(row), top=top, today=TODAY)
+
+
+def ids(matches):
+    return [m.offer_id for m in matches]
+
+
+def test_spec_example(build):
+    matcher = build(
+        [
+            {
+                "id": "o1",
+                "title": "Organic jasmine rice",
+                "description": "Milled, 25 kg bags",
+                "hs_code": "100630",
+                "country": "KH",
+                "certifications": ["organic"],
+                "capacity": {"amount": 200, "unit": "t", "per": "month"},
+                "markets": ["TH", "CN"],
+            },
+            {
+                "id": "o2",
+                "title": "Frozen shrimp",
+                "description": "Vannamei, IQF, 1 kg bags",
+                "hs_code": "030617",
+                "country": "VN",
+            },
+        ]
+    )
+    matches = rank(
+        matcher,
+        {
+            "id": "q1",
+            "text": "20 t of organic fragrant rice a month for Japan",
+            "hs_code": "1006",
+            "certifications": ["organic"],
+            "quantity": {"amount": 20, "unit": "t", "per": "month"},
+            "destination": "JP",
+            "countries": ["KH", "LA"],
+        },
+    )
+    assert ids(matches) == ["o1", "o2"]
+    reasons = matches[0].reason_texts()
+    assert "HS 1006 matches" in reasons
+    assert "holds organic certification" in reasons
+    assert "capacity 200 t/month ≥ 20 t/month requested" in reasons
+    assert "does not export to Japan yet" in reasons
+    assert "based in Cambodia, a preferred country" in reasons
+    assert matches[0].passes and not matches[1].passes
+    assert matches[1].reason_texts()[0] == "lacks organic certification"
+
+
+def test_hs_hierarchy_orders_subheading_heading_chapter(build):
+    text = {"title": "Rice", "description": "Grain for export"}
+    matcher = build(
+        [
+            {"id": "chapter", **text, "hs_code": "100190"},
+            {"id": "none", **text},
+            {"id": "sub", **text, "hs_code": "1006.30"},
+            {"id": "heading", **text, "hs_code": "100640"},
+        ]
+    )
+    matches = rank(matcher, {"id": "q", "text": "rice", "hs_code": "100630"})
+    assert ids(matches) == ["sub", "heading", "chapter", "none"]
+    assert matches[0].reason_texts()[0] == "HS 1006.30 matches"
+    assert matches[1].reason_texts()[0] == "same HS heading 1006"
+
+
+def test_lexical_signal_prefers_the_named_variety(build):
+    matcher = build(
+        [
+            {"id": "jasmine", "title": "Jasmine rice", "description": "Hom Mali rice from Surin"},
+            {
+                "id": "st25",
+                "title": "ST25 rice",
+                "description": "ST25 fragrant rice from Soc Trang",
+            },
+        ]
+    )
+    matches = rank(matcher, {"id": "q", "text": "ST25 rice"})
+    assert ids(matches)[0] == "st25"
+    assert matches[0].signals["lexical"] > matches[1].signals["lexical"]
+    assert any(r.startswith("description matches: st25") for r in matches[0].reason_texts())
+
+
+def test_semantic_signal_without_shared_words(build):
+    matcher = build(
+        [
+            {"id": "shoes", "title": "Leather sandals", "description": "Handmade footwear"},
+            {"id": "tea", "title": "Oolong", "description": "Semi-fermented leaves from the hills"},
+        ]
+    )
+    matches = rank(matcher, {"id": "q", "text": "green tea"})
+    assert ids(matches)[0] == "tea"
+    assert matches[0].signals["lexical"] == 0
+    assert matches[0].signals["semantic"] > matches[1].signals["semantic"]
+
+
+def test_vietnamese_request_finds_thai_offer(build):
+    matcher = build(
+        [
+            {
+                "id": "th-shrimp",
+                "title": "กุ้งขาวแช่แข็ง",
+                "description": "กุ้งแวนนาไมแช่แข็ง IQF บรรจุกล่อง 1 กก.",
+            },
+            {"id": "th-rice", "title": "ข้าวหอมมะลิ", "description": "ข้าวสารบรรจุถุง 25 กก."},
+            {"id": "th-silk", "title": "ผ้าไหมมัดหมี่", "description": "ผ้าไหมทอมือจากขอนแก่น"},
+        ]
+    )
+    assert ids(rank(matcher, {"id": "q", "text": "tôm thẻ đông lạnh"}))[0] == "th-shrimp"
+    assert ids(rank(matcher, {"id": "q", "text": "gạo thơm"}))[0] == "th-rice"
+    assert ids(rank(matcher, {"id": "q", "text": "vải lụa tơ tằm"}))[0] == "th-silk"
+
+
+def test_burmese_zawgyi_and_unicode_rank_alike(build):
+    import icu
+
+    matcher = build(
+        [
+            {"id": "rice", "title": "ဆန်", "description": "ဆန်ကြမ်း ၂၅ ကီလိုအိတ်"},
+            {"id": "shrimp", "title": "ပုစွန်အေးခဲ", "description": "ပုစွန် ၁ ကီလို"},
+        ]
+    )
+    unicode_text = "ပုစွန်အေးခဲ"
+    zawgyi_text = icu.Transliterator.createInstance("my-Zawgyi").transliterate(unicode_text)
+    assert zawgyi_text != unicode_text
+    by_unicode = rank(matcher, {"id": "q", "text": unicode_text})
+    by_zawgyi = rank(matcher, {"id": "q", "text": zawgyi_text})
+    assert ids(by_unicode)[0] == "shrimp"
+    assert ids(by_zawgyi) == ids(by_unicode)
+    assert [m.score for m in by_zawgyi] == pytest.approx([m.score for m in by_unicode], abs=1e-4)
+
+
+def test_missing_certification_is_a_hard_failure_ranked_last(build):
+    matcher = build(
+        [
+            {"id": "plain", "title": "Organic jasmine rice", "description": "Best fragrant rice"},
+            {
+                "id": "certified",
+                "title": "Milled rice",
+                "description": "White rice",
+                "certifications": ["organic"],
+            },
+            {
+                "id": "expired",
+                "title": "Jasmine rice",
+                "description": "Fragrant",
+                "certifications": [{"code": "organic", "expires": "2025-01-01"}],
+            },
+        ]
+    )
+    matches = rank(
+        matcher, {"id": "q", "text": "organic jasmine rice", "certifications": ["organic"]}
+    )
+    assert ids(matches)[0] == "certified"
+    assert set(ids(matches)[1:]) == {"plain", "expired"}
+    by_id = {m.offer_id: m for m in matches}
+    assert by_id["plain"].missing[0].render() == "lacks organic certification"
+    assert by_id["expired"].missing[0].render() == "organic certification expired on 2025-01-01"
+    # Without the requirement the textual best comes back on top.
+    assert ids(rank(matcher, {"id": "q", "text": "organic jasmine rice"}))[0] != "certified"
+
+
+def test_capacity_after_unit_conversion(build):
+    base = {"title": "Cassava starch", "description": "Native tapioca starch, 50 kg bags"}
+    matcher = build(
+        [
+            {"id": "small", **base, "capacity": {"amount": 2, "unit": "t", "per": "month"}},
+            {"id": "weekly", **base, "capacity": {"amount": 2000, "unit": "kg", "per": "week"}},
+            {"id": "pieces", **base, "capacity": {"amount": 400, "unit": "pcs", "per": "month"}},
+        ]
+    )
+    matches = rank(
+        matcher,
+        {
+            "id": "q",
+            "text": "tapioca starch",
+            "quantity": {"amount": 5000, "unit": "kg", "per": "month"},
+        },
+    )
+    by_id = {m.offer_id: m for m in matches}
+    assert ids(matches)[-1] == "small" and not by_id["small"].passes
+    assert "capacity 2 t/month < 5,000 kg/month requested" in by_id["small"].reason_texts()
+    assert by_id["weekly"].passes and by_id["pieces"].passes
+    assert any("cannot be compared" in r for r in by_id["pieces"].reason_texts())
+    assert by_id["weekly"].score > by_id["pieces"].score
+
+
+def test_destination_and_preferred_country_are_soft(build):
+    base = {"title": "Dried mango", "description": "Soft dried mango slices, no sugar added"}
+    matcher = build(
+        [
+            {"id": "vn", **base, "country": "VN", "markets": ["US"]},
+            {"id": "kh-jp", **base, "country": "KH", "markets": ["JP"]},
+            {"id": "th-jp", **base, "country": "TH", "markets": ["JP", "KR"]},
+        ]
+    )
+    matches = rank(
+        matcher, {"id": "q", "text": "dried mango", "destination": "JP", "countries": ["KH"]}
+    )
+    assert ids(matches) == ["kh-jp", "th-jp", "vn"]
+    assert all(m.passes for m in matches)
+    assert "already exports to Japan" in matches[0].reason_texts()
+    assert "based in Cambodia, a preferred country" in matches[0].reason_texts()
+    assert "based in Thailand, not a preferred country" in matches[1].reason_texts()
+
+
+def test_hard_failures_rank_after_passing_offers_even_when_better(build):
+    matcher = build(
+        [
+            {
+                "id": "best-text",
+                "title": "Halal beef",
+                "description": "Halal frozen beef cuts",
+                "hs_code": "020230",
+            },
+            {
+                "id": "weak",
+                "title": "Paper cups",
+                "description": "Disposable",
+                "certifications": ["halal"],
+            },
+        ]
+    )
+    matches = rank(
+        matcher, {"id": "q", "text": "frozen beef", "hs_code": "0202", "certifications": ["halal"]}
+    )
+    assert ids(matches) == ["weak", "best-text"]
+    assert matches[1].score > matches[0].score
+
+
+def test_deterministic_and_top(build):
+    rows = [
+        {"id": f"o{i}", "title": "Black pepper", "description": "Phu Quoc pepper"} for i in range(5)
+    ]
+    matcher = build(rows)
+    first = rank(matcher, {"id": "q", "text": "pepper"}, top=3)
+    again = rank(matcher, {"id": "q", "text": "pepper"}, top=3)
+    assert [m.as_dict() for m in first] == [m.as_dict() for m in again]
+    assert ids(first) == ["o0", "o1", "o2"]
+
+
+def test_weights_turn_signals_off(build):
+    rows = [
+        {"id": "a", "title": "Rice", "description": "grain", "hs_code": "030617"},
+        {"id": "b", "title": "Rice", "description": "grain", "hs_code": "100630"},
+    ]
+    matcher = build(rows, weights=Weights(hs=0.0))
+    matches = rank(matcher, {"id": "q", "text": "rice", "hs_code": "100630"})
+    assert matches[0].score == pytest.approx(matches[1].score)
+
+
+def test_explain_matches_rank(build):
+    matcher = build([{"id": "a", "title": "Organic jasmine rice", "description": "25 kg"}])
+    query = Query.from_dict({"id": "q", "text": "jasmine rice", "certifications": ["organic"]})
+    ranked = matcher.rank(query, today=TODAY)[0]
+    explained = matcher.explain(query, matcher.offers[0], today=TODAY)
+    assert explained.passes is ranked.passes is False
+    assert explained.score == pytest.approx(ranked.score, abs=0.02)

@@ -1,0 +1,36 @@
+"""HS suggestion: multilingual descriptions, confidences, and learning from confirmations."""
+
+from __future__ import annotations
+
+import pytest
+
+from corridor.matching.hs_suggest import HsSuggester
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["jasmine rice, milled, 25 kg bags", "gạo trắng", "ข้าวหอมมะลิ", "អង្ករ", "ເຂົ້າໜຽວ", "ဆန်", "大米"],
+)
+def test_rice_in_the_regions_languages(suggester, text):
+    codes = [s.code for s in suggester.suggest(text)]
+    assert any(code.startswith("1006") for code in codes), codes
+
+
+def test_suggestions_are_ranked_with_confidences(suggester):
+    suggestions = suggester.suggest("frozen shrimp, 1 kg boxes", top=5)
+    assert len(suggestions) == 5
+    assert suggestions[0].code.startswith("0306")
+    scores = [s.score for s in suggestions]
+    assert scores == sorted(scores, reverse=True) and 0 < scores[0] <= 1
+    assert suggestions[0].description
+
+
+def test_confirmed_examples_are_learned(embedder):
+    text = "Bat Trang blue and white vase"
+    before = HsSuggester(embedder=embedder).suggest(text)
+    learned = HsSuggester(examples=[(text, "6913.90"), ("nonsense", "999999")], embedder=embedder)
+    after = learned.suggest(text)
+    assert after[0].code == "691390"
+    assert after[0].score > (before[0].score if before[0].code == "691390" else 0)
+    # A near paraphrase benefits too.
+    assert learned.suggest("blue and white vase from Bat Trang")[0].code == "691390"
