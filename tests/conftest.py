@@ -75,3 +75,18 @@ def buyer_user(db, buyer_org):
 @pytest.fixture
 def stranger(db):
     return factories.UserFactory(username="stranger")
+
+
+@pytest.fixture(autouse=True)
+def _fast_matching_embedder(settings):
+    # The model-free embedder: tests that are about the real model ask for it explicitly.
+    settings.CORRIDOR = {**settings.CORRIDOR, "EMBEDDER": "hash"}
+
+
+@pytest.fixture(autouse=True)
+def _huey_immediate():
+    # The huey instance is built at import from settings.HUEY, so overriding the setting in a
+    # fixture does not reach it: switch the instance itself to in-process, in-memory mode.
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True

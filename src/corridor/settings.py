@@ -221,4 +221,6 @@ CORRIDOR = {
     "INVITATION_DAYS": 14,
     # Absolute address of the site, for links in emails sent outside a request (notifications).
     "SITE_URL": os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/"),
+    # Matching: "e5" (the multilingual model) or "hash" (model-free, for tests and tiny servers).
+    "EMBEDDER": os.environ.get("CORRIDOR_EMBEDDER", "e5"),
 }

@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/", include("corridor.accounts.urls")),
     path("directory/", include("corridor.directory.urls")),
     path("connections/", include("corridor.connections.urls")),
+    path("matching/", include("corridor.matching.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -188,3 +188,56 @@ def test_check_move_refuses_with_reasons() -> None:
     assert any("table 2" in r and "taken" in r for r in check_move(inst, sched, "m4", "S2"))
     assert check_move(inst, sched, "m2", "S3") == []
     assert check_move(inst, sched, "m9", "S3") == ['unknown meeting "m9"']
+
+
+def test_iterations_make_the_anytime_search_reproducible() -> None:
+    raw = event(n_people=40, n_meetings=160, tables=12, seed=3)
+    a = solve(parse_instance(raw), time_limit=30, seed=5, iterations=3).to_json()
+    b = solve(parse_instance(raw), time_limit=30, seed=5, iterations=3).to_json()
+    validate(raw, a)
+    assert a["assignments"] == b["assignments"]
+    assert a["stats"]["rounds"] <= 3
+
+
+def test_anytime_rounds_never_make_the_schedule_worse() -> None:
+    raw = event(n_people=40, n_meetings=160, tables=12, seed=4)
+    base = solve(parse_instance(raw), time_limit=30, seed=2, iterations=0).to_json()
+    more = solve(parse_instance(raw), time_limit=30, seed=2, iterations=20).to_json()
+    validate(raw, more)
+    sb, sm = base["stats"], more["stats"]
+    assert sm["participants_without_meeting"] <= sb["participants_without_meeting"]
+    assert sm["weight"] >= sb["weight"]
+    if sm["weight"] == sb["weight"]:
+        assert sm["breaks"] <= sb["breaks"]
+
+
+def test_stats_report_break_spread_and_people_without_meeting() -> None:
+    raw = event(n_meetings=40, tables=10)
+    stats = solve(parse_instance(raw), time_limit=2).to_json()["stats"]
+    assert (
+        stats["participants_without_meeting"] >= stats["participants_without_meeting_unavoidable"]
+    )
+    assert 0 <= stats["breaks_max"] <= stats["breaks"]
+    assert stats["breaks_std"] >= 0
+
+
+def test_slot_swap_and_kempe_moves_lower_breaks_without_losing_meetings() -> None:
+    import random
+
+    from corridor.events.scheduling.search import Search
+    from corridor.events.scheduling.state import State
+
+    raw = event(n_people=20, n_meetings=50, slots=8, tables=10, seed=6)
+    pb = Problem(parse_instance(raw))
+    state = State(pb)
+    for m in range(pb.M):  # scatter the meetings: last free slot first, to make breaks
+        for s in reversed(pb.feas_list[m]):
+            if state.can_place(m, s):
+                state.place(m, s)
+                break
+    scheduled, weight, breaks = state.n_scheduled, state.weight, state.breaks
+    assert breaks == state.total_breaks()
+    search = Search(state, random.Random(0), float("inf"))
+    search.improve_breaks()
+    assert state.breaks == state.total_breaks() < breaks
+    assert (state.n_scheduled, state.weight) == (scheduled, weight)

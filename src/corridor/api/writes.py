@@ -26,6 +26,7 @@ from corridor.directory.models import (
     SourcingRequest,
 )
 from corridor.directory.search import reindex_organisations
+from corridor.matching.services import schedule_reembed
 
 # Foreign keys the API addresses by code, with the model that must hold the code.
 _CODE_FKS = {"country": Country, "province": Province, "hs_code": HSCode, "destination": Country}
@@ -140,6 +141,7 @@ def product_save(*, product: Product, by, data: dict[str, Any]) -> Product:
     with audit_actor(by):
         product.save()
     reindex_organisations([product.organisation_id])
+    schedule_reembed(product_ids=[product.pk], by=by)
     return product
 
 
@@ -188,6 +190,7 @@ def sourcing_request_save(*, req: SourcingRequest, by, data: dict[str, Any]) -> 
     req.full_clean(exclude=["embedding"])
     with audit_actor(by):
         req.save()
+    schedule_reembed(request_ids=[req.pk])
     return req
 
 

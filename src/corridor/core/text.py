@@ -62,6 +62,9 @@ def scripts_in(text: str) -> set[str]:
     return {script_of(ch) for ch in text if ord(ch) > 0x2FF} - {"latin"}
 
 
+_MYANMAR_RE = re.compile("[\u1000-\u109f]")
+
+
 @functools.lru_cache(maxsize=1)
 def _zawgyi_tools():
     import icu
@@ -72,7 +75,7 @@ def _zawgyi_tools():
 
 def zawgyi_to_unicode(text: str, threshold: float = 0.95) -> str:
     """Convert Burmese typed in the Zawgyi font encoding to Unicode; other text is unchanged."""
-    if not any(0x1000 <= ord(ch) <= 0x109F for ch in text):
+    if not _MYANMAR_RE.search(text):
         return text
     detector, converter = _zawgyi_tools()
     if detector.get_zawgyi_probability(text) >= threshold:
@@ -119,13 +122,15 @@ def char_ngrams(run: str, n: int = 3) -> list[str]:
     return [run[i : i + n] for i in range(len(run) - n + 1)]
 
 
+_NOSPACE_CLASS = "".join(f"\\u{lo:04X}-\\u{hi:04X}" for lo, hi in _NOSPACE_RANGES)
+# One regex pass instead of a range test per character: tokenising is on the matching hot path.
+_RUNS_RE = re.compile(f"([{_NOSPACE_CLASS}]+)|([^{_NOSPACE_CLASS}]+)")
+
+
 def _split_runs(token: str) -> Iterable[tuple[bool, str]]:
     """Split a \\w+ token into runs of no-space script and the rest (mixed tokens happen)."""
-    start = 0
-    for i in range(1, len(token) + 1):
-        if i == len(token) or _is_nospace(token[i]) != _is_nospace(token[start]):
-            yield _is_nospace(token[start]), token[start:i]
-            start = i
+    for m in _RUNS_RE.finditer(token):
+        yield (True, m.group(1)) if m.group(1) else (False, m.group(2))
 
 
 def _is_han(ch: str) -> bool:

@@ -9,13 +9,20 @@ Three stores, all rebuilt from the ORM by `reindex_organisations`:
   every non-ASCII token is stored as an ASCII surrogate ('x' + a short hash), and queries are
   encoded the same way: the index only ever sees [a-z0-9] words.
 - `directory_org_facet`: one row per organisation and facet value (country, province,
-  corridor, HS chapter/heading, certification, cluster, type), to filter and count facets with
-  one grouped query instead of joins over products and certificates.
+  corridor, HS chapter/heading, certification, cluster, type) with the organisation's
+  visibility (`vis`), to select the matching ids and count facets from indexes alone instead of
+  joins over organisations, products and certificates.
+
+`directory_facet_count` holds the facet counts of the unfiltered directory per visibility,
+maintained by triggers (migration 0003), so the browse page does not count 100,000 rows. A
+filtered set larger than `EXACT_COUNT_LIMIT` has its facets counted on a regular sample of its
+ids and scaled: the page says those counts are approximate.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,8 +34,18 @@ from corridor.directory.models import HSCode, Organisation
 
 FTS_TABLE = "directory_org_fts"  # SQLite FTS5: rowid = organisation id; columns name, body
 PG_TABLE = "directory_org_search"  # PostgreSQL: org_id, tsv (GIN)
-FACET_TABLE = "directory_org_facet"  # org_id, facet, value, label, until
+FACET_TABLE = "directory_org_facet"  # org_id, facet, value, label, until, vis
+COUNT_TABLE = "directory_facet_count"  # vis, facet, value, until ('' = none), label, n
 META_TABLE = "directory_search_meta"  # key, value: the index generation, for caches
+
+# Visibility of an organisation in the facet rows (kept in step by triggers).
+VIS_HIDDEN, VIS_PRIVATE, VIS_PUBLIC = 0, 1, 2
+# Facets of a set up to this size are counted exactly (a GROUP BY over ~8 rows per
+# organisation); above it on a regular sample of about this size.
+EXACT_COUNT_LIMIT = 1000
+# From this many organisations on, a reindex on PostgreSQL skips the per-row count triggers and
+# recounts every facet once at the end (about a second per 100,000 organisations).
+BULK_REINDEX = 500
 
 # Facet names as stored in FACET_TABLE (and used as query parameters).
 FACETS = ("kind", "country", "province", "corridor", "hs2", "hs4", "cert", "cluster")
@@ -66,8 +83,14 @@ def organisation_document(org: Organisation) -> str:
 # --- Index maintenance -----------------------------------------------------------------------
 
 
+def _vis(org: Organisation) -> int:
+    if org.merged_into_id:
+        return VIS_HIDDEN
+    return VIS_PUBLIC if org.is_published else VIS_PRIVATE
+
+
 def _facet_rows(org: Organisation, hs_labels: dict[str, str]) -> list[tuple]:
-    """(org_id, facet, value, label, until) rows of one organisation."""
+    """(org_id, facet, value, label, until, vis) rows of one organisation."""
     rows = [
         (org.id, "kind", org.kind, "", None),
         (org.id, "country", org.country_id, org.country.name, None),
@@ -95,7 +118,8 @@ def _facet_rows(org: Organisation, hs_labels: dict[str, str]) -> list[tuple]:
             until[cert.kind] = max(until[cert.kind], cert.valid_until)
     for kind, date in sorted(until.items()):
         rows.append((org.id, "cert", kind, "", date.isoformat() if date else None))
-    return rows
+    vis = _vis(org)
+    return [(*row, vis) for row in rows]
 
 
 def _name_terms(org: Organisation) -> str:
@@ -124,8 +148,8 @@ def _write_index(ids: list[int], docs: list[tuple[int, str, str]], facets: list[
                 docs,
             )
         cur.executemany(
-            f"INSERT INTO {FACET_TABLE} (org_id, facet, value, label, until) "
-            "VALUES (%s, %s, %s, %s, %s)",
+            f"INSERT INTO {FACET_TABLE} (org_id, facet, value, label, until, vis) "
+            "VALUES (%s, %s, %s, %s, %s, %s)",
             facets,
         )
         cur.execute(f"UPDATE {META_TABLE} SET value = value + 1 WHERE key = 'generation'")
@@ -141,10 +165,29 @@ def reindex_organisations(ids: Iterable[int]) -> int:
     if not ids:
         return 0
     done = 0
-    with transaction.atomic():
+    bulk = connection.vendor == "postgresql" and len(ids) >= BULK_REINDEX
+    with transaction.atomic(), connection.cursor() as cur:
+        if bulk:
+            cur.execute("SET LOCAL corridor.bulk_index = 'on'")
         for start in range(0, len(ids), 2000):
             done += _reindex_batch(ids[start : start + 2000])
+        if bulk:
+            # Not left on for the rest of an enclosing transaction (a rollback undoes it too).
+            cur.execute("SET LOCAL corridor.bulk_index = 'off'")
+            recount_facets()
     return done
+
+
+def recount_facets() -> None:
+    """Recompute the facet count table from the facet rows."""
+    until = "until::text" if connection.vendor == "postgresql" else "until"
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {COUNT_TABLE}")
+        cur.execute(
+            f"INSERT INTO {COUNT_TABLE} (vis, facet, value, until, label, n) "
+            f"SELECT vis, facet, value, COALESCE({until}, ''), MAX(label), COUNT(*) "
+            f"FROM {FACET_TABLE} GROUP BY vis, facet, value, COALESCE({until}, '')"
+        )
 
 
 def _reindex_batch(ids: list[int]) -> int:
@@ -168,11 +211,26 @@ def _reindex_batch(ids: list[int]) -> int:
 
 
 def rebuild_index() -> int:
-    """Reindex every organisation (after a bulk import or a restore)."""
+    """Reindex every organisation (after a bulk import or a restore), then refresh the
+    planner's statistics: without them SQLite sorts the whole directory to show 20 names."""
     with connection.cursor() as cur:
         cur.execute(f"DELETE FROM {FACET_TABLE}")
         cur.execute(f"DELETE FROM {FTS_TABLE if connection.vendor == 'sqlite' else PG_TABLE}")
-    return reindex_organisations(Organisation.objects.values_list("id", flat=True))
+        cur.execute(f"DELETE FROM {COUNT_TABLE}")
+    done = reindex_organisations(Organisation.objects.values_list("id", flat=True))
+    analyze()
+    return done
+
+
+def analyze() -> None:
+    """Refresh the query planner's statistics of the directory and its index."""
+    tables = [Organisation._meta.db_table, FACET_TABLE, COUNT_TABLE]
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            for table in tables:
+                cur.execute(f"ANALYZE {table}")
+        elif connection.vendor == "postgresql":
+            cur.execute(f"ANALYZE {', '.join([*tables, PG_TABLE])}")
 
 
 def index_generation() -> int:
@@ -296,10 +354,34 @@ def filter_text(qs, tq: TextQuery):
     return qs
 
 
-def facet_subquery(facet: str, values: Sequence[str], today) -> tuple[str, list]:
-    """SQL of the ids of organisations having any of `values` for `facet`."""
+@dataclass(frozen=True)
+class Audience:
+    """Whose view of the directory is counted: staff see every profile that was not merged
+    away; others the published ones and the unpublished ones of their own organisations."""
+
+    staff: bool = False
+    own: tuple[int, ...] = ()
+
+    def condition(self) -> tuple[str, list]:
+        """SQL condition on the `vis` and `org_id` columns of facet rows."""
+        if self.staff:
+            return f"vis >= {VIS_PRIVATE}", []
+        if self.own:
+            marks = ",".join(["%s"] * len(self.own))
+            return (
+                f"(vis = {VIS_PUBLIC} OR (vis = {VIS_PRIVATE} AND org_id IN ({marks})))",
+                list(self.own),
+            )
+        return f"vis = {VIS_PUBLIC}", []
+
+
+# Facets from the one that usually selects the fewest organisations to the broadest.
+_SELECTIVITY = ("cluster", "province", "hs4", "cert", "corridor", "country", "hs2", "kind")
+
+
+def _facet_where(facet: str, values: Sequence[str], today) -> tuple[str, list]:
     marks = ",".join(["%s"] * len(values))
-    sql = f"SELECT org_id FROM {FACET_TABLE} WHERE facet = %s AND value IN ({marks})"
+    sql = f"facet = %s AND value IN ({marks})"
     params: list = [facet, *values]
     if facet == "cert":
         sql += " AND (until IS NULL OR until >= %s)"
@@ -307,8 +389,124 @@ def facet_subquery(facet: str, values: Sequence[str], today) -> tuple[str, list]
     return sql, params
 
 
-def facet_counts(ids_sql: str, ids_params: Sequence, today) -> dict[str, list[tuple]]:
-    """{facet: [(value, label, count)]} over the organisations selected by `ids_sql`."""
+def facet_subquery(facet: str, values: Sequence[str], today) -> tuple[str, list]:
+    """SQL of the ids of organisations having any of `values` for `facet`."""
+    where, params = _facet_where(facet, values, today)
+    return f"SELECT org_id FROM {FACET_TABLE} WHERE {where}", params
+
+
+def text_subquery(tq: TextQuery) -> tuple[str, list] | None:
+    """SQL of the ids of organisations matching `tq` (None on databases without an index).
+
+    Used as `org_id IN (...)`, never as `rowid IN (...)` on the FTS5 table: that form makes
+    SQLite run the whole MATCH once per id."""
+    if connection.vendor == "sqlite":
+        return f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [_fts5_expression(tq)]
+    if connection.vendor == "postgresql":
+        return (
+            f"SELECT org_id FROM {PG_TABLE} WHERE tsv @@ to_tsquery('simple', %s)",
+            [_tsquery_expression(tq)],
+        )
+    return None
+
+
+def matching_ids(
+    audience: Audience, facet_values: dict[str, Sequence[str]], tq: TextQuery, today
+) -> tuple[str, list] | None:
+    """SQL of the ids of the organisations `audience` sees that have, for every facet of
+    `facet_values`, one of its values, and match `tq`; read from the index alone.
+
+    None when nothing filters (the whole directory: see `directory_facet_counts`)."""
+    wanted = [(f, v) for f, v in facet_values.items() if v]
+    text = text_subquery(tq) if tq else None
+    if not wanted and text is None:
+        return None
+    vis_sql, params = audience.condition()
+    # The likely smallest set first; the others are tested per id through the (org_id, facet)
+    # index, which costs less than building the list of, say, every rice producer.
+    wanted.sort(key=lambda item: _SELECTIVITY.index(item[0]))
+    # Every indexed organisation has exactly one "kind" row: the base of a text-only search.
+    (facet, values), *rest = wanted or [("kind", ())]
+    if values:
+        where, where_params = _facet_where(facet, values, today)
+    else:
+        where, where_params = "facet = %s", [facet]
+    sql = f"SELECT org_id FROM {FACET_TABLE} WHERE {where} AND {vis_sql}"
+    params = [*where_params, *params]
+    for facet, values in rest:
+        where, where_params = _facet_where(facet, values, today)
+        # Unqualified columns in the subquery are those of `other`.
+        sql += (
+            f" AND EXISTS (SELECT 1 FROM {FACET_TABLE} other "
+            f"WHERE other.org_id = {FACET_TABLE}.org_id AND {where})"
+        )
+        params += where_params
+    if text is not None:
+        sql += f" AND org_id IN ({text[0]})"
+        params += text[1]
+    return sql, params
+
+
+def ranked_page(qs, ids_sql: str, ids_params: Sequence, tq: TextQuery, offset: int, limit: int):
+    """The organisations of `qs` on one page of the ids of `ids_sql`, best match of `tq` first
+    (ties: lowest id first), in one query.
+
+    The page is ranked on the text index alone, in a subquery: joining every match to the
+    organisations to sort them cost more than the ranking itself once a word matches thousands
+    of profiles. The outer join to the index then only reads the page's rows. On SQLite the id
+    tests are written `+rowid` so that FTS5 does not run the MATCH once per id."""
+    org = Organisation._meta.db_table
+    if connection.vendor == "sqlite":
+        page_sql = (
+            f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "
+            f"AND +rowid IN ({ids_sql}) ORDER BY bm25({FTS_TABLE}, 5.0, 1.0), rowid "
+            "LIMIT %s OFFSET %s"
+        )
+        page_params = [_fts5_expression(tq), *ids_params, limit, offset]
+        where = f"+{FTS_TABLE}.rowid IN ({page_sql})"
+    else:
+        expr = _tsquery_expression(tq)
+        page_sql = (
+            f"SELECT org_id FROM {PG_TABLE} WHERE tsv @@ to_tsquery('simple', %s) "
+            f"AND org_id IN ({ids_sql}) "
+            "ORDER BY ts_rank(tsv, to_tsquery('simple', %s)) DESC, org_id LIMIT %s OFFSET %s"
+        )
+        page_params = [expr, *ids_params, expr, limit, offset]
+        where = f"{org}.id IN ({page_sql})"
+    return (
+        filter_text(qs, tq)
+        .extra(where=[where], params=page_params)  # noqa: S610 - our SQL, values are params
+        .order_by("relevance", "id")
+    )
+
+
+def named_page(qs, ids_sql: str, ids_params: Sequence, offset: int, limit: int):
+    """The organisations of `qs` on one page of the ids of `ids_sql` in name order, in one
+    query: the page's ids are sorted in a subquery over the (id, name) index, so that only
+    those rows of the wide organisation table are read."""
+    org = Organisation._meta.db_table
+    page_sql = f"SELECT id FROM {org} WHERE id IN ({ids_sql}) ORDER BY name, id LIMIT %s OFFSET %s"
+    return qs.extra(  # noqa: S610 - our SQL, values are parameters
+        where=[f"{org}.id IN ({page_sql})"], params=[*ids_params, limit, offset]
+    ).order_by("name", "id")
+
+
+def count_ids(ids_sql: str, ids_params: Sequence) -> int:
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT COUNT(*) FROM ({ids_sql}) matching", list(ids_params))
+        return cur.fetchone()[0]
+
+
+def facet_counts(
+    ids_sql: str, ids_params: Sequence, today, total: int | None = None
+) -> dict[str, list[tuple]]:
+    """{facet: [(value, label, count)]} over the organisations selected by `ids_sql`.
+
+    With `total` (the size of that set) above EXACT_COUNT_LIMIT, the facets of every k-th id
+    only are counted, and the counts multiplied by k (see `sample_step`)."""
+    step = sample_step(total)
+    if step > 1:
+        ids_sql = f"SELECT org_id FROM ({ids_sql}) matching WHERE org_id %% {step} = 0"
     sql = (
         f"SELECT facet, value, MAX(label), COUNT(*) FROM {FACET_TABLE} "
         f"WHERE org_id IN ({ids_sql}) AND (until IS NULL OR until >= %s) "
@@ -318,5 +516,42 @@ def facet_counts(ids_sql: str, ids_params: Sequence, today) -> dict[str, list[tu
     with connection.cursor() as cur:
         cur.execute(sql, [*ids_params, today])
         for facet, value, label, count in cur.fetchall():
-            out.setdefault(facet, []).append((value, label or "", count))
+            out.setdefault(facet, []).append((value, label or "", count * step))
+    return out
+
+
+def sample_step(total: int | None) -> int:
+    """1 (count every organisation) or k (count every k-th id) for a set of `total`."""
+    if not total or total <= EXACT_COUNT_LIMIT:
+        return 1
+    return math.ceil(total / EXACT_COUNT_LIMIT)
+
+
+def directory_facet_counts(audience: Audience, today) -> dict[str, list[tuple]]:
+    """Facet counts of everything `audience` sees, from the maintained count table, plus the
+    audience's own unpublished organisations."""
+    vis = f"vis IN ({VIS_PRIVATE}, {VIS_PUBLIC})" if audience.staff else f"vis = {VIS_PUBLIC}"
+    sql = (
+        f"SELECT facet, value, MAX(label), SUM(n) FROM {COUNT_TABLE} "
+        f"WHERE {vis} AND (until = '' OR until >= %s) GROUP BY facet, value"
+    )
+    params: list = [today]
+    if audience.own and not audience.staff:
+        marks = ",".join(["%s"] * len(audience.own))
+        sql += (
+            f" UNION ALL SELECT facet, value, label, 1 FROM {FACET_TABLE} "
+            f"WHERE org_id IN ({marks}) AND vis = {VIS_PRIVATE} "
+            "AND (until IS NULL OR until >= %s)"
+        )
+        params += [*audience.own, today]
+    totals: dict[tuple[str, str], list] = {}
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        for facet, value, label, count in cur.fetchall():
+            row = totals.setdefault((facet, value), [label or "", 0])
+            row[1] += int(count)
+    out: dict[str, list[tuple]] = {f: [] for f in FACETS}
+    for (facet, value), (label, count) in totals.items():
+        if count > 0:
+            out.setdefault(facet, []).append((value, label, count))
     return out

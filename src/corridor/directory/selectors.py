@@ -32,12 +32,6 @@ FACET_LIMIT = 12
 FACET_CACHE_SECONDS = 60
 # Query parameters of the search page, in the order the facets are shown.
 FILTERS = ("kind", "country", "province", "corridor", "hs", "cert", "cluster")
-_ORG_FIELDS = {
-    "kind": "kind",
-    "country": "country_id",
-    "province": "province_id",
-    "cluster": "cluster_id",
-}
 
 
 @dataclass
@@ -83,6 +77,7 @@ class FacetValue:
     label: str
     count: int
     selected: bool
+    approximate: bool = False  # counted on a sample of a large result set
 
 
 @dataclass
@@ -91,6 +86,7 @@ class SearchResults:
     total: int
     facets: dict[str, list[FacetValue]]
     filters: SearchFilters
+    approximate: bool = False  # facet counts estimated from a sample (the total is exact)
 
     @property
     def organisations(self) -> list[Organisation]:
@@ -103,21 +99,47 @@ def _as_filters(query: str | None, filters: SearchFilters | Mapping | None) -> S
     return SearchFilters.from_mapping(filters or {}, q=query or "")
 
 
+def _audience(user) -> search.Audience:
+    if permissions.is_staff(user):
+        return search.Audience(staff=True)
+    return search.Audience(own=tuple(sorted(permissions.member_org_ids(user))))
+
+
+def _facet_values(filters: SearchFilters) -> dict[str, list[str]]:
+    """The filters as facet rows to match (`hs` is a chapter or a heading)."""
+    hs = filters.get("hs")
+    return {
+        "kind": filters.get("kind"),
+        "country": filters.get("country"),
+        "province": filters.get("province"),
+        "cluster": filters.get("cluster"),
+        "corridor": filters.get("corridor"),
+        "cert": filters.get("cert"),
+        "hs2": [v for v in hs if len(v) == 2],
+        "hs4": [v[:4] for v in hs if len(v) >= 4],
+    }
+
+
+def _matching_ids(user, filters: SearchFilters) -> tuple[str, list] | None:
+    """SQL of the ids of what `user` finds with `filters` (None: the whole directory)."""
+    today = timezone.localdate().isoformat()
+    tq = search.parse_query(filters.q)
+    ids = search.matching_ids(_audience(user), _facet_values(filters), tq, today)
+    if tq and search.text_subquery(tq) is None:
+        # A database without a text index: the ids of the queryset filtered on search_text.
+        qs = search.filter_text(permissions.visible_organisations(user), tq)
+        if ids is not None:
+            qs = qs.filter(id__in=RawSQL(*ids))
+        return qs.order_by().values("id").query.sql_with_params()
+    return ids
+
+
 def organisation_queryset(user, filters: SearchFilters) -> QuerySet[Organisation]:
     """Visible organisations matching the text and facet filters, best first."""
-    today = timezone.localdate().isoformat()
     qs = permissions.visible_organisations(user)
-    for name, column in _ORG_FIELDS.items():
-        if filters.get(name):
-            qs = qs.filter(**{f"{column}__in": filters.get(name)})
-    facet_filters = {"corridor": filters.get("corridor"), "cert": filters.get("cert")}
-    hs = filters.get("hs")
-    facet_filters["hs2"] = [v for v in hs if len(v) == 2]
-    facet_filters["hs4"] = [v[:4] for v in hs if len(v) >= 4]
-    for facet, values in facet_filters.items():
-        if values:
-            sql, params = search.facet_subquery(facet, values, today)
-            qs = qs.filter(id__in=RawSQL(sql, params))
+    ids = _matching_ids(user, filters)
+    if ids is not None:
+        qs = qs.filter(id__in=RawSQL(*ids))
     tq = search.parse_query(filters.q)
     if tq:
         return search.filter_text(qs, tq).order_by("relevance", "name", "id")
@@ -143,18 +165,25 @@ def _labelled(facet: str, value: str, label: str) -> str:
 
 def _facets(
     qs: QuerySet[Organisation], filters: SearchFilters, user, generation: int
-) -> tuple[dict[str, list[FacetValue]], int]:
-    """Facet values with counts, and the number of results, cached together."""
+) -> tuple[dict[str, list[FacetValue]], int, bool]:
+    """Facet values with counts, the number of results, and whether the counts are estimates
+    (from a sample of a large result set); cached together."""
     today = timezone.localdate().isoformat()
     key = f"directory:facets:{generation}:{today}:{_facet_scope(user)}:{filters.cache_key()}"
     cached = cache.get(key)
     if cached is None:
-        sql, params = qs.order_by().values("id").query.sql_with_params()
-        # The total comes from the organisations, not the facet rows: a profile saved without
-        # reindexing (a bulk import in progress) still counts.
-        cached = (search.facet_counts(sql, params, today), qs.count())
+        ids = _matching_ids(user, filters)
+        if ids is None:
+            # The whole directory: maintained counts, and the total from the organisations
+            # (a profile saved without reindexing, during a bulk import, still counts).
+            counts = search.directory_facet_counts(_audience(user), today)
+            cached = (counts, qs.order_by().count(), False)
+        else:
+            total = search.count_ids(*ids)
+            counts = search.facet_counts(*ids, today, total=total)
+            cached = (counts, total, search.sample_step(total) > 1)
         cache.set(key, cached, FACET_CACHE_SECONDS)
-    counts, total = cached
+    counts, total, approximate = cached
     selected = {
         "kind": filters.get("kind"),
         "country": filters.get("country"),
@@ -176,10 +205,37 @@ def _facets(
         rows = sorted(rows, key=lambda r: (-r[2], r[1], r[0]))
         kept = rows[:FACET_LIMIT] + [r for r in rows[FACET_LIMIT:] if r[0] in chosen]
         out[facet] = [
-            FacetValue(value, _labelled(facet, value, label), count, value in chosen)
+            FacetValue(value, _labelled(facet, value, label), count, value in chosen, approximate)
             for value, label, count in kept
         ]
-    return out, total
+    return out, total, approximate
+
+
+class _PagedResults:
+    """Matching organisations for a Paginator: each slice is one query that orders the
+    matching ids on an index (text rank, or name) and reads only that page's rows."""
+
+    def __init__(self, page, ids: tuple[str, list], total: int | None):
+        self.page, self.ids, self.total = page, ids, total
+
+    def count(self) -> int:
+        if self.total is None:
+            self.total = search.count_ids(*self.ids)
+        return self.total
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key: slice) -> list[Organisation]:
+        start = key.start or 0
+        stop = key.stop if key.stop is not None else start + PAGE_SIZE
+        return list(self.page(start, stop - start))
+
+
+# From this many matches on, a page in name order is read along the name index, testing each
+# row against the matching ids (`+id` keeps SQLite off the id index), rather than sorting every
+# match: they are then dense enough in any stretch of names.
+SCAN_BY_NAME_FROM = 30_000
 
 
 def search_organisations(
@@ -195,38 +251,69 @@ def search_organisations(
     (facet name -> values: kind, country, province, corridor, hs, cert, cluster), with facet
     counts over the whole filtered result set.
 
-    Queries: the user's memberships (signed-in users), the index generation, the facet counts
-    and the total (both cached for a minute per index state), the page, its products and
-    certificates.
+    Queries: the user's memberships (signed-in users), the index generation, the total and the
+    facet counts (cached for a minute per index state), the page (text searches: its ids, then
+    its rows), its products and certificates.
     """
     f = _as_filters(query, filters)
-    qs = organisation_queryset(user, f).select_related("country", "province", "cluster")
     generation = search.index_generation()
     today = timezone.localdate()
-    qs = qs.prefetch_related(
-        Prefetch(
-            "products",
-            queryset=Product.objects.filter(is_active=True).only(
-                "id", "organisation_id", "name", "local_name", "hs_code_id"
+    qs = (
+        permissions.visible_organisations(user)
+        .select_related("country", "province", "cluster")
+        .prefetch_related(
+            Prefetch(
+                "products",
+                queryset=Product.objects.filter(is_active=True).only(
+                    "id", "organisation_id", "name", "local_name", "hs_code_id"
+                ),
+                to_attr="active_products",
             ),
-            to_attr="active_products",
-        ),
-        Prefetch(
-            "certifications",
-            queryset=Certification.objects.filter(
-                Q(valid_until__isnull=True) | Q(valid_until__gte=today)
-            ).only("id", "organisation_id", "kind", "valid_until"),
-            to_attr="valid_certifications",
-        ),
+            Prefetch(
+                "certifications",
+                queryset=Certification.objects.filter(
+                    Q(valid_until__isnull=True) | Q(valid_until__gte=today)
+                ).only("id", "organisation_id", "kind", "valid_until"),
+                to_attr="valid_certifications",
+            ),
+        )
     )
-    paginator = Paginator(qs, per_page)
     facet_values: dict[str, list[FacetValue]] = {}
+    approximate = False
+    total = None
     if facets:
-        facet_values, paginator.count = _facets(qs, f, user, generation)
+        facet_values, total, approximate = _facets(qs, f, user, generation)
+    ids = _matching_ids(user, f)
+    tq = search.parse_query(f.q)
+    if ids is None:
+        object_list = qs.order_by("name", "id")
+    elif tq and search.text_subquery(tq) is not None:
+        object_list = _PagedResults(
+            lambda offset, limit: search.ranked_page(qs, *ids, tq, offset, limit), ids, total
+        )
+    else:
+        if total is None:
+            total = search.count_ids(*ids)
+        if total >= SCAN_BY_NAME_FROM:
+            table = Organisation._meta.db_table
+            object_list = qs.extra(  # noqa: S610 - the SQL is ours, values are parameters
+                where=[f"+{table}.id IN ({ids[0]})"], params=ids[1]
+            ).order_by("name", "id")
+        else:
+            object_list = _PagedResults(
+                lambda offset, limit: search.named_page(qs, *ids, offset, limit), ids, total
+            )
+    paginator = Paginator(object_list, per_page)
+    if total is not None:
+        paginator.count = total
     page_obj = paginator.get_page(page)
     page_obj.object_list = list(page_obj.object_list)  # run the queries here, not in a template
     return SearchResults(
-        page=page_obj, total=page_obj.paginator.count, facets=facet_values, filters=f
+        page=page_obj,
+        total=page_obj.paginator.count,
+        facets=facet_values,
+        filters=f,
+        approximate=approximate,
     )
 
 

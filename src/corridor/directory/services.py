@@ -27,6 +27,7 @@ from corridor.directory.models import (
 )
 from corridor.directory.search import reindex_organisations
 from corridor.directory.vocab import OrgKind
+from corridor.matching.services import schedule_reembed
 
 
 def _require(allowed: bool) -> None:
@@ -145,6 +146,7 @@ def product_create(*, org: Organisation, by: User, data: dict[str, Any]) -> Prod
         product.save()
     _touch(org.pk)
     reindex_organisations([org.pk])
+    schedule_reembed(product_ids=[product.pk], by=by)
     return product
 
 
@@ -157,6 +159,7 @@ def product_update(*, product: Product, by: User, data: dict[str, Any]) -> Produ
         product.save()
     _touch(product.organisation_id)
     reindex_organisations([product.organisation_id])
+    schedule_reembed(product_ids=[product.pk], by=by)
     return product
 
 
@@ -232,6 +235,7 @@ def sourcing_request_create(
         req.save()
     _touch(buyer.pk)
     reindex_organisations([buyer.pk])
+    schedule_reembed(request_ids=[req.pk])
     return req
 
 
@@ -246,6 +250,7 @@ def sourcing_request_update(
         req.save()
     _touch(req.buyer_id)
     reindex_organisations([req.buyer_id])
+    schedule_reembed(request_ids=[req.pk])
     return req
 
 

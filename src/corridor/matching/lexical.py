@@ -96,15 +96,15 @@ class BM25:
         return [self.vocab[t] for t in dict.fromkeys(query_tokens) if t in self.vocab]
 
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
-        """BM25 score of every document (dense float32 array of n_docs)."""
+        """BM25 score of every document (dense float64 array of n_docs)."""
         ids = self.term_ids(query_tokens)
         if not ids or not self.n_docs:
-            return np.zeros(self.n_docs, dtype=np.float32)
+            return np.zeros(self.n_docs, dtype=np.float64)
         docs = np.concatenate([self.doc_ids[self.indptr[t] : self.indptr[t + 1]] for t in ids])
         weights = np.concatenate(
             [self.weights[self.indptr[t] : self.indptr[t + 1]] * self.idf[t] for t in ids]
         )
-        return np.bincount(docs, weights=weights, minlength=self.n_docs).astype(np.float32)
+        return np.bincount(docs, weights=weights, minlength=self.n_docs)
 
     def top(self, query_tokens: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         """(positions, scores) of the k best documents with a positive score, best first."""

@@ -47,6 +47,31 @@ def trivial_bound(problem: Problem) -> float:
     return float(sum(problem.weight[m] for m in range(problem.M) if problem.feas[m]))
 
 
+def cheap_bound(problem: Problem) -> float:
+    """A bound without LP, for very short time limits.
+
+    Split each meeting's weight evenly among its participants: a participant collects at most
+    its k heaviest shares, k = min(max_meetings, usable slots). Also at most the weight of the
+    heaviest meetings that fit on all tables.
+    """
+    shares: list[list[float]] = [[] for _ in range(problem.n_people)]
+    feasible = []
+    for m in range(problem.M):
+        if problem.feas[m]:
+            w = float(problem.weight[m])
+            feasible.append(w)
+            for p in problem.people[m]:
+                shares[p].append(w / len(problem.people[m]))
+    total = 0.0
+    for p, sh in enumerate(shares):
+        if sh:
+            k = min(problem.cap[p], problem.avail[p].bit_count())
+            total += sum(sorted(sh, reverse=True)[:k])
+    feasible.sort(reverse=True)
+    by_tables = sum(feasible[: sum(problem.tables)])
+    return _finish(problem, min(total, by_tables) + 1e-9)
+
+
 def _dual_bound(
     col_cost: np.ndarray,
     col_lower: np.ndarray,

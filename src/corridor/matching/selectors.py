@@ -1,0 +1,656 @@
+"""Reads of matching: ranked suppliers for a request, requests for an organisation, partners.
+
+The supplier catalog (every active product of SMEs and clusters, with its stored vector) is
+built into the engine's structures once per process and index version, so that repeated page
+views rank without reloading: a page costs the version query plus its own few queries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from corridor.accounts import permissions
+from corridor.connections.models import Connection
+from corridor.directory.models import (
+    Certification,
+    Organisation,
+    Product,
+    SourcingRequest,
+)
+from corridor.directory.vocab import OrgKind
+from corridor.matching import adapters
+from corridor.matching.engine import Matcher, Weights, embed_offers
+from corridor.matching.hs import normalise_code
+from corridor.matching.models import HsRelation
+from corridor.matching.reasons import Reason
+from corridor.matching.records import Match
+
+SUPPLIER_KINDS = (OrgKind.SME, OrgKind.CLUSTER)
+# How many ranked products a request keeps: enough for a page of organisations after grouping.
+# The engine judges about twice this many candidates, in Python: it sets the cost of a ranking.
+RANK_DEPTH = 60
+# Requests fully ranked for an organisation's page, chosen by a cheap first pass.
+ORG_REQUEST_CANDIDATES = 40
+
+
+@dataclass(frozen=True)
+class SupplierRef:
+    """What the catalog keeps about a product's organisation (duck-types for permissions)."""
+
+    id: int
+    name: str
+    slug: str
+    kind: str
+    country_id: str
+    is_published: bool
+    cluster_id: int | None
+    merged_into_id: None = None
+
+
+@dataclass
+class Catalog:
+    """The engine built over the supplier products of one index version."""
+
+    version: tuple
+    matcher: Matcher
+    products: dict[int, dict[str, Any]]  # product id -> row (name, hs code, org ref)
+    positions: dict[int, int]  # product id -> key in the matcher's vector index
+    orgs: dict[int, SupplierRef]
+    dim: int
+    embedder_name: str
+    missing_vectors: int = 0
+
+    def rank(self, req: SourcingRequest, *, depth: int = RANK_DEPTH) -> list[Match]:
+        embedder = self.matcher.embedder
+        vector = adapters.query_vector(req, embedder)
+        return self.matcher.rank_with_vector(
+            adapters.request_query(req), vector, top=depth, today=timezone.localdate()
+        )
+
+
+_lock = threading.Lock()
+_catalog: Catalog | None = None
+
+
+def catalog_version() -> tuple:
+    """What changes when any supplier product, its vector or its organisation changes (1 query)."""
+    row = _supplier_products().aggregate(
+        n=Count("id"),
+        updated=Max("updated_at"),
+        embedded=Max("embedded_at"),
+        org_updated=Max("organisation__updated_at"),
+        max_id=Max("id"),
+    )
+    return (row["n"], row["updated"], row["embedded"], row["org_updated"], row["max_id"])
+
+
+def _supplier_products():
+    return Product.objects.filter(
+        is_active=True,
+        organisation__kind__in=SUPPLIER_KINDS,
+        organisation__merged_into__isnull=True,
+    )
+
+
+def _valid_certifications(org_ids: Iterable[int]) -> dict[tuple[int, int | None], list]:
+    """(organisation id, product id or None) -> engine certifications (1 query)."""
+    out: dict[tuple[int, int | None], list] = defaultdict(list)
+    rows = Certification.objects.filter(organisation_id__in=list(org_ids)).values_list(
+        "organisation_id", "product_id", "kind", "valid_until"
+    )
+    for org_id, product_id, kind, valid_until in rows:
+        record = adapters.certification_record(kind, valid_until)
+        if record is not None:
+            out[(org_id, product_id)].append(record)
+    return out
+
+
+def _build_catalog(version: tuple) -> Catalog:
+    embedder = adapters.get_embedder()
+    rows = list(_supplier_products().order_by("id").values(*adapters.PRODUCT_COLUMNS))
+    certs = _valid_certifications({r["organisation_id"] for r in rows}) if rows else {}
+    offers, vectors, missing = [], [], []
+    products: dict[int, dict[str, Any]] = {}
+    orgs: dict[int, SupplierRef] = {}
+    for row in rows:
+        org_id = row["organisation_id"]
+        held = certs.get((org_id, None), []) + certs.get((org_id, row["id"]), [])
+        offer = adapters.product_offer(row, held)
+        vector = adapters.vector_from_bytes(row.pop("embedding"), embedder.dim)
+        if vector is None:
+            missing.append(len(offers))
+            vector = np.zeros(embedder.dim, dtype=np.float32)
+        offers.append(offer)
+        vectors.append(vector)
+        if org_id not in orgs:
+            orgs[org_id] = SupplierRef(
+                id=org_id,
+                name=row["organisation__name"],
+                slug=row["organisation__slug"],
+                kind=row["organisation__kind"],
+                country_id=row["organisation__country_id"],
+                is_published=row["organisation__is_published"],
+                cluster_id=row["organisation__cluster_id"],
+            )
+        products[row["id"]] = {
+            "id": row["id"],
+            "name": row["name"],
+            "hs_code": row["hs_code_id"] or "",
+            "org": orgs[org_id],
+        }
+    matrix = np.vstack(vectors) if vectors else np.zeros((0, embedder.dim), dtype=np.float32)
+    if missing:
+        # Not embedded yet (the background task is behind): embed here, the task stores them.
+        matrix[missing] = embed_offers([offers[i] for i in missing], embedder)
+    weights = dataclasses.replace(Weights(), candidates=RANK_DEPTH)
+    matcher = Matcher(embedder=embedder, weights=weights).build(offers, matrix)
+    return Catalog(
+        version=version,
+        matcher=matcher,
+        products=products,
+        positions={row["id"]: i for i, row in enumerate(rows)},
+        orgs=orgs,
+        dim=embedder.dim,
+        embedder_name=embedder.name,
+        missing_vectors=len(missing),
+    )
+
+
+def supplier_catalog() -> Catalog:
+    """The catalog of the current index version, rebuilt only when the version changed."""
+    global _catalog
+    version = catalog_version() + (adapters.get_embedder().name,)
+    current = _catalog
+    if current is not None and current.version == version:
+        return current
+    with _lock:
+        if _catalog is None or _catalog.version != version:
+            _catalog = _build_catalog(version)
+            _ranked.clear()
+        return _catalog
+
+
+def forget_catalog() -> None:
+    """Drop the in-process catalog (tests; after a rebuild in the same process)."""
+    global _catalog
+    with _lock:
+        _catalog = None
+        _ranked.clear()
+
+
+# Ranked products per (request id, request updated_at): the catalog version clears it.
+_ranked: OrderedDict[tuple, list[Match]] = OrderedDict()
+_RANKED_SIZE = 2000
+
+
+def _ranked_for(catalog: Catalog, req: SourcingRequest) -> list[Match]:
+    key = (req.pk, req.updated_at)
+    with _lock:
+        hit = _ranked.get(key)
+        if hit is not None:
+            _ranked.move_to_end(key)
+            return hit
+    matches = catalog.rank(req)
+    with _lock:
+        _ranked[key] = matches
+        while len(_ranked) > _RANKED_SIZE:
+            _ranked.popitem(last=False)
+    return matches
+
+
+# --- Suppliers for a request ----------------------------------------------------------------
+
+
+@dataclass
+class SupplierMatch:
+    """An organisation's best product for a request, with the engine's verdict."""
+
+    org: Organisation
+    product_id: int
+    product_name: str
+    score: float
+    passes: bool
+    reasons: list[Reason]
+    others: int = 0  # further matching products of the same organisation
+    connect: dict = field(default_factory=dict)
+    show_contacts: bool = False
+
+    @property
+    def percent(self) -> int:
+        return max(0, min(100, round(100 * self.score)))
+
+    @property
+    def reason_texts(self) -> list[str]:
+        return [r.render() for r in self.reasons]
+
+
+@dataclass(frozen=True)
+class SupplierFilters:
+    country: str = ""
+    certification: str = ""
+    min_score: float = 0.0
+    only_passing: bool = False
+
+
+def _viewer_scope(user) -> tuple[bool, set[int]]:
+    return permissions.is_staff(user), permissions.member_org_ids(user)
+
+
+def _visible(ref, staff: bool, own: set[int]) -> bool:
+    # permissions.visible_organisations, applied to catalog rows without a query per row.
+    return staff or ref.is_published or ref.id in own
+
+
+def _group_by_org(
+    catalog: Catalog, matches: list[Match], *, staff: bool, own: set[int], exclude: set[int]
+) -> list[tuple[SupplierRef, Match, int]]:
+    best: dict[int, list] = {}
+    for match in matches:
+        row = catalog.products.get(match.offer_id)
+        if row is None:
+            continue
+        ref = row["org"]
+        if ref.id in exclude or not _visible(ref, staff, own):
+            continue
+        if ref.id in best:
+            best[ref.id][2] += 1
+        else:
+            best[ref.id] = [ref, match, 0]
+    return [tuple(v) for v in best.values()]
+
+
+def _connection_states(user, org_ids: list[int]) -> dict[int, dict]:
+    """The connect box state of each organisation (as connections.selectors.connect_state),
+    computed for a whole list in one query."""
+    if not (user and user.is_authenticated):
+        return {}
+    own = permissions.member_org_ids(user)
+    states: dict[int, dict] = {}
+    for org_id in org_ids:
+        states[org_id] = {"state": "self"} if org_id in own else {"state": "none" if own else ""}
+    targets = [o for o in org_ids if o not in own]
+    if not own or not targets:
+        return states
+    rows = (
+        Connection.objects.filter(
+            Q(from_org_id__in=own, to_org_id__in=targets)
+            | Q(from_org_id__in=targets, to_org_id__in=own),
+            status__in=[Connection.Status.REQUESTED, Connection.Status.ACCEPTED],
+        )
+        .select_related("from_org", "to_org")
+        .order_by("status", "-created_at")  # accepted before requested, newest first
+    )
+    seen: set[int] = set()
+    for connection in rows:
+        other = connection.to_org_id if connection.from_org_id in own else connection.from_org_id
+        if other in seen:
+            continue
+        seen.add(other)
+        if connection.status == Connection.Status.ACCEPTED:
+            state = "connected"
+        elif connection.from_org_id in own:
+            state = "pending_sent"
+        else:
+            state = "pending_received"
+        states[other] = {"state": state, "connection": connection}
+    return states
+
+
+def request_suppliers(
+    *,
+    user,
+    req: SourcingRequest,
+    filters: SupplierFilters | None = None,
+    limit: int = 20,
+) -> list[SupplierMatch]:
+    """Suppliers (SMEs and clusters) ranked for a request: each organisation's best product,
+    only organisations the user may see, with contacts when the user may see them.
+
+    Queries: the catalog version, the user's organisations, the organisations shown, their
+    connection states (constant in the number of suppliers).
+    """
+    filters = filters or SupplierFilters()
+    catalog = supplier_catalog()
+    staff, own = _viewer_scope(user)
+    grouped = _group_by_org(
+        catalog, _ranked_for(catalog, req), staff=staff, own=own, exclude={req.buyer_id}
+    )
+    wanted_cert = filters.certification
+    chosen = []
+    for ref, match, others in grouped:
+        if filters.country and ref.country_id != filters.country:
+            continue
+        if filters.only_passing and not match.passes:
+            continue
+        if match.score < filters.min_score:
+            continue
+        chosen.append((ref, match, others))
+    if wanted_cert:
+        holders = set(
+            Certification.objects.filter(
+                organisation_id__in=[ref.id for ref, _m, _o in chosen], kind=wanted_cert
+            )
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=timezone.localdate()))
+            .values_list("organisation_id", flat=True)
+        )
+        chosen = [c for c in chosen if c[0].id in holders]
+    chosen = chosen[:limit]
+    if not chosen:
+        return []
+    ids = [ref.id for ref, _m, _o in chosen]
+    orgs = Organisation.objects.select_related("country", "cluster").in_bulk(ids)
+    states = _connection_states(user, ids)
+    connected = permissions.connected_org_ids(own) if own and not staff else set()
+    out = []
+    for ref, match, others in chosen:
+        org = orgs.get(ref.id)
+        if org is None:  # deleted since the catalog was built
+            continue
+        product = catalog.products[match.offer_id]
+        out.append(
+            SupplierMatch(
+                org=org,
+                product_id=product["id"],
+                product_name=product["name"],
+                score=match.score,
+                passes=match.passes,
+                reasons=match.reasons,
+                others=others,
+                connect=states.get(ref.id, {"state": ""}),
+                show_contacts=staff or ref.id in own or ref.id in connected,
+            )
+        )
+    return out
+
+
+# --- Requests for an organisation -----------------------------------------------------------
+
+
+@dataclass
+class RequestMatch:
+    """An open sourcing request that one of the organisation's products matches."""
+
+    request: SourcingRequest
+    product_id: int
+    product_name: str
+    score: float
+    passes: bool
+    reasons: list[Reason]
+
+    @property
+    def percent(self) -> int:
+        return max(0, min(100, round(100 * self.score)))
+
+    @property
+    def reason_texts(self) -> list[str]:
+        return [r.render() for r in self.reasons]
+
+
+def open_requests():
+    """Open requests of published, unmerged buyers, not past their deadline."""
+    today = timezone.localdate()
+    return SourcingRequest.objects.filter(
+        status=SourcingRequest.Status.OPEN,
+        buyer__is_published=True,
+        buyer__merged_into__isnull=True,
+    ).filter(Q(deadline__isnull=True) | Q(deadline__gte=today))
+
+
+def _request_rows(qs) -> list[SourcingRequest]:
+    return list(
+        qs.select_related("buyer", "hs_code", "destination").defer(
+            "buyer__search_text", "buyer__description", "buyer__local_description"
+        )
+    )
+
+
+def org_requests(*, user, org: Organisation, limit: int = 20) -> list[RequestMatch]:
+    """Open requests ranked for an SME's or cluster's products (a cluster's include its
+    members'), best first; each request once, with the organisation's best product."""
+    catalog = supplier_catalog()
+    if org.kind == OrgKind.CLUSTER:
+        own_ids = {org.pk} | {r.id for r in catalog.orgs.values() if r.cluster_id == org.pk}
+    else:
+        own_ids = {org.pk}
+    product_ids = {pid for pid, p in catalog.products.items() if p["org"].id in own_ids}
+    if not product_ids:
+        return []
+    reqs = _request_rows(open_requests().exclude(buyer_id__in=own_ids))
+    out = []
+    for req in _likely_requests(catalog, product_ids, reqs):
+        for match in _ranked_for(catalog, req):
+            if match.offer_id in product_ids:
+                product = catalog.products[match.offer_id]
+                out.append(
+                    RequestMatch(
+                        request=req,
+                        product_id=product["id"],
+                        product_name=product["name"],
+                        score=match.score,
+                        passes=match.passes,
+                        reasons=match.reasons,
+                    )
+                )
+                break
+    out.sort(key=lambda m: (not m.passes, -m.score, -m.request.pk))
+    return out[:limit]
+
+
+def _likely_requests(
+    catalog: Catalog, product_ids: set[int], reqs: list[SourcingRequest]
+) -> list[SourcingRequest]:
+    """A first pass over every open request: the best cosine with the products plus a bonus for
+    a shared HS heading or word; only the likeliest requests get a full (costlier) ranking."""
+    if len(reqs) <= ORG_REQUEST_CANDIDATES:
+        return reqs
+    embedder = catalog.matcher.embedder
+    keys = [catalog.positions[p] for p in product_ids]
+    product_vectors = catalog.matcher.index.vectors_of(keys)
+    headings = {catalog.products[p]["hs_code"][:4] for p in product_ids} - {""}
+    words = set()
+    for p in product_ids:
+        words.update(catalog.products[p]["name"].casefold().split())
+    query_vectors = np.vstack([adapters.query_vector(r, embedder) for r in reqs])
+    scores = (query_vectors @ product_vectors.T).max(axis=1)
+    for i, req in enumerate(reqs):
+        if req.hs_code_id and req.hs_code_id[:4] in headings:
+            scores[i] += 1.0
+        if words & set(req.title.casefold().split()):
+            scores[i] += 0.5
+    best = np.argsort(-scores, kind="stable")[:ORG_REQUEST_CANDIDATES]
+    return [reqs[i] for i in sorted(best.tolist())]
+
+
+# --- Matches for a forum (export) and the digest ----------------------------------------------
+
+
+def open_request_matches(
+    *, per_request: int = 5, min_score: float = 0.0, requests: list | None = None
+) -> list[tuple[SourcingRequest, list[tuple[SupplierRef, Match, int]]]]:
+    """Every open request with its best published suppliers (staff export, digest)."""
+    catalog = supplier_catalog()
+    reqs = requests if requests is not None else _request_rows(open_requests().order_by("id"))
+    out = []
+    for req in reqs:
+        grouped = _group_by_org(
+            catalog, _ranked_for(catalog, req), staff=False, own=set(), exclude={req.buyer_id}
+        )
+        top = [g for g in grouped if g[1].score >= min_score][:per_request]
+        out.append((req, top))
+    return out
+
+
+def product_name(product_id: int) -> str:
+    row = supplier_catalog().products.get(product_id)
+    return row["name"] if row else ""
+
+
+# --- Complementary clusters -------------------------------------------------------------------
+
+
+@dataclass
+class Partner:
+    """A cluster to collaborate with, and why (same products elsewhere, or a value-chain link)."""
+
+    org: Organisation
+    kind: str  # "same", "upstream", "downstream"
+    codes: list[str]
+    reasons: list[str]
+
+
+def _prefix_hit(code: str, prefix: str) -> bool:
+    return bool(prefix) and code.startswith(prefix)
+
+
+def complementary_clusters(*, user, cluster: Organisation, limit: int = 20) -> list[Partner]:
+    """Clusters for technology exchange (the same HS heading in another country) and for value
+    chains (upstream or downstream headings in the HsRelation table)."""
+    from django.utils.translation import gettext as _
+
+    from corridor.matching.hs import describe
+
+    catalog = supplier_catalog()
+    staff, own = _viewer_scope(user)
+    codes_of: dict[int, set[str]] = defaultdict(set)
+    for row in catalog.products.values():
+        ref = row["org"]
+        cluster_id = ref.id if ref.kind == OrgKind.CLUSTER else ref.cluster_id
+        if cluster_id and row["hs_code"]:
+            codes_of[cluster_id].add(normalise_code(row["hs_code"]))
+    mine = codes_of.get(cluster.pk, set())
+    if not mine:
+        return []
+    relations = list(HsRelation.objects.values_list("input_code", "output_code"))
+    candidates = [cid for cid in codes_of if cid != cluster.pk]
+    clusters = {
+        o.pk: o
+        for o in Organisation.objects.filter(
+            pk__in=candidates, kind=OrgKind.CLUSTER, merged_into__isnull=True
+        ).select_related("country")
+    }
+    partners: list[Partner] = []
+    for cid, theirs in codes_of.items():
+        org = clusters.get(cid)
+        if org is None or not (staff or org.is_published or org.pk in own):
+            continue
+        same = sorted({c[:4] for c in mine} & {c[:4] for c in theirs})
+        if same and org.country_id != cluster.country_id:
+            partners.append(
+                Partner(
+                    org,
+                    "same",
+                    same,
+                    [
+                        _("same products (HS %(code)s %(name)s) in another country")
+                        % {"code": c, "name": describe(c)[:60]}
+                        for c in same
+                    ],
+                )
+            )
+            continue
+        up, down = [], []
+        for input_code, output_code in relations:
+            if any(_prefix_hit(c, output_code) for c in mine) and any(
+                _prefix_hit(c, input_code) for c in theirs
+            ):
+                up.append((input_code, output_code))
+            if any(_prefix_hit(c, input_code) for c in mine) and any(
+                _prefix_hit(c, output_code) for c in theirs
+            ):
+                down.append((input_code, output_code))
+        if up:
+            partners.append(
+                Partner(
+                    org,
+                    "upstream",
+                    [i for i, _o in up],
+                    [
+                        _("supplies HS %(input)s, an input of your HS %(output)s")
+                        % {"input": i, "output": o}
+                        for i, o in up
+                    ],
+                )
+            )
+        elif down:
+            partners.append(
+                Partner(
+                    org,
+                    "downstream",
+                    [o for _i, o in down],
+                    [
+                        _("makes HS %(output)s from your HS %(input)s") % {"input": i, "output": o}
+                        for i, o in down
+                    ],
+                )
+            )
+    order = {"same": 0, "upstream": 1, "downstream": 2}
+    partners.sort(key=lambda p: (order[p.kind], p.org.name))
+    return partners[:limit]
+
+
+def index_status() -> dict[str, Any]:
+    """Figures for the staff index page: products, embedded ones, the latest rebuild."""
+    from corridor.matching.models import IndexJob
+
+    embedder = adapters.get_embedder()
+    counts = _supplier_products().aggregate(
+        total=Count("id"), embedded=Count("id", filter=Q(embedding__isnull=False))
+    )
+    return {
+        "total": counts["total"],
+        "embedded": counts["embedded"],
+        "embedder": embedder.name,
+        "job": IndexJob.objects.first(),
+    }
+
+
+# --- HS suggestions ---------------------------------------------------------------------------
+
+_suggester = None
+_suggester_state: tuple = ()  # (embedder name, example count, highest example id)
+
+
+def _examples_state() -> tuple[int, int]:
+    from corridor.matching.models import HsExample
+
+    row = HsExample.objects.aggregate(n=Count("id"), last=Max("id"))
+    return row["n"], row["last"] or 0
+
+
+def hs_suggester():
+    """The process's HsSuggester with the confirmed examples: new examples are added to it as
+    they appear (one small query per call); a deletion rebuilds it."""
+    global _suggester, _suggester_state
+    from corridor.matching.hs_suggest import HsSuggester
+    from corridor.matching.models import HsExample
+
+    embedder = adapters.get_embedder()
+    count, last = _examples_state()
+    with _lock:
+        state = _suggester_state
+        if _suggester is None or state[0] != embedder.name or count < state[1]:
+            examples = list(HsExample.objects.values_list("text", "code"))
+            _suggester = HsSuggester(examples=examples, embedder=embedder)
+        elif last > state[2]:
+            _suggester.add_examples(
+                HsExample.objects.filter(id__gt=state[2]).values_list("text", "code")
+            )
+        _suggester_state = (embedder.name, count, last)
+        return _suggester
+
+
+def hs_suggestions(text: str, top: int = 5) -> list:
+    """Top HS 2022 subheadings for a product text (empty for a blank text)."""
+    text = " ".join((text or "").split())[:500]
+    if len(text) < 3:
+        return []
+    return hs_suggester().suggest(text, top=top)
