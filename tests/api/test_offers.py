@@ -241,3 +241,23 @@ def test_sourcing_request_list_query_count_constant(stranger, django_assert_num_
 
     with django_assert_num_queries(len(ctx.captured_queries)):
         assert client.get("/api/v1/sourcing-requests").json()["count"] == 10
+
+
+def test_certification_create_and_delete_update_directory_facet(sme_owner, sme):
+    from corridor.directory.search import reindex_organisations
+    from corridor.directory.selectors import search_organisations
+
+    reindex_organisations([sme.pk])
+    client = bearer_client(sme_owner)
+
+    created = client.post(
+        "/api/v1/certifications",
+        {"organisation_id": sme.pk, "kind": "halal", "valid_until": "2030-01-31"},
+        content_type=JSON,
+    )
+    found = search_organisations(sme_owner, "", {"cert": "halal"}, facets=False)
+    client.delete(f"/api/v1/certifications/{created.json()['id']}")
+    after = search_organisations(sme_owner, "", {"cert": "halal"}, facets=False)
+
+    assert [o.pk for o in found.page.object_list] == [sme.pk]
+    assert list(after.page.object_list) == []

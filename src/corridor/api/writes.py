@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from corridor.accounts import permissions
 from corridor.accounts.services import audit_actor, organisation_register, unique_slug
+from corridor.directory import services as directory_services
 from corridor.directory import trust
 from corridor.directory.models import (
     Certification,
@@ -126,11 +127,12 @@ def organisation_update(*, org: Organisation, by, data: dict[str, Any]) -> Organ
     return org
 
 
-@transaction.atomic
-def organisation_delete(*, org: Organisation, by) -> None:
-    with audit_actor(by):
-        org.delete()
-    _forget_org_cache(by)
+# Deletes have no API-specific input: the directory services (which also reindex the
+# organisation, its cluster members and the facet counts) are the one implementation.
+organisation_delete = directory_services.organisation_delete
+product_delete = directory_services.product_delete
+certification_delete = directory_services.certification_delete
+sourcing_request_delete = directory_services.sourcing_request_delete
 
 
 @transaction.atomic
@@ -143,14 +145,6 @@ def product_save(*, product: Product, by, data: dict[str, Any]) -> Product:
     reindex_organisations([product.organisation_id])
     schedule_reembed(product_ids=[product.pk], by=by)
     return product
-
-
-@transaction.atomic
-def product_delete(*, product: Product, by) -> None:
-    org_id = product.organisation_id
-    with audit_actor(by):
-        product.delete()
-    reindex_organisations([org_id])
 
 
 def _check_cert_product(cert: Certification) -> None:
@@ -170,13 +164,9 @@ def certification_save(*, cert: Certification, by, data: dict[str, Any]) -> Cert
     cert.full_clean(exclude=["document"])
     with audit_actor(by):
         cert.save()
+    # Certifications are a search facet: a new or expired one must show in the counts.
+    reindex_organisations([cert.organisation_id])
     return cert
-
-
-@transaction.atomic
-def certification_delete(*, cert: Certification, by) -> None:
-    with audit_actor(by):
-        cert.delete()
 
 
 @transaction.atomic
@@ -192,9 +182,3 @@ def sourcing_request_save(*, req: SourcingRequest, by, data: dict[str, Any]) -> 
         req.save()
     schedule_reembed(request_ids=[req.pk])
     return req
-
-
-@transaction.atomic
-def sourcing_request_delete(*, req: SourcingRequest, by) -> None:
-    with audit_actor(by):
-        req.delete()
