@@ -213,16 +213,16 @@ def test_search_query_count_is_constant(django_assert_num_queries, sme_owner):
 
     _world()
     cache.clear()
-    # memberships, coordinated clusters, generation, count, page, products, certifications,
-    # facet counts
-    with django_assert_num_queries(8):
+    # memberships, coordinated clusters, generation, text search (total, page ids and facet
+    # counts in one), the page's rows, products, certifications
+    with django_assert_num_queries(7):
         selectors.search_organisations(sme_owner, "tea", {"country": "VN"})
     for i in range(10):
         factories.OrganisationFactory(name=f"Tea {i}")
     reindex_organisations(selectors.Organisation.objects.values_list("id", flat=True))
     cache.clear()
     del sme_owner._corridor_org_ids
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         selectors.search_organisations(sme_owner, "tea", {"country": "VN"})
 
 
@@ -231,8 +231,26 @@ def test_search_second_request_uses_cached_facets_and_total(django_assert_num_qu
 
     _world()
     selectors.search_organisations(AnonymousUser(), "tea", {})
-    # generation, page, products, certifications
-    with django_assert_num_queries(4):
+    # generation, text search (total and page ids), the page's rows, products, certifications
+    with django_assert_num_queries(5):
         results = selectors.search_organisations(AnonymousUser(), "tea", {})
     assert results.total == 3
     assert _counts(results, "country") == {"VN": 3}
+
+
+def test_text_search_pages_are_disjoint_and_out_of_range_pages_show_the_last():
+    from django.contrib.auth.models import AnonymousUser
+
+    orgs = [factories.OrganisationFactory(name=f"Pepper farm {i:02}") for i in range(25)]
+    factories.OrganisationFactory(name="Rice mill")
+    reindex_organisations(o.id for o in orgs)
+    anon = AnonymousUser()
+    first = selectors.search_organisations(anon, "pepper", {}, page=1, per_page=10)
+    second = selectors.search_organisations(anon, "pepper", {}, page=2, per_page=10)
+    last = selectors.search_organisations(anon, "pepper", {}, page=99, per_page=10)
+    junk = selectors.search_organisations(anon, "pepper", {}, page="x", per_page=10)
+    ids = [o.id for r in (first, second, last) for o in r.organisations]
+    assert first.total == 25
+    assert len(ids) == len(set(ids)) == 25
+    assert last.page.number == 3 and len(last.organisations) == 5
+    assert [o.id for o in junk.organisations] == [o.id for o in first.organisations]

@@ -411,15 +411,21 @@ def text_subquery(tq: TextQuery) -> tuple[str, list] | None:
 
 
 def matching_ids(
-    audience: Audience, facet_values: dict[str, Sequence[str]], tq: TextQuery, today
+    audience: Audience,
+    facet_values: dict[str, Sequence[str]],
+    tq: TextQuery,
+    today,
+    *,
+    base: bool = False,
 ) -> tuple[str, list] | None:
     """SQL of the ids of the organisations `audience` sees that have, for every facet of
     `facet_values`, one of its values, and match `tq`; read from the index alone.
 
-    None when nothing filters (the whole directory: see `directory_facet_counts`)."""
+    None when nothing filters (the whole directory: see `directory_facet_counts`), unless
+    `base`: then the ids `audience` sees (what a text search ranks within)."""
     wanted = [(f, v) for f, v in facet_values.items() if v]
     text = text_subquery(tq) if tq else None
-    if not wanted and text is None:
+    if not wanted and text is None and not base:
         return None
     vis_sql, params = audience.condition()
     # The likely smallest set first; the others are tested per id through the (org_id, facet)
@@ -447,37 +453,68 @@ def matching_ids(
     return sql, params
 
 
-def ranked_page(qs, ids_sql: str, ids_params: Sequence, tq: TextQuery, offset: int, limit: int):
-    """The organisations of `qs` on one page of the ids of `ids_sql`, best match of `tq` first
-    (ties: lowest id first), in one query.
-
-    The page is ranked on the text index alone, in a subquery: joining every match to the
-    organisations to sort them cost more than the ranking itself once a word matches thousands
-    of profiles. The outer join to the index then only reads the page's rows. On SQLite the id
-    tests are written `+rowid` so that FTS5 does not run the MATCH once per id."""
-    org = Organisation._meta.db_table
+def ranked_matches(filter_sql: str, filter_params: Sequence, tq: TextQuery) -> tuple[str, list]:
+    """SQL of (org_id, r) for the matches of `tq` among the ids of `filter_sql`, r lower for a
+    better match: the input of `text_search`."""
     if connection.vendor == "sqlite":
-        page_sql = (
-            f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "
-            f"AND +rowid IN ({ids_sql}) ORDER BY bm25({FTS_TABLE}, 5.0, 1.0), rowid "
-            "LIMIT %s OFFSET %s"
+        # +rowid: FTS5 would otherwise run the MATCH once per id of the filter.
+        return (
+            f"SELECT rowid AS org_id, bm25({FTS_TABLE}, 5.0, 1.0) AS r FROM {FTS_TABLE} "
+            f"WHERE {FTS_TABLE} MATCH %s AND +rowid IN ({filter_sql})",
+            [_fts5_expression(tq), *filter_params],
         )
-        page_params = [_fts5_expression(tq), *ids_params, limit, offset]
-        where = f"+{FTS_TABLE}.rowid IN ({page_sql})"
-    else:
-        expr = _tsquery_expression(tq)
-        page_sql = (
-            f"SELECT org_id FROM {PG_TABLE} WHERE tsv @@ to_tsquery('simple', %s) "
-            f"AND org_id IN ({ids_sql}) "
-            "ORDER BY ts_rank(tsv, to_tsquery('simple', %s)) DESC, org_id LIMIT %s OFFSET %s"
-        )
-        page_params = [expr, *ids_params, expr, limit, offset]
-        where = f"{org}.id IN ({page_sql})"
+    expr = _tsquery_expression(tq)
     return (
-        filter_text(qs, tq)
-        .extra(where=[where], params=page_params)  # noqa: S610 - our SQL, values are params
-        .order_by("relevance", "id")
+        f"SELECT org_id, -ts_rank(tsv, to_tsquery('simple', %s)) AS r FROM {PG_TABLE} "
+        f"WHERE tsv @@ to_tsquery('simple', %s) AND org_id IN ({filter_sql})",
+        [expr, expr, *filter_params],
     )
+
+
+@dataclass(frozen=True)
+class TextSearch:
+    total: int
+    page_ids: list[int]  # best first
+    counts: dict[str, list[tuple]] | None  # as `facet_counts`, when asked for
+
+
+def text_search(
+    matches_sql: str, matches_params: Sequence, today, offset: int, limit: int, facets: bool
+) -> TextSearch:
+    """The size of a text search, one page of its ids and (if `facets`) its facet counts, in
+    one query that matches the text once: each of the three alone cost as much as the match.
+
+    Facets of a set above EXACT_COUNT_LIMIT are counted on every k-th id and scaled, k as in
+    `sample_step`."""
+    limit_n = EXACT_COUNT_LIMIT
+    step = f"CASE WHEN n.c <= {limit_n} THEN 1 ELSE (n.c + {limit_n - 1}) / {limit_n} END"
+    sql = (
+        f"WITH m AS MATERIALIZED ({matches_sql}), n AS (SELECT COUNT(*) AS c FROM m), "
+        f"s AS (SELECT {step} AS k FROM n) "
+        "SELECT 't', '', '', c, 0 FROM n UNION ALL "
+        "SELECT 'p', CAST(org_id AS TEXT), '', 0, r FROM "
+        "(SELECT org_id, r FROM m ORDER BY r, org_id LIMIT %s OFFSET %s) page"
+    )
+    params = [*matches_params, limit, offset]
+    if facets:
+        sql += (
+            " UNION ALL SELECT facet, value, MAX(label), COUNT(*) * (SELECT k FROM s), 0 "
+            f"FROM {FACET_TABLE} WHERE org_id IN (SELECT org_id FROM m "
+            "WHERE org_id %% (SELECT k FROM s) = 0) AND (until IS NULL OR until >= %s) "
+            "GROUP BY facet, value"
+        )
+        params.append(today)
+    total, page, counts = 0, [], {f: [] for f in FACETS} if facets else None
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        for part, value, label, count, rank in cur.fetchall():
+            if part == "t":
+                total = int(count)
+            elif part == "p":
+                page.append((rank, int(value)))
+            else:
+                counts.setdefault(part, []).append((value, label or "", int(count)))
+    return TextSearch(total, [i for _, i in sorted(page)], counts)
 
 
 def named_page(qs, ids_sql: str, ids_params: Sequence, offset: int, limit: int):
@@ -497,27 +534,32 @@ def count_ids(ids_sql: str, ids_params: Sequence) -> int:
         return cur.fetchone()[0]
 
 
-def facet_counts(
-    ids_sql: str, ids_params: Sequence, today, total: int | None = None
-) -> dict[str, list[tuple]]:
-    """{facet: [(value, label, count)]} over the organisations selected by `ids_sql`.
+def count_and_facets(ids_sql: str, ids_params: Sequence, today) -> tuple[int, dict]:
+    """(size, {facet: [(value, label, count)]}) of the organisations selected by `ids_sql`,
+    in one query that selects them once (a text match is the costly part).
 
-    With `total` (the size of that set) above EXACT_COUNT_LIMIT, the facets of every k-th id
-    only are counted, and the counts multiplied by k (see `sample_step`)."""
-    step = sample_step(total)
-    if step > 1:
-        ids_sql = f"SELECT org_id FROM ({ids_sql}) matching WHERE org_id %% {step} = 0"
+    A set above EXACT_COUNT_LIMIT has the facets of every k-th id only counted, and the counts
+    multiplied by k (see `sample_step`, which this SQL computes the same way)."""
+    limit = EXACT_COUNT_LIMIT
+    step = f"CASE WHEN n.c <= {limit} THEN 1 ELSE (n.c + {limit - 1}) / {limit} END"
     sql = (
-        f"SELECT facet, value, MAX(label), COUNT(*) FROM {FACET_TABLE} "
-        f"WHERE org_id IN ({ids_sql}) AND (until IS NULL OR until >= %s) "
-        "GROUP BY facet, value"
+        f"WITH m AS MATERIALIZED ({ids_sql}), n AS (SELECT COUNT(*) AS c FROM m), "
+        f"s AS (SELECT {step} AS k FROM n) "
+        "SELECT '', '', '', c FROM n UNION ALL "
+        f"SELECT facet, value, MAX(label), COUNT(*) * (SELECT k FROM s) FROM {FACET_TABLE} "
+        "WHERE org_id IN (SELECT org_id FROM m WHERE org_id %% (SELECT k FROM s) = 0) "
+        "AND (until IS NULL OR until >= %s) GROUP BY facet, value"
     )
     out: dict[str, list[tuple]] = {f: [] for f in FACETS}
+    total = 0
     with connection.cursor() as cur:
         cur.execute(sql, [*ids_params, today])
         for facet, value, label, count in cur.fetchall():
-            out.setdefault(facet, []).append((value, label or "", count * step))
-    return out
+            if facet == "":
+                total = int(count)
+            else:
+                out.setdefault(facet, []).append((value, label or "", int(count)))
+    return total, out
 
 
 def sample_step(total: int | None) -> int:

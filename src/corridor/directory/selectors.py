@@ -163,13 +163,17 @@ def _labelled(facet: str, value: str, label: str) -> str:
     return label or value
 
 
+def _facets_key(user, filters: SearchFilters, generation: int, today: str) -> str:
+    return f"directory:facets:{generation}:{today}:{_facet_scope(user)}:{filters.cache_key()}"
+
+
 def _facets(
     qs: QuerySet[Organisation], filters: SearchFilters, user, generation: int
 ) -> tuple[dict[str, list[FacetValue]], int, bool]:
     """Facet values with counts, the number of results, and whether the counts are estimates
     (from a sample of a large result set); cached together."""
     today = timezone.localdate().isoformat()
-    key = f"directory:facets:{generation}:{today}:{_facet_scope(user)}:{filters.cache_key()}"
+    key = _facets_key(user, filters, generation, today)
     cached = cache.get(key)
     if cached is None:
         ids = _matching_ids(user, filters)
@@ -179,11 +183,15 @@ def _facets(
             counts = search.directory_facet_counts(_audience(user), today)
             cached = (counts, qs.order_by().count(), False)
         else:
-            total = search.count_ids(*ids)
-            counts = search.facet_counts(*ids, today, total=total)
+            total, counts = search.count_and_facets(*ids, today)
             cached = (counts, total, search.sample_step(total) > 1)
         cache.set(key, cached, FACET_CACHE_SECONDS)
-    counts, total, approximate = cached
+    return _facet_values_out(*cached, filters)
+
+
+def _facet_values_out(
+    counts: dict[str, list[tuple]], total: int, approximate: bool, filters: SearchFilters
+) -> tuple[dict[str, list[FacetValue]], int, bool]:
     selected = {
         "kind": filters.get("kind"),
         "country": filters.get("country"),
@@ -209,6 +217,63 @@ def _facets(
             for value, label, count in kept
         ]
     return out, total, approximate
+
+
+class _KnownPage:
+    """The one page of a text search already read (`text_search`), for a Paginator."""
+
+    def __init__(self, rows: list[Organisation], total: int, offset: int):
+        self.rows, self.total, self.offset = rows, total, offset
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, key: slice) -> list[Organisation]:
+        assert (key.start or 0) == self.offset, "only the page that was read"
+        return self.rows
+
+
+def _page_number(page: int | str, per_page: int, total: int | None = None) -> int:
+    try:
+        number = max(1, int(page))
+    except (TypeError, ValueError):
+        number = 1
+    if total is not None:
+        number = min(number, max(1, -(-total // per_page)))
+    return number
+
+
+def _text_search_page(qs, user, f: SearchFilters, tq, generation: int, page, per_page: int):
+    """Page, facets, total and whether the counts are sampled of a text search: one query
+    for all (`search.text_search`), or one for the page when the facets are cached."""
+    today = timezone.localdate().isoformat()
+    key = _facets_key(user, f, generation, today)
+    cached = cache.get(key)
+    within = search.matching_ids(
+        _audience(user), _facet_values(f), search.TextQuery(()), today, base=True
+    )
+    matches = search.ranked_matches(*within, tq)
+    number = _page_number(page, per_page, cached[1] if cached else None)
+    result = search.text_search(
+        *matches, today, (number - 1) * per_page, per_page, facets=cached is None
+    )
+    if result.total and not result.page_ids and number > 1:
+        # Asked beyond the last page: show the last one, as Paginator.get_page does.
+        number = _page_number(number, per_page, result.total)
+        result = search.text_search(*matches, today, (number - 1) * per_page, per_page, False)
+    if cached is None:
+        cached = (result.counts, result.total, search.sample_step(result.total) > 1)
+        cache.set(key, cached, FACET_CACHE_SECONDS)
+    rows = {o.id: o for o in qs.filter(id__in=result.page_ids)}
+    ordered = [rows[i] for i in result.page_ids if i in rows]
+    paginator = Paginator(_KnownPage(ordered, result.total, (number - 1) * per_page), per_page)
+    page_obj = paginator.page(number) if result.total else paginator.get_page(1)
+    page_obj.object_list = list(page_obj.object_list)
+    facet_values, _total, approximate = _facet_values_out(*cached, f)
+    return page_obj, facet_values, approximate
 
 
 class _PagedResults:
@@ -281,16 +346,23 @@ def search_organisations(
     facet_values: dict[str, list[FacetValue]] = {}
     approximate = False
     total = None
+    tq = search.parse_query(f.q)
+    if tq and search.text_subquery(tq) is not None:
+        page_obj, facet_values, approximate = _text_search_page(
+            qs, user, f, tq, generation, page, per_page
+        )
+        return SearchResults(
+            page=page_obj,
+            total=page_obj.paginator.count,
+            facets=facet_values if facets else {},
+            filters=f,
+            approximate=approximate,
+        )
     if facets:
         facet_values, total, approximate = _facets(qs, f, user, generation)
     ids = _matching_ids(user, f)
-    tq = search.parse_query(f.q)
     if ids is None:
         object_list = qs.order_by("name", "id")
-    elif tq and search.text_subquery(tq) is not None:
-        object_list = _PagedResults(
-            lambda offset, limit: search.ranked_page(qs, *ids, tq, offset, limit), ids, total
-        )
     else:
         if total is None:
             total = search.count_ids(*ids)
