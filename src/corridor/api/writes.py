@@ -1,22 +1,19 @@
-"""Writes the API needs that no app service offers yet (organisations, products, certifications,
-sourcing requests): validated, atomic, recorded in history, and refreshing the search index.
-
-Permission checks stay in the endpoints (permissions.py); these functions assume them done.
+"""The API's writes: its payloads (codes for foreign keys, null to clear a text field) turned
+into the directory services' input. The services check permissions, validate, record history
+and refresh the search index; only publication, which the API sets with the other fields, is
+handled here, through the consent services of `directory.trust`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
-from corridor.accounts import permissions
-from corridor.accounts.services import audit_actor, organisation_register, unique_slug
-from corridor.directory import services as directory_services
-from corridor.directory import trust
+from corridor.directory import services, trust
 from corridor.directory.models import (
     Certification,
     Country,
@@ -26,159 +23,107 @@ from corridor.directory.models import (
     Province,
     SourcingRequest,
 )
-from corridor.directory.search import reindex_organisations
-from corridor.matching.services import schedule_reembed
+from corridor.directory.vocab import OrgKind
 
 # Foreign keys the API addresses by code, with the model that must hold the code.
 _CODE_FKS = {"country": Country, "province": Province, "hs_code": HSCode, "destination": Country}
-
-
 _TEXT = {"CharField", "TextField", "EmailField", "URLField", "SlugField"}
 
 
-def _resolve_codes(data: dict[str, Any]) -> dict[str, Any]:
-    """Turn {"country": "VN"} into {"country_id": "VN"}, refusing codes that do not exist."""
+def _service_data(model: type[Model], data: dict[str, Any]) -> dict[str, Any]:
+    """{"country": "VN", "website": None} -> {"country": <Country VN>, "website": ""}, refusing
+    codes that do not exist."""
     out: dict[str, Any] = {}
     for key, value in data.items():
-        model = _CODE_FKS.get(key)
-        if model is None:
+        code_model = _CODE_FKS.get(key)
+        if code_model is not None:
+            if value in (None, ""):
+                out[key] = None
+                continue
+            value = value.upper() if code_model is Country else value
+            found = code_model.objects.filter(pk=value).first()
+            if found is None:
+                raise ValidationError({key: _("Unknown code: %(code)s.") % {"code": value}})
+            out[key] = found
+            continue
+        try:
+            field = model._meta.get_field(key)
+        except FieldDoesNotExist:
             out[key] = value
             continue
-        if value is not None and value != "":
-            value = value.upper() if model is Country else value
-            if not model.objects.filter(pk=value).exists():
-                raise ValidationError({key: _("Unknown code: %(code)s.") % {"code": value}})
-        out[f"{key}_id"] = value or None
+        if value is None and not field.null and field.get_internal_type() in _TEXT:
+            value = ""
+        out[key] = value
     return out
 
 
-def _apply(obj: Model, data: dict[str, Any]) -> None:
-    """Set fields; null on a text field that cannot be null means "clear it"."""
-    for key, value in data.items():
-        field = obj._meta.get_field(key.removesuffix("_id") if key.endswith("_id") else key)
-        if value is None and not field.null and field.get_internal_type() in _TEXT:
-            value = ""
-        setattr(obj, key, value)
-
-
-def _check_org_links(org: Organisation) -> None:
-    if (
-        org.province_id
-        and not Province.objects.filter(pk=org.province_id, country_id=org.country_id).exists()
-    ):
-        raise ValidationError({"province": _("This province is not in the chosen country.")})
-    if (
-        org.cluster_id
-        and not Organisation.objects.filter(
-            pk=org.cluster_id, kind="cluster", merged_into__isnull=True
-        ).exists()
-    ):
-        raise ValidationError({"cluster_id": _("No such cluster.")})
-
-
-def _forget_org_cache(user) -> None:
-    if hasattr(user, "_corridor_org_ids"):
-        del user._corridor_org_ids
+def _cluster(data: dict[str, Any]) -> dict[str, Any]:
+    if "cluster_id" not in data:
+        return data
+    data = dict(data)
+    cluster_id = data.pop("cluster_id")
+    cluster = None
+    if cluster_id is not None:
+        cluster = Organisation.objects.filter(
+            pk=cluster_id, kind=OrgKind.CLUSTER, merged_into__isnull=True
+        ).first()
+        if cluster is None:
+            raise ValidationError({"cluster_id": _("No such cluster.")})
+    data["cluster"] = cluster
+    return data
 
 
 @transaction.atomic
 def organisation_create(*, by, data: dict[str, Any]) -> Organisation:
-    """Staff add a profile for someone else; anyone else registers one they own."""
-    data = _resolve_codes(data)
+    """Staff add a profile for someone else; anyone else registers one they own. A profile
+    asked for as public is published through the consent service."""
+    data = _service_data(Organisation, _cluster(data))
     publish = bool(data.pop("is_published", False))
-    if permissions.is_staff(by):
-        org = Organisation(slug=unique_slug(data["name"]), is_published=False)
-    else:
-        org = organisation_register(
-            user=by,
-            name=data["name"],
-            kind=data["kind"],
-            country=Country.objects.get(pk=data["country_id"]),
-            publish=publish,
-        )
-    _apply(org, data)
-    _check_org_links(org)
-    org.full_clean(exclude=["search_text"])
-    with audit_actor(by):
-        org.save()
+    org = services.organisation_create(by=by, data=data)
     if publish and not org.is_published:
         trust.organisation_publish(org=org, by=by, note=_("Created through the API."))
-    reindex_organisations([org.pk])
-    _forget_org_cache(by)
     return org
 
 
 @transaction.atomic
 def organisation_update(*, org: Organisation, by, data: dict[str, Any]) -> Organisation:
-    data = _resolve_codes(data)
+    data = _service_data(Organisation, _cluster(data))
     publish = data.pop("is_published", None)
     note = data.pop("consent_note", "")
-    _apply(org, data)
-    _check_org_links(org)
-    org.full_clean(exclude=["search_text"])
-    with audit_actor(by):
-        org.save()
+    org = services.organisation_update(org=org, by=by, data=data)
     # Publication is consent, recorded by its own service (owner, or staff saying how).
     if publish is True and not org.is_published:
         trust.organisation_publish(org=org, by=by, note=note)
     elif publish is False and org.is_published:
         trust.organisation_unpublish(org=org, by=by, note=note)
-    reindex_organisations([org.pk])
     return org
 
 
-# Deletes have no API-specific input: the directory services (which also reindex the
-# organisation, its cluster members and the facet counts) are the one implementation.
-organisation_delete = directory_services.organisation_delete
-product_delete = directory_services.product_delete
-certification_delete = directory_services.certification_delete
-sourcing_request_delete = directory_services.sourcing_request_delete
-
-
-@transaction.atomic
 def product_save(*, product: Product, by, data: dict[str, Any]) -> Product:
-    """Create (unsaved `product`) or update a product, then reindex its organisation."""
-    _apply(product, _resolve_codes(data))
-    product.full_clean(exclude=["embedding", "embedded_at"])
-    with audit_actor(by):
-        product.save()
-    reindex_organisations([product.organisation_id])
-    schedule_reembed(product_ids=[product.pk], by=by)
-    return product
+    """Create (unsaved `product`) or update a product."""
+    data = _service_data(Product, data)
+    if product.pk is None:
+        return services.product_create(org=product.organisation, by=by, data=data)
+    return services.product_update(product=product, by=by, data=data)
 
 
-def _check_cert_product(cert: Certification) -> None:
-    if (
-        cert.product_id
-        and not Product.objects.filter(
-            pk=cert.product_id, organisation_id=cert.organisation_id
-        ).exists()
-    ):
-        raise ValidationError({"product_id": _("This product belongs to another organisation.")})
-
-
-@transaction.atomic
 def certification_save(*, cert: Certification, by, data: dict[str, Any]) -> Certification:
-    _apply(cert, data)
-    _check_cert_product(cert)
-    cert.full_clean(exclude=["document"])
-    with audit_actor(by):
-        cert.save()
-    # Certifications are a search facet: a new or expired one must show in the counts.
-    reindex_organisations([cert.organisation_id])
-    return cert
+    data = _service_data(Certification, data)
+    if cert.pk is None:
+        return services.certification_create(org=cert.organisation, by=by, data=data)
+    return services.certification_update(cert=cert, by=by, data=data)
 
 
-@transaction.atomic
 def sourcing_request_save(*, req: SourcingRequest, by, data: dict[str, Any]) -> SourcingRequest:
-    data = _resolve_codes(data)
-    if "preferred_countries" in data and data["preferred_countries"] is not None:
+    data = _service_data(SourcingRequest, data)
+    if data.get("preferred_countries") is not None:
         data["preferred_countries"] = [c.upper() for c in data["preferred_countries"]]
-    _apply(req, data)
-    if req.pk is None and by.is_authenticated:
-        req.created_by = by
-    req.full_clean(exclude=["embedding"])
-    with audit_actor(by):
-        req.save()
-    schedule_reembed(request_ids=[req.pk])
-    return req
+    if req.pk is None:
+        return services.sourcing_request_create(buyer=req.buyer, by=by, data=data)
+    return services.sourcing_request_update(req=req, by=by, data=data)
+
+
+organisation_delete = services.organisation_delete
+product_delete = services.product_delete
+certification_delete = services.certification_delete
+sourcing_request_delete = services.sourcing_request_delete

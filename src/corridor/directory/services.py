@@ -177,7 +177,12 @@ def product_delete(*, product: Product, by: User) -> None:
 
 
 def _check_cert(cert: Certification) -> None:
-    if cert.product_id and cert.product.organisation_id != cert.organisation_id:
+    if (
+        cert.product_id
+        and not Product.objects.filter(
+            pk=cert.product_id, organisation_id=cert.organisation_id
+        ).exists()
+    ):
         raise ValidationError({"product": _("This product belongs to another organisation.")})
 
 
