@@ -198,7 +198,11 @@ def _reindex_batch(ids: list[int]) -> int:
     )
     codes = {p.hs_code_id for o in orgs for p in o.products.all() if p.hs_code_id}
     wanted = {c[:2] for c in codes} | {c[:4] for c in codes}
-    hs_labels = dict(HSCode.objects.filter(code__in=wanted).values_list("code", "description"))
+    # Facet labels are varchar(200); PostgreSQL rejects the longer HS headings (chapter 94...).
+    hs_labels = {
+        code: text[:200]
+        for code, text in HSCode.objects.filter(code__in=wanted).values_list("code", "description")
+    }
     docs, facets = [], []
     for org in orgs:
         org.search_text = organisation_document(org)
