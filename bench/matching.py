@@ -148,6 +148,7 @@ def section_ranking(embedder, models: bool) -> None:
     if models:
         systems["hybrid, e5 untruncated"] = matcher_ranker(items, E5Embedder(max_tokens=None))
         systems["hybrid, e5 24 tokens"] = matcher_ranker(items, E5Embedder(max_tokens=24))
+        systems["hybrid, e5 16 tokens"] = matcher_ranker(items, E5Embedder(max_tokens=16))
         use = _use_embedder()
         if use is not None:
             systems["hybrid, USE-multilingual-v3"] = matcher_ranker(
