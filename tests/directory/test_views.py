@@ -255,3 +255,13 @@ def test_search_htmx_fragment_refreshes_the_form_filters(client, sme):
     html = response.content.decode()
     assert '<div id="filter-inputs" hx-swap-oob="true">' in html
     assert '<input type="hidden" name="kind" value="sme">' in html
+
+
+def test_profile_says_when_staff_see_no_contact_details(client, staff_user):
+    bare = factories.OrganisationFactory(email="", phone="", address="")
+    full = factories.OrganisationFactory(email="sales@example.com", phone="", address="")
+    client.force_login(staff_user)
+    assert "No contact details listed yet." in client.get(f"/directory/o/{bare.slug}/").text
+    page = client.get(f"/directory/o/{full.slug}/").text
+    assert "No contact details listed yet." not in page
+    assert "sales@example.com" in page
