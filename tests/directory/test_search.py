@@ -254,3 +254,34 @@ def test_text_search_pages_are_disjoint_and_out_of_range_pages_show_the_last():
     assert len(ids) == len(set(ids)) == 25
     assert last.page.number == 3 and len(last.organisations) == 5
     assert [o.id for o in junk.organisations] == [o.id for o in first.organisations]
+
+
+def test_members_are_found_by_their_cluster_name_also_after_a_rename(staff_user):
+    from django.contrib.auth.models import AnonymousUser
+
+    from corridor.directory import services
+
+    cluster = factories.OrganisationFactory(kind="cluster", name="Phu Vinh Rattan Cluster")
+    member = factories.OrganisationFactory(name="Workshop Nine", cluster=cluster)
+    reindex_organisations([cluster.id, member.id])
+    found = selectors.search_organisations(AnonymousUser(), "phu vinh", {})
+    assert {o.id for o in found.organisations} == {cluster.id, member.id}
+    services.organisation_update(org=cluster, by=staff_user, data={"name": "Chuong My Cluster"})
+    found = selectors.search_organisations(AnonymousUser(), "chuong my", {})
+    assert {o.id for o in found.organisations} == {cluster.id, member.id}
+    assert selectors.search_organisations(AnonymousUser(), "phu vinh", {}).total == 0
+
+
+def test_reindex_directory_command_rebuilds_the_index():
+    from io import StringIO
+
+    from django.contrib.auth.models import AnonymousUser
+    from django.core.management import call_command
+
+    org = factories.OrganisationFactory(name="Lacquer House")  # saved without indexing
+    assert selectors.search_organisations(AnonymousUser(), "lacquer", {}).total == 0
+    out = StringIO()
+    call_command("reindex_directory", stdout=out)
+    assert "Indexed" in out.getvalue()
+    found = selectors.search_organisations(AnonymousUser(), "lacquer", {})
+    assert [o.id for o in found.organisations] == [org.id]

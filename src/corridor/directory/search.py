@@ -74,6 +74,9 @@ def organisation_document(org: Organisation) -> str:
     if org.province_id:
         parts += [org.province.name, org.province.local_name]
         parts += [a.name for a in org.province.aliases.all()]
+    if org.cluster_id:
+        # "bat trang" finds every member of the Bat Trang cluster, not only those saying so.
+        parts += [org.cluster.name, org.cluster.local_name]
     for p in org.products.all():
         if p.is_active:
             parts += [p.name, p.local_name, p.description, p.hs_code_id]
@@ -216,12 +219,15 @@ def _reindex_batch(ids: list[int]) -> int:
 
 def rebuild_index() -> int:
     """Reindex every organisation (after a bulk import or a restore), then refresh the
-    planner's statistics: without them SQLite sorts the whole directory to show 20 names."""
-    with connection.cursor() as cur:
-        cur.execute(f"DELETE FROM {FACET_TABLE}")
-        cur.execute(f"DELETE FROM {FTS_TABLE if connection.vendor == 'sqlite' else PG_TABLE}")
-        cur.execute(f"DELETE FROM {COUNT_TABLE}")
-    done = reindex_organisations(Organisation.objects.values_list("id", flat=True))
+    planner's statistics: without them SQLite sorts the whole directory to show 20 names.
+
+    One transaction: searches meanwhile read the previous index, never an empty one."""
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute(f"DELETE FROM {FACET_TABLE}")
+            cur.execute(f"DELETE FROM {FTS_TABLE if connection.vendor == 'sqlite' else PG_TABLE}")
+            cur.execute(f"DELETE FROM {COUNT_TABLE}")
+        done = reindex_organisations(Organisation.objects.values_list("id", flat=True))
     analyze()
     return done
 
