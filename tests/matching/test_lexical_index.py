@@ -34,7 +34,7 @@ def test_glossary_bridges_scripts_without_false_friends():
     assert concepts("ข้าวหอมมะลิ") == ["rice"]
     assert concepts("ข้าวโพดหวาน") == ["maize"]  # maize, not rice
     assert concepts("gạo trắng") == ["rice"]
-    assert concepts("cà chua") == []  # tomato: "cà" is not "cá" (fish)
+    assert concepts("cà chua") == ["tomato"]  # tomato: "cà" is not "cá" (fish)
     assert concepts("Vải thiều Bắc Giang") == ["lychee"]
     assert concepts("冷冻虾") == ["frozen", "shrimp"]
     assert concepts("carpet") == []
