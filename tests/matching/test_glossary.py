@@ -180,3 +180,23 @@ def catalog():
 )
 def test_glossary_new_concepts_match_across_scripts(catalog, text, offer_id):
     assert [m.offer_id for m in catalog.rank(Query(id="q", text=text), top=1)] == [offer_id]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ca phe robusta rang xay", ["coffee"]),  # typed without diacritics on a phone
+        ("hat dieu rang muoi", ["cashew"]),
+        ("nhan long sau rieng", ["durian"]),
+        ("gao lua", []),  # one-word terms stay accented-only: "lua" is rice or silk
+        ("giay dep", []),  # "giay" is paper or shoes
+        ("we do go there by boat", []),  # "đồ gỗ" folds to English words
+    ],
+)
+def test_glossary_multiword_vietnamese_terms_match_without_diacritics(text, expected):
+    assert concepts(text) == expected
+
+
+def test_unaccented_vietnamese_request_finds_a_lao_offer(catalog):
+    ranked = catalog.rank(Query(id="q", text="ca phe hoa tan"), top=1)
+    assert [m.offer_id for m in ranked] == ["lo-coffee"]

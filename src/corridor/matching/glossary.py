@@ -33,6 +33,11 @@ def _concepts() -> dict[str, tuple[str, tuple[str, ...]]]:
 
 
 _NOSPACE = re.compile(r"[^\x00-\u02ff]")
+# Short English words that folded Vietnamese syllables spell ("đồ gỗ" -> "do go").
+_ENGLISH_WORDS = frozenset(
+    "a an as at be by do go he hi if in is it me my no of on or so to up us we "
+    "ban bat can con hat man mat may tan ten the top van".split()
+)
 
 
 @functools.cache
@@ -41,8 +46,13 @@ def _terms() -> list[tuple[str, str, str]]:
 
     Vietnamese terms keep their diacritics (folding would make "cà" aubergine into "cá" fish);
     plain ASCII terms match folded text, and other scripts match anywhere in folded text.
+
+    SME owners often type Vietnamese without diacritics on a phone: a term of two words or more
+    also matches folded ("ca phe" is coffee) when its folded form names one concept only;
+    single words stay accented-only ("lua" is rice or silk, "giay" paper or shoes).
     """
     out = []
+    unaccented: dict[str, set[str]] = {}
     for concept, (_english, terms) in _concepts().items():
         for term in terms:
             if _NOSPACE.search(fold(term)):
@@ -51,6 +61,14 @@ def _terms() -> list[tuple[str, str, str]]:
                 out.append((term.casefold(), concept, "ascii"))
             else:
                 out.append((_lower(term), concept, "accented"))
+                unaccented.setdefault(fold(term), set()).add(concept)
+    taken = {t for t, _c, how in out if how == "ascii"}
+    for folded, named in unaccented.items():
+        if " " not in folded or len(named) > 1 or folded in taken:
+            continue
+        if all(word in _ENGLISH_WORDS for word in folded.split()):
+            continue  # "đồ gỗ" folds to "do go": English text would name furniture
+        out.append((folded, next(iter(named)), "ascii"))
     out.sort(key=lambda t: (-len(t[0]), t[0]))
     return out
 
