@@ -830,25 +830,29 @@ def _validate_org(row: RowReport, kind: str, lookups: Lookups, seen: dict) -> No
         )
 
     if name and country is not None:
-        key = (country.code, fold(name).strip())
-        if key in seen:
-            row.messages.append(
-                Message(
-                    "name",
-                    _("'%(value)s' is already in row %(line)d of this file")
-                    % {"value": name, "line": seen[key]},
-                )
-            )
-        else:
-            seen[key] = row.line
-        if key in lookups.existing_names:
-            row.messages.append(
-                Message(
-                    "name",
-                    _("'%(value)s' already exists in %(country)s")
-                    % {"value": name, "country": country.name},
-                )
-            )
+        _check_duplicate(
+            row,
+            name,
+            (country.code, fold(name).strip()),
+            seen,
+            lookups.existing_names,
+            _("'%(value)s' is already in row %(line)d of this file"),
+            _("'%(value)s' already exists in %(country)s")
+            % {"value": name, "country": country.name},
+        )
+
+
+def _check_duplicate(
+    row: RowReport, name: str, key: tuple, seen: dict, existing: set, in_file: str, in_database: str
+) -> None:
+    """Report a name given twice in the file (`in_file` gets the first row's line) or already
+    in the database; remember the first row of each key."""
+    if key in seen:
+        row.messages.append(Message("name", in_file % {"value": name, "line": seen[key]}))
+    else:
+        seen[key] = row.line
+    if key in existing:
+        row.messages.append(Message("name", in_database))
 
 
 def _validate_product(row: RowReport, lookups: Lookups, seen: dict) -> None:
@@ -932,25 +936,16 @@ def _validate_product(row: RowReport, lookups: Lookups, seen: dict) -> None:
         )
 
     if name and data["organisation"] is not None:
-        key = (data["organisation"], fold(name).strip())
-        if key in seen:
-            row.messages.append(
-                Message(
-                    "name",
-                    _("'%(value)s' of this organisation is already in row %(line)d of this file")
-                    % {"value": name, "line": seen[key]},
-                )
-            )
-        else:
-            seen[key] = row.line
-        if key in lookups.products:
-            row.messages.append(
-                Message(
-                    "name",
-                    _("'%(org)s' already has a product named '%(value)s'")
-                    % {"org": org_text, "value": name},
-                )
-            )
+        _check_duplicate(
+            row,
+            name,
+            (data["organisation"], fold(name).strip()),
+            seen,
+            lookups.products,
+            _("'%(value)s' of this organisation is already in row %(line)d of this file"),
+            _("'%(org)s' already has a product named '%(value)s'")
+            % {"org": org_text, "value": name},
+        )
 
 
 def validate_rows(kind: str, rows: Sequence[Row], *, resolver=None) -> Report:
