@@ -204,3 +204,26 @@ def test_demo_loader_places_organisations_in_the_successor_of_a_merged_province(
     loader = _Loader(timezone.localdate())
     assert loader.province("VN-24").code == "VN-25"  # Quảng Bình merged into Quảng Trị (2025)
     assert loader.province("VN-HN").code == "VN-HN"
+
+
+@pytest.mark.parametrize("username", ["admin", "coordinator", "sme", "buyer", None])
+def test_every_demo_page_renders_for_each_role(demo, client, username):
+    """Every profile and matching page of the demo, as each demo user and as a visitor: real
+    data through the real templates (local scripts, expired certificates, closed requests)."""
+    if username:
+        client.force_login(User.objects.get(username=username))
+    urls = ["/", "/directory/", "/directory/?kind=cluster", "/directory/?q=gốm"]
+    for org in Organisation.objects.filter(slug__startswith="demo-"):
+        urls.append(f"/directory/o/{org.slug}/")
+        if org.kind == "cluster":
+            urls.append(f"/matching/org/{org.slug}/partners/")
+        if org.kind in ("sme", "cluster"):
+            urls.append(f"/matching/org/{org.slug}/requests/")
+    urls += [f"/matching/requests/{r.pk}/" for r in SourcingRequest.objects.all()]
+    statuses = {}
+    for url in urls:
+        status = client.get(url).status_code
+        statuses[status] = statuses.get(status, 0) + 1
+        # Visitors and other roles may be refused or redirected to log in; nothing may fail.
+        assert status in (200, 302, 403, 404), (url, status)
+    assert statuses[200] > len(urls) // 3, statuses
