@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django import forms
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
@@ -67,7 +69,54 @@ class CountryCodesField(forms.CharField):
         return list(dict.fromkeys(codes))
 
 
-class OrganisationForm(forms.ModelForm):
+class EditConflictMixin(forms.ModelForm):
+    """Refuses to save over a change someone else made after this form was opened.
+
+    The form carries a fingerprint of the values of its fields as they were when it was shown;
+    on save they are read again, and if they differ the edit is refused with the fields kept,
+    so nobody silently overwrites a colleague's work. Changes to other data (a product added
+    to the profile being edited) do not count.
+    """
+
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The values as loaded, before a POST is applied to the instance; fingerprinted once
+        # the subclass has settled which fields the form shows.
+        self._loaded = self._values(self.instance) if self.instance.pk else None
+
+    def get_initial_for_field(self, field, field_name):
+        if field_name == "version" and self._loaded is not None:
+            return self._fingerprint(self._loaded)
+        return super().get_initial_for_field(field, field_name)
+
+    @staticmethod
+    def _values(obj) -> dict[str, str]:
+        return {f.name: repr(f.value_from_object(obj)) for f in obj._meta.concrete_fields}
+
+    def _fingerprint(self, values: dict[str, str]) -> str:
+        shown = sorted(n for n in self.fields if n in values)
+        raw = "\0".join(f"{n}={values[n]}" for n in shown)
+        return hashlib.blake2b(raw.encode(), digest_size=12).hexdigest()
+
+    def clean(self):
+        cleaned = super().clean()
+        seen = cleaned.pop("version", "")
+        if self.instance.pk and seen:
+            current = type(self.instance)._default_manager.filter(pk=self.instance.pk).first()
+            if current is not None and self._fingerprint(self._values(current)) != seen:
+                raise forms.ValidationError(
+                    _(
+                        "Someone else changed this after you opened it, so your changes were "
+                        "not saved. Reload the page to see the current version, then edit again."
+                    ),
+                    code="edit_conflict",
+                )
+        return cleaned
+
+
+class OrganisationForm(EditConflictMixin, forms.ModelForm):
     website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
     is_published = forms.BooleanField(
         label=_("Show a public profile"),
@@ -131,7 +180,7 @@ class OrganisationForm(forms.ModelForm):
             del self.fields["cluster"]
 
 
-class ProductForm(forms.ModelForm):
+class ProductForm(EditConflictMixin, forms.ModelForm):
     hs_code = HSCodeField()
     markets = CountryCodesField(
         label=_("Current export markets"),
@@ -165,7 +214,7 @@ class ProductForm(forms.ModelForm):
         self.fields["hs_code"].widget.attrs.update({"list": "hs-options", "autocomplete": "off"})
 
 
-class CertificationForm(forms.ModelForm):
+class CertificationForm(EditConflictMixin, forms.ModelForm):
     class Meta:
         model = Certification
         fields = ["kind", "product", "issuer", "number", "valid_until", "document"]
@@ -176,7 +225,7 @@ class CertificationForm(forms.ModelForm):
         self.fields["product"].queryset = organisation.products.order_by("name")
 
 
-class SourcingRequestForm(forms.ModelForm):
+class SourcingRequestForm(EditConflictMixin, forms.ModelForm):
     hs_code = HSCodeField()
     required_certifications = forms.MultipleChoiceField(
         label=_("Required certifications"),
@@ -217,7 +266,7 @@ class SourcingRequestForm(forms.ModelForm):
         self.fields["hs_code"].widget.attrs.update({"list": "hs-options", "autocomplete": "off"})
 
 
-class ContactPersonForm(forms.ModelForm):
+class ContactPersonForm(EditConflictMixin, forms.ModelForm):
     class Meta:
         model = ContactPerson
         fields = ["name", "position", "email", "phone", "languages", "is_primary"]
