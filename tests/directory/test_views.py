@@ -265,3 +265,35 @@ def test_profile_says_when_staff_see_no_contact_details(client, staff_user):
     page = client.get(f"/directory/o/{full.slug}/").text
     assert "No contact details listed yet." not in page
     assert "sales@example.com" in page
+
+
+def test_places_show_corridors_crossings_and_former_provinces(client, django_assert_num_queries):
+    from corridor.directory.models import BorderCrossing, EconomicCorridor
+
+    vn = factories.CountryFactory(code="VN", name="Viet Nam")
+    kh = factories.CountryFactory(code="KH", name="Cambodia")
+    tay_ninh = factories.ProvinceFactory(code="VN-37", country=vn, name="Tây Ninh")
+    factories.ProvinceFactory(
+        code="VN-41", country=vn, name="Long An", is_current=False, successor=tay_ninh
+    )
+    svay = factories.ProvinceFactory(code="KH-20", country=kh, name="Svay Rieng")
+    sec = EconomicCorridor.objects.create(slug="sec", name="Southern Economic Corridor")
+    sec.provinces.set([tay_ninh, svay])
+    EconomicCorridor.objects.create(slug="empty", name="A corridor without members")
+    BorderCrossing.objects.create(
+        name="Moc Bai–Bavet", province_a=tay_ninh, province_b=svay, mode="road"
+    )
+    factories.OrganisationFactory(country=vn, province=tay_ninh)
+    factories.OrganisationFactory(country=kh, province=svay)
+    factories.OrganisationFactory(country=kh, province=svay, is_published=False)
+    # countries, corridors with counts, corridors, crossings
+    with django_assert_num_queries(4):
+        html = client.get("/directory/places/").text
+    assert 'corridor=sec">Southern Economic Corridor</a> <span class="muted">(2)</span>' in html
+    assert "2 provinces" in html
+    assert 'A corridor without members</a> <span class="muted">(0)</span>' in html
+    assert "<strong>Moc Bai–Bavet</strong>" in html and "Svay Rieng</a> (Cambodia)" in html
+    html = client.get("/directory/places/VN/").text
+    assert "Former provinces" in html
+    assert "Long An →" in html and 'province=VN-37">Tây Ninh</a>' in html
+    assert "Former provinces" not in client.get("/directory/places/KH/").text

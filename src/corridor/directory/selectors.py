@@ -16,8 +16,10 @@ from django.utils import timezone
 from corridor.accounts import permissions
 from corridor.directory import search
 from corridor.directory.models import (
+    BorderCrossing,
     Certification,
     Country,
+    EconomicCorridor,
     HSCode,
     Organisation,
     Product,
@@ -541,6 +543,46 @@ def provinces_with_counts(user, country: Country) -> tuple[list[dict], int]:
         )
     ]
     return provinces, counts.get(None, 0)
+
+
+def corridors_with_counts(user) -> list[dict]:
+    """Economic corridors with their number of provinces and of organisations the user sees."""
+    counts = dict(
+        permissions.visible_organisations(user)
+        .filter(province__corridors__isnull=False)
+        .order_by()
+        .values("province__corridors__slug")
+        .annotate(n=Count("id", distinct=True))
+        .values_list("province__corridors__slug", "n")
+    )
+    return [
+        {
+            "slug": c.slug,
+            "name": c.name,
+            "description": c.description,
+            "provinces": c.n_provinces,
+            "count": counts.get(c.slug, 0),
+        }
+        for c in EconomicCorridor.objects.annotate(n_provinces=Count("provinces")).order_by("name")
+    ]
+
+
+def border_crossings() -> list[BorderCrossing]:
+    """Border crossings with the provinces and countries on both sides (one query)."""
+    return list(
+        BorderCrossing.objects.select_related(
+            "province_a__country", "province_b__country"
+        ).order_by("name")
+    )
+
+
+def former_provinces(country: Country) -> list[Province]:
+    """Units of `country` abolished by a merger, with the unit they now belong to."""
+    return list(
+        Province.objects.filter(country=country, is_current=False)
+        .select_related("successor")
+        .order_by("name")
+    )
 
 
 def hs_code_options(q: str, limit: int = 15) -> list[HSCode]:

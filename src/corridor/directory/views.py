@@ -447,8 +447,15 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def places(request: HttpRequest) -> HttpResponse:
-    countries = selectors.countries_with_counts(request.user)
-    return render(request, "directory/places.html", {"countries": countries})
+    return render(
+        request,
+        "directory/places.html",
+        {
+            "countries": selectors.countries_with_counts(request.user),
+            "corridors": selectors.corridors_with_counts(request.user),
+            "crossings": selectors.border_crossings(),
+        },
+    )
 
 
 @require_GET
@@ -458,7 +465,12 @@ def places_country(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "directory/places_country.html",
-        {"country": country, "provinces": provinces, "without_province": without},
+        {
+            "country": country,
+            "provinces": provinces,
+            "without_province": without,
+            "former": selectors.former_provinces(country),
+        },
     )
 
 
