@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
@@ -11,7 +11,8 @@ from ninja import Query, Router, Status
 from corridor.accounts import permissions
 from corridor.api import selectors, writes
 from corridor.api.auth import auth_optional, auth_required
-from corridor.api.errors import ERRORS
+from corridor.api.concurrency import check_if_match, tagged
+from corridor.api.errors import ERRORS, ErrorOut
 from corridor.api.pagination import Page, PageParams, paginate
 from corridor.api.schemas.organisations import (
     ClusterOut,
@@ -65,8 +66,8 @@ def organisation_list(
 @router.get(
     "/organisations/{org_id}", response={200: OrganisationOut, **ERRORS}, auth=auth_optional
 )
-def organisation_detail(request: HttpRequest, org_id: int):
-    return visible_org(request, org_id)
+def organisation_detail(request: HttpRequest, response: HttpResponse, org_id: int):
+    return tagged(response, visible_org(request, org_id))
 
 
 @router.post("/organisations", response={201: OrganisationOut, **ERRORS}, auth=auth_required)
@@ -79,16 +80,23 @@ def organisation_create(request: HttpRequest, payload: OrganisationIn):
 
 
 @router.patch(
-    "/organisations/{org_id}", response={200: OrganisationOut, **ERRORS}, auth=auth_required
+    "/organisations/{org_id}",
+    response={200: OrganisationOut, **ERRORS, 412: ErrorOut},
+    auth=auth_required,
 )
-def organisation_update(request: HttpRequest, org_id: int, payload: OrganisationPatch):
+def organisation_update(
+    request: HttpRequest, response: HttpResponse, org_id: int, payload: OrganisationPatch
+):
+    """Change a profile. Send `If-Match` with the ETag you read to refuse overwriting a change
+    made since (412)."""
     org = visible_org(request, org_id)
     if not permissions.can_edit_org(request.user, org):
         raise PermissionDenied(_("You may not edit this organisation."))
+    check_if_match(request, org)
     writes.organisation_update(
         org=org, by=request.user, data=payload.model_dump(exclude_unset=True)
     )
-    return visible_org(request, org_id)
+    return tagged(response, visible_org(request, org_id))
 
 
 @router.delete("/organisations/{org_id}", response={204: None, **ERRORS}, auth=auth_required)

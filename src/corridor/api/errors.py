@@ -25,6 +25,7 @@ CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    412: "precondition_failed",
     422: "validation_error",
     429: "too_many_requests",
     500: "server_error",

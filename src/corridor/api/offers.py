@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
@@ -11,7 +11,8 @@ from ninja import Query, Router, Status
 from corridor.accounts import permissions
 from corridor.api import selectors, writes
 from corridor.api.auth import auth_optional, auth_required
-from corridor.api.errors import ERRORS
+from corridor.api.concurrency import check_if_match, tagged
+from corridor.api.errors import ERRORS, ErrorOut
 from corridor.api.pagination import Page, PageParams, paginate
 from corridor.api.schemas.offers import (
     CertificationIn,
@@ -64,8 +65,8 @@ def product_list(request: HttpRequest, filters: Query[ProductFilters], page: Que
     auth=auth_optional,
     tags=["products"],
 )
-def product_detail(request: HttpRequest, product_id: int):
-    return _product(request, product_id)
+def product_detail(request: HttpRequest, response: HttpResponse, product_id: int):
+    return tagged(response, _product(request, product_id))
 
 
 @router.post(
@@ -80,16 +81,21 @@ def product_create(request: HttpRequest, payload: ProductIn):
 
 @router.patch(
     "/products/{product_id}",
-    response={200: ProductOut, **ERRORS},
+    response={200: ProductOut, **ERRORS, 412: ErrorOut},
     auth=auth_required,
     tags=["products"],
 )
-def product_update(request: HttpRequest, product_id: int, payload: ProductPatch):
+def product_update(
+    request: HttpRequest, response: HttpResponse, product_id: int, payload: ProductPatch
+):
+    """Change a product. Send `If-Match` with the ETag you read to refuse overwriting a change
+    made since (412)."""
     product = _product(request, product_id)
     if not permissions.can_edit_product(request.user, product):
         raise PermissionDenied(_("You may not edit this product."))
+    check_if_match(request, product)
     data = payload.model_dump(exclude_unset=True)
-    return writes.product_save(product=product, by=request.user, data=data)
+    return tagged(response, writes.product_save(product=product, by=request.user, data=data))
 
 
 @router.delete(
@@ -142,16 +148,19 @@ def certification_create(request: HttpRequest, payload: CertificationIn):
 
 @router.patch(
     "/certifications/{cert_id}",
-    response={200: CertificationOut, **ERRORS},
+    response={200: CertificationOut, **ERRORS, 412: ErrorOut},
     auth=auth_required,
     tags=["certifications"],
 )
-def certification_update(request: HttpRequest, cert_id: int, payload: CertificationPatch):
+def certification_update(
+    request: HttpRequest, response: HttpResponse, cert_id: int, payload: CertificationPatch
+):
     cert = _certification(request, cert_id)
     if not permissions.can_edit_org(request.user, cert.organisation):
         raise PermissionDenied(_("You may not edit this certification."))
+    check_if_match(request, cert)
     data = payload.model_dump(exclude_unset=True)
-    return writes.certification_save(cert=cert, by=request.user, data=data)
+    return tagged(response, writes.certification_save(cert=cert, by=request.user, data=data))
 
 
 @router.delete(
@@ -199,8 +208,8 @@ def sourcing_request_list(
     auth=auth_required,
     tags=_REQ,
 )
-def sourcing_request_detail(request: HttpRequest, req_id: int):
-    return _request(request, req_id)
+def sourcing_request_detail(request: HttpRequest, response: HttpResponse, req_id: int):
+    return tagged(response, _request(request, req_id))
 
 
 @router.post(
@@ -218,16 +227,19 @@ def sourcing_request_create(request: HttpRequest, payload: SourcingRequestIn):
 
 @router.patch(
     "/sourcing-requests/{req_id}",
-    response={200: SourcingRequestOut, **ERRORS},
+    response={200: SourcingRequestOut, **ERRORS, 412: ErrorOut},
     auth=auth_required,
     tags=_REQ,
 )
-def sourcing_request_update(request: HttpRequest, req_id: int, payload: SourcingRequestPatch):
+def sourcing_request_update(
+    request: HttpRequest, response: HttpResponse, req_id: int, payload: SourcingRequestPatch
+):
     req = _request(request, req_id)
     if not permissions.can_edit_request(request.user, req):
         raise PermissionDenied(_("You may not edit this request."))
+    check_if_match(request, req)
     data = payload.model_dump(exclude_unset=True)
-    return writes.sourcing_request_save(req=req, by=request.user, data=data)
+    return tagged(response, writes.sourcing_request_save(req=req, by=request.user, data=data))
 
 
 @router.delete(
