@@ -329,11 +329,14 @@ def _render_badges(org, user, staff=False):
     from django.template.loader import render_to_string
     from django.test import RequestFactory
 
+    from corridor.directory.selectors import organisation_profile
+
     request = RequestFactory().get("/")
     request.user = user
+    profile = organisation_profile(user, org)
     return render_to_string(
         "directory/trust/_badges.html",
-        {"org": org, "user": user, "is_programme_staff": staff},
+        {"org": org, "user": user, "is_programme_staff": staff, "profile": profile},
         request=request,
     )
 

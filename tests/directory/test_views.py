@@ -297,3 +297,20 @@ def test_places_show_corridors_crossings_and_former_provinces(client, django_ass
     assert "Former provinces" in html
     assert "Long An →" in html and 'province=VN-37">Tây Ninh</a>' in html
     assert "Former provinces" not in client.get("/directory/places/KH/").text
+
+
+def test_claim_link_only_for_outsiders_of_an_unclaimed_published_profile(client, stranger):
+    from corridor.accounts.models import Membership
+
+    org = factories.OrganisationFactory(is_claimed=False, is_published=True)
+    member = factories.UserFactory()
+    Membership.objects.create(user=member, organisation=org, role="member")
+    url = f"/directory/o/{org.slug}/"
+    assert "Claim it" not in client.get(url).text  # visitors must sign in first
+    client.force_login(member)
+    assert "Claim it" not in client.get(url).text  # already one of its people
+    client.force_login(stranger)
+    assert "Claim it" in client.get(url).text
+    org.is_claimed = True
+    org.save()
+    assert "Claim it" not in client.get(url).text

@@ -431,6 +431,7 @@ class Profile:
     can_see_contacts: bool
     can_edit: bool
     can_delete: bool
+    can_claim: bool = False
 
 
 def organisation_for_user(user, slug: str) -> Organisation | None:
@@ -499,6 +500,7 @@ def organisation_profile(user, org: Organisation) -> Profile:
         can_see_contacts=see_contacts,
         can_edit=can_edit,
         can_delete=permissions.can_delete_org(user, org),
+        can_claim=org.is_published and permissions.can_claim_org(user, org),
     )
 
 
