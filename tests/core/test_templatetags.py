@@ -122,3 +122,19 @@ def test_babel_locale_falls_back_to_english_for_unknown_languages():
     assert str(formatting.babel_locale("en-us")) == "en_US"
     with translation.override("km"):
         assert str(formatting.babel_locale()) == "km"
+
+
+def test_countries_and_certifications_filters_follow_the_language():
+    from django.template import Context, Template
+    from django.utils import translation
+
+    template = Template(
+        "{% load corridor_format %}{{ codes|countries }} | {{ one|countries }} | "
+        "{{ kinds|certifications }}"
+    )
+    context = Context({"codes": ["JP", "TH"], "one": "VN", "kinds": ["organic", "mystery"]})
+    with translation.override("en"):
+        assert template.render(context) == "Japan, Thailand | Vietnam | Organic, mystery"
+    with translation.override("vi"):
+        out = template.render(context)
+    assert out.startswith("Nhật Bản, Thái Lan | Việt Nam | ")

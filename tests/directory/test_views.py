@@ -106,7 +106,7 @@ def test_profile_of_sme_shows_products_certifications_and_expired(client, sme):
     assert "Celadon vase" in html
     assert "<s>HACCP</s> expired" in html
     assert "Last updated" in html
-    assert "JP" in html
+    assert "Japan" in html  # markets by name, in the active language
 
 
 def test_profile_shows_verified_badge(client, sme, staff_user):

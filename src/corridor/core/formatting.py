@@ -39,6 +39,15 @@ def _babel_locale(code: str) -> Locale:
     raise AssertionError("Babel always knows English")  # pragma: no cover
 
 
+def format_countries(codes, language: str | None = None) -> str:
+    """ISO alpha-2 codes (one, or a list) as country names in the language ('TH' -> 'Thái Lan')."""
+    if not codes:
+        return ""
+    names = babel_locale(language).territories
+    items = [codes] if isinstance(codes, str) else list(codes)
+    return ", ".join(names.get(str(c).upper(), str(c)) for c in items)
+
+
 def _decimal(value: Number | None) -> Decimal | None:
     if value is None or value == "":
         return None

@@ -5,6 +5,8 @@
 {% money_range product.price_min product.price_max product.currency %}
 {{ product.capacity_amount|quantity:product.capacity_unit }}   1.234,5 kg (vi)
 {{ figure|number }}  {{ ratio|percent }}
+{{ product.markets|countries }}   Japon, Thaïlande...: country names in the active language
+{{ request.required_certifications|certifications }}   the translated labels
 {{ event.starts_at|local_datetime:event.timezone }}   in the event's zone
 {{ obj.created_at|local_date }}                       in the active (user's) zone
 """
@@ -19,7 +21,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from corridor.core import formatting
-from corridor.directory.vocab import Unit
+from corridor.directory.vocab import CertificationKind, Unit
 
 register = template.Library()
 
@@ -54,6 +56,19 @@ def quantity(value, unit="") -> str:
         return text
     label = Unit(unit).label if unit in Unit.values else unit
     return f"{text}\N{NO-BREAK SPACE}{label}"
+
+
+@register.filter
+def countries(codes) -> str:
+    """ISO alpha-2 codes (a list or one) as country names in the active language."""
+    return formatting.format_countries(codes)
+
+
+@register.filter
+def certifications(kinds) -> str:
+    """Certification kinds (a list) as their translated labels."""
+    labels = dict(CertificationKind.choices)
+    return ", ".join(str(labels.get(k, k)) for k in kinds or [])
 
 
 @register.filter
