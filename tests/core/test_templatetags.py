@@ -96,7 +96,8 @@ def test_local_datetime_filter_converts_to_the_given_zone():
     assert render("{{ d|local_datetime:'Asia/Yangon' }}", "en", d=NOON_UTC) == (
         "Nov 26, 2025, 3:00\u202fAM"
     )
-    assert render("{{ d|local_datetime:'Asia/Bangkok' }}", "th", d=NOON_UTC) == (
+    # CLDR 47 (Babel 2.18+) appends "น." to Thai times: the date and zone are what matter here.
+    assert render("{{ d|local_datetime:'Asia/Bangkok' }}", "th", d=NOON_UTC).startswith(
         "26 พ.ย. 2025 03:30"
     )
 

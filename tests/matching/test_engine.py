@@ -71,7 +71,63 @@ def test_spec_example(build):
     assert "does not export to Japan yet" in reasons
     assert "based in Cambodia, a preferred country" in reasons
     assert matches[0].passes and not matches[1].passes
-    assert matches[1].reason_texts()[0] == "lacks organic certification"
+    assert matches[1].reason_texts()[:2] == [
+        "a different product (HS 0306)",
+        "lacks organic certification",
+    ]
+
+
+def test_another_product_ranks_after_a_near_miss_of_the_product_asked_for(build):
+    """A tea garden that meets every requirement is still not a rice supplier: the rice mill
+    that lacks the certificate (a near-miss buyers want to see) comes first."""
+    matcher = build(
+        [
+            {
+                "id": "tea",
+                "title": "Organic green tea",
+                "description": "Loose leaf, organic",
+                "hs_code": "090210",
+                "certifications": ["organic"],
+            },
+            {
+                "id": "rice",
+                "title": "Jasmine rice",
+                "description": "Milled fragrant rice",
+                "hs_code": "100630",
+            },
+            {
+                "id": "mislabelled",
+                "title": "Organic jasmine rice",
+                "description": "Milled rice",
+                "hs_code": "190490",
+                "certifications": ["organic"],
+            },
+        ]
+    )
+    matches = rank(
+        matcher,
+        {
+            "id": "q",
+            "text": "organic jasmine rice",
+            "hs_code": "1006",
+            "certifications": ["organic"],
+        },
+    )
+    by_id = {m.offer_id: m for m in matches}
+    # A wrong HS code does not sink an offer whose text is the product asked for.
+    assert by_id["mislabelled"].passes
+    assert not by_id["rice"].passes and not by_id["tea"].passes
+    assert "a different product (HS 0902)" in by_id["tea"].reason_texts()
+    assert ids(matches) == ["mislabelled", "rice", "tea"]
+
+
+def test_matched_words_leave_out_words_that_explain_nothing():
+    from corridor.matching.engine import _matched_words
+
+    words = _matched_words(
+        "25 t of organic rice for Japan per month", "Organic rice for export, 25 t per month"
+    )
+    assert words == ["Organic", "rice"]
 
 
 def test_hs_hierarchy_orders_subheading_heading_chapter(build):

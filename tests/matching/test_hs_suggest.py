@@ -11,8 +11,9 @@ from corridor.matching.hs_suggest import HsSuggester
     "text",
     ["jasmine rice, milled, 25 kg bags", "gạo trắng", "ข้าวหอมมะลิ", "អង្ករ", "ເຂົ້າໜຽວ", "ဆန်", "大米"],
 )
-def test_rice_in_the_regions_languages(suggester, text):
-    codes = [s.code for s in suggester.suggest(text)]
+def test_rice_in_the_regions_languages(embedder, text):
+    # Without the seeds (which name rice in every language): the nomenclature alone must do.
+    codes = [s.code for s in HsSuggester(embedder=embedder, use_seeds=False).suggest(text)]
     assert any(code.startswith("1006") for code in codes), codes
 
 

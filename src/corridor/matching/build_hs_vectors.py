@@ -1,13 +1,19 @@
-"""Precompute the embeddings of HS 2022 subheadings shipped in matching/data (run once per model).
+"""Precompute the embeddings shipped in matching/data (run once per model, or after editing the
+seed examples).
 
-    python -m corridor.matching.build_hs_vectors      # ~3 minutes on two cores
+    python -m corridor.matching.build_hs_vectors          # subheadings and seeds, ~4 minutes
+    python -m corridor.matching.build_hs_vectors seeds    # the seed examples only, ~1 minute
 
-Writes data/hs_vectors.npy (int8, rows in subheading code order) and data/hs_vectors.json (the
-model name and the codes), which hs_suggest checks before using them.
+Writes data/hs_vectors.npy (int8, rows in subheading code order) with data/hs_vectors.json (the
+model name and the codes), and data/hs_seed_vectors.npy (rows in the order of
+hs_seed_examples.csv) with data/hs_seed_vectors.json (the model name and a digest of the texts).
+hs_suggest checks the JSON before using a matrix, and embeds at start-up when it does not match.
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import json
 import sys
 import time
@@ -18,6 +24,7 @@ import numpy as np
 from corridor.matching.hs import subheadings
 
 DATA = Path(__file__).resolve().parent / "data"
+SEEDS = DATA / "hs_seed_examples.csv"
 
 
 def hs_passage(code: str) -> str:
@@ -63,13 +70,40 @@ def build(embedder=None, out_dir: Path = DATA) -> Path:
     return out_dir / "hs_vectors.npy"
 
 
+def read_seeds(path: Path = SEEDS) -> list[tuple[str, str]]:
+    """The shipped (text, code) seed examples, in file order."""
+    with path.open(encoding="utf-8", newline="") as stream:
+        return [(row["text"], row["code"]) for row in csv.DictReader(stream)]
+
+
+def seeds_digest(seeds: list[tuple[str, str]]) -> str:
+    return hashlib.sha256("\n".join(text for text, _ in seeds).encode()).hexdigest()[:16]
+
+
+def build_seeds(embedder=None, out_dir: Path = DATA) -> Path:
+    """Embed the seed examples as queries (they are compared with query vectors) and save."""
+    from corridor.matching.embedding import E5Embedder
+
+    embedder = embedder or E5Embedder(batch_size=64, cache_size=0)
+    seeds = read_seeds()
+    started = time.perf_counter()
+    vectors = embedder.embed_queries([text for text, _ in seeds])
+    np.save(out_dir / "hs_seed_vectors.npy", quantise(vectors))
+    meta = {"model": _model_id(embedder), "texts": seeds_digest(seeds), "count": len(seeds)}
+    (out_dir / "hs_seed_vectors.json").write_text(json.dumps(meta), encoding="utf-8")
+    print(f"{len(seeds)} seed examples embedded in {time.perf_counter() - started:.0f} s")
+    return out_dir / "hs_seed_vectors.npy"
+
+
 def _model_id(embedder) -> str:
     # The truncation of passages does not change the model: HS texts are embedded whole.
     return embedder.name.split("/")[0]
 
 
 def main(argv: list[str] | None = None) -> int:
-    build()
+    if "seeds" not in (argv or []):
+        build()
+    build_seeds()
     return 0
 
 

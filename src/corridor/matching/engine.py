@@ -21,6 +21,12 @@ from corridor.matching.records import Match, Offer, Query
 from corridor.matching.units import compare_capacity
 
 _WORD = re.compile(r"\w+")
+# Words shared by most texts: never shown as "description matches: ...".
+_UNTELLING = frozenset(
+    "a an and are as at be by for from in into is it of on or per our the this to we with "
+    "your you ready can will all any each month year week day t kg pcs "
+    "và của cho các có là được với từ trong một những".split()
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,10 @@ class Weights:
     country: float = 0.03
     # Cosines of E5 sit in a narrow high band: map [floor, 1] to [0, 1].
     semantic_floor: float = 0.72
+    # An offer classified in another HS chapter than the one asked for is another product
+    # (a hard failure: it ranks after every offer of the product) unless its text matches
+    # the request at least this well (its HS code may simply be wrong).
+    other_product_lexical: float = 0.5
     candidates: int = 100  # per retrieval channel (vectors; lexical + HS)
 
 
@@ -219,6 +229,13 @@ class Matcher:
 
         if query.hs_code and offer.hs_code and signals["hs"] > 0:
             reasons.append(_hs_reason(query.hs_code, offer.hs_code))
+        elif (
+            query.hs_code
+            and normalise_code(offer.hs_code)
+            and signals["lexical"] < w.other_product_lexical
+        ):
+            code = normalise_code(offer.hs_code)
+            failures.append(Reason("hs_other", {"code": format_code(code[:4])}))
         text_reason = _text_reason(query.text, offer.text, signals) if words else None
         if text_reason is not None:
             reasons.append(text_reason)
@@ -341,7 +358,9 @@ def _matched_words(query_text: str, text: str, limit: int = 4) -> list[str]:
     seen: list[str] = []
     for tok in text_tokens(query_text, ngrams=False):
         shown = surface.get(tok, tok)
-        if tok in words and shown not in seen and (len(tok) > 1 or not tok.isascii()):
+        if tok in _UNTELLING or tok.isdigit() or (len(tok) < 2 and tok.isascii()):
+            continue  # "for", "of", "25" match everywhere and explain nothing
+        if tok in words and shown not in seen:
             seen.append(shown)
     if not seen:
         offer_concepts = set(concepts(text))

@@ -12,7 +12,14 @@ import numpy as np
 
 from corridor.core.text import fold
 from corridor.core.text import tokens as text_tokens
-from corridor.matching.build_hs_vectors import DATA, _model_id, dequantise, hs_passage
+from corridor.matching.build_hs_vectors import (
+    DATA,
+    _model_id,
+    dequantise,
+    hs_passage,
+    read_seeds,
+    seeds_digest,
+)
 from corridor.matching.embedding import Embedder, default_embedder
 from corridor.matching.glossary import english_gloss
 from corridor.matching.hs import describe, normalise_code, subheadings
@@ -39,7 +46,8 @@ class SuggestWeights:
 
     semantic: float = 1.0
     lexical: float = 0.6
-    examples: float = 1.2
+    examples: float = 1.2  # codes users confirmed
+    seeds: float = 0.6  # shipped trade names: general, so they must not outvote the nomenclature
     semantic_floor: float = 0.75  # E5 cosines below this say nothing
     example_floor: float = 0.85  # an example must be this close to count
     temperature: float = 0.05  # softmax temperature turning scores into confidences
@@ -64,13 +72,28 @@ def _load_vectors(embedder: Embedder) -> np.ndarray:
     return embedder.embed_passages([hs_passage(c) for c in codes])
 
 
+def seed_examples(embedder: Embedder) -> tuple[list[tuple[str, str]], np.ndarray]:
+    """The shipped seed examples (common trade names in the region's languages with their HS
+    2022 subheading) and their query vectors: precomputed when made by this model."""
+    seeds = read_seeds()
+    meta_path, vec_path = DATA / "hs_seed_vectors.json", DATA / "hs_seed_vectors.npy"
+    if meta_path.exists() and vec_path.exists():
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("model") == _model_id(embedder) and meta.get("texts") == seeds_digest(seeds):
+            return seeds, dequantise(np.load(vec_path))
+    log.warning("no precomputed seed vectors for %s: embedding %d", embedder.name, len(seeds))
+    return seeds, embedder.embed_queries([text for text, _ in seeds])
+
+
 class HsSuggester:
     """Top-K HS 2022 subheadings for descriptions in any of the region's languages.
 
     Three signals: the embedding similarity of the text to each subheading's description (the
     model is multilingual), BM25 against the English descriptions (with the text's glossary
     concepts added in English), and the nearest confirmed examples, which outweigh the
-    nomenclature once users have confirmed codes for similar descriptions.
+    nomenclature once users have confirmed codes for similar descriptions. The examples start
+    with the shipped seeds (data/hs_seed_examples.csv), so trade names that the nomenclature
+    never uses ("ST25", "tôm sú", "ยางพารา") are known before anyone confirms a code.
     """
 
     def __init__(
@@ -80,6 +103,7 @@ class HsSuggester:
         weights: SuggestWeights | None = None,
         *,
         use_glossary: bool = True,
+        use_seeds: bool = True,
     ) -> None:
         self.embedder = embedder or default_embedder()
         self.weights = weights or SuggestWeights()
@@ -89,25 +113,45 @@ class HsSuggester:
         self.vectors = _load_vectors(self.embedder)
         self.bm25 = _hs_bm25()
         self._ex_codes: list[int] = []
+        self._ex_weights = np.zeros(0, dtype=np.float32)
         self._ex_texts: dict[str, int] = {}
         self._ex_vectors = np.zeros((0, self.embedder.dim), dtype=np.float32)
+        if use_seeds:
+            self.add_examples(*seed_examples(self.embedder), weight=self.weights.seeds)
         self.add_examples(examples)
 
-    def add_examples(self, examples: Iterable[tuple[str, str]]) -> int:
-        """Learn confirmed (text, code) pairs; codes outside HS 2022 are skipped. Returns count."""
-        texts, positions = [], []
-        for text, code in examples:
+    def add_examples(
+        self,
+        examples: Iterable[tuple[str, str]],
+        vectors: np.ndarray | None = None,
+        weight: float | None = None,
+    ) -> int:
+        """Learn confirmed (text, code) pairs; codes outside HS 2022 are skipped. Returns count.
+
+        `vectors`, when given, are the texts' query vectors in the same order (precomputed);
+        `weight` is how much a close example counts (default: weights.examples).
+        """
+        texts, positions, kept = [], [], []
+        for row, (text, code) in enumerate(examples):
             position = self._position.get(normalise_code(code))
             if position is None or not (text or "").strip():
                 continue
             texts.append(text)
             positions.append(position)
+            kept.append(row)
         if not texts:
             return 0
-        vectors = self.embedder.embed_queries(texts)
+        if vectors is None:
+            vectors = self.embedder.embed_queries(texts)
+        else:
+            vectors = vectors[kept]
         for text, position in zip(texts, positions, strict=True):
             self._ex_texts[fold(text).strip()] = position
         self._ex_codes.extend(positions)
+        weight = self.weights.examples if weight is None else weight
+        self._ex_weights = np.concatenate(
+            [self._ex_weights, np.full(len(texts), weight, dtype=np.float32)]
+        )
         self._ex_vectors = np.vstack([self._ex_vectors, vectors])
         return len(texts)
 
@@ -132,11 +176,15 @@ class HsSuggester:
             sims = self._ex_vectors @ vector
             strength = np.clip((sims - w.example_floor) / (1 - w.example_floor), 0, 1)
             per_code = np.zeros(len(self.codes), dtype=np.float32)
-            np.maximum.at(per_code, np.asarray(self._ex_codes), strength.astype(np.float32))
+            np.maximum.at(
+                per_code,
+                np.asarray(self._ex_codes),
+                (strength * self._ex_weights).astype(np.float32),
+            )
             exact = self._ex_texts.get(fold(text).strip())
             if exact is not None:
-                per_code[exact] = max(per_code[exact], 1.5)
-            total += w.examples * per_code
+                per_code[exact] = max(per_code[exact], 1.5 * w.examples)
+            total += per_code
         return total
 
     def suggest(self, text: str, top: int = 5) -> list[Suggestion]:

@@ -13,6 +13,7 @@ TEMPLATES: dict[str, str] = {
     "hs_match": gettext_noop("HS %(code)s matches"),
     "hs_heading": gettext_noop("same HS heading %(code)s"),
     "hs_chapter": gettext_noop("same HS chapter %(code)s"),
+    "hs_other": gettext_noop("a different product (HS %(code)s)"),
     "text_match": gettext_noop("description matches: %(terms)s"),
     "similar": gettext_noop("similar product description"),
     "cert_held": gettext_noop("holds %(cert)s certification"),
@@ -29,7 +30,7 @@ TEMPLATES: dict[str, str] = {
     "country_other": gettext_noop("based in %(country)s, not a preferred country"),
 }
 # Reasons that describe a failed hard constraint (the offer is a near-miss).
-HARD_FAILURES = frozenset({"cert_missing", "cert_expired", "capacity_short"})
+HARD_FAILURES = frozenset({"hs_other", "cert_missing", "cert_expired", "capacity_short"})
 # Params holding a country code or a certification code, localised at render time.
 _COUNTRY_PARAMS = frozenset({"country"})
 _CERT_PARAMS = frozenset({"cert"})
