@@ -10,7 +10,7 @@ import pytest
 from corridor.core.text import fold
 from corridor.matching.build_hs_vectors import DATA, read_seeds, seeds_digest
 from corridor.matching.hs import subheadings
-from corridor.matching.hs_suggest import HsSuggester
+from corridor.matching.hs_suggest import HsSuggester, SuggestWeights
 
 # Trade names that are not seeds themselves (paraphrases with grades, places and sizes), and
 # that the nomenclature alone gets wrong or leaves to a neighbour.
@@ -70,3 +70,17 @@ def test_a_users_confirmation_outweighs_a_seed(embedder):
     # The seeds say white rice (1006.30); this installation's users file it as broken rice.
     suggester = HsSuggester(examples=[("gạo trắng", "100640")], embedder=embedder)
     assert suggester.suggest("gạo trắng")[0].code == "100640"
+
+
+def test_an_example_of_another_state_of_the_product_does_not_count(embedder):
+    # For the embedding "frozen boneless beef" is almost "fresh boneless beef" (cosine 0.96).
+    examples = [("frozen boneless beef", "020230")]
+    naive = HsSuggester(
+        examples, embedder, SuggestWeights(other_product_example=1.0), use_seeds=False
+    )
+    assert naive.suggest("fresh boneless beef")[0].code == "020230"
+    suggester = HsSuggester(examples, embedder, use_seeds=False)
+    assert suggester.suggest("fresh boneless beef")[0].code == "020130"
+    # An example naming less than the text still teaches it.
+    shrimp = HsSuggester([("tôm sú", "030617")], embedder, use_seeds=False)
+    assert shrimp.suggest("tôm sú đông lạnh size 16/20")[0].code == "030617"

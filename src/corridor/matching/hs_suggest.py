@@ -21,7 +21,7 @@ from corridor.matching.build_hs_vectors import (
     seeds_digest,
 )
 from corridor.matching.embedding import Embedder, default_embedder
-from corridor.matching.glossary import english_gloss
+from corridor.matching.glossary import concepts, english_gloss
 from corridor.matching.hs import describe, normalise_code, subheadings
 from corridor.matching.lexical import BM25, analyse
 
@@ -50,6 +50,7 @@ class SuggestWeights:
     seeds: float = 0.6  # shipped trade names: general, so they must not outvote the nomenclature
     semantic_floor: float = 0.75  # E5 cosines below this say nothing
     example_floor: float = 0.85  # an example must be this close to count
+    other_product_example: float = 0.0  # an example naming another product or state
     temperature: float = 0.05  # softmax temperature turning scores into confidences
 
 
@@ -114,6 +115,7 @@ class HsSuggester:
         self.bm25 = _hs_bm25()
         self._ex_codes: list[int] = []
         self._ex_weights = np.zeros(0, dtype=np.float32)
+        self._ex_concepts: list[frozenset[str]] = []
         self._ex_texts: dict[str, int] = {}
         self._ex_vectors = np.zeros((0, self.embedder.dim), dtype=np.float32)
         if use_seeds:
@@ -148,6 +150,7 @@ class HsSuggester:
         for text, position in zip(texts, positions, strict=True):
             self._ex_texts[fold(text).strip()] = position
         self._ex_codes.extend(positions)
+        self._ex_concepts.extend(frozenset(concepts(text)) for text in texts)
         weight = self.weights.examples if weight is None else weight
         self._ex_weights = np.concatenate(
             [self._ex_weights, np.full(len(texts), weight, dtype=np.float32)]
@@ -175,6 +178,8 @@ class HsSuggester:
         if len(self._ex_codes):
             sims = self._ex_vectors @ vector
             strength = np.clip((sims - w.example_floor) / (1 - w.example_floor), 0, 1)
+            if self.use_glossary:
+                self._discount_other_products(text, strength)
             per_code = np.zeros(len(self.codes), dtype=np.float32)
             np.maximum.at(
                 per_code,
@@ -186,6 +191,19 @@ class HsSuggester:
                 per_code[exact] = max(per_code[exact], 1.5 * w.examples)
             total += per_code
         return total
+
+    def _discount_other_products(self, text: str, strength: np.ndarray) -> None:
+        """Weaken close examples that name another product or state than the text: "frozen
+        boneless beef" is near "fresh boneless beef" for the embedding, but another subheading.
+        A conflict needs a concept on each side that the other lacks: "fresh mango" still
+        teaches "mango", and "tôm sú" teaches "tôm sú đông lạnh"."""
+        asked = frozenset(concepts(text))
+        if not asked:
+            return
+        for i in np.flatnonzero(strength):
+            named = self._ex_concepts[i]
+            if named - asked and asked - named:
+                strength[i] *= self.weights.other_product_example
 
     def suggest(self, text: str, top: int = 5) -> list[Suggestion]:
         """The `top` most likely subheadings, best first."""
