@@ -247,11 +247,11 @@ def hs_accuracy(predictions: list[list[str]], cases) -> dict[str, float]:
 
 
 def _near_any(text: str, others: list[str]) -> bool:
-    """True when the text has nearly the words of a case (Jaccard >= 0.6 on folded words)."""
+    """True when the text has nearly the words of a case (Jaccard >= 0.4 on folded words)."""
     words = set(fold(text).split())
     for other in others:
         theirs = set(fold(other).split())
-        if words == theirs or len(words & theirs) / len(words | theirs) >= 0.6:
+        if words == theirs or len(words & theirs) / len(words | theirs) >= 0.4:
             return True
     return False
 

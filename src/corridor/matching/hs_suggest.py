@@ -47,9 +47,9 @@ class SuggestWeights:
     semantic: float = 1.0
     lexical: float = 0.6
     examples: float = 1.2  # codes users confirmed
-    seeds: float = 0.6  # shipped trade names: general, so they must not outvote the nomenclature
+    seeds: float = 1.2  # shipped trade names (0.6 was better before conflicts were ignored)
     semantic_floor: float = 0.75  # E5 cosines below this say nothing
-    example_floor: float = 0.85  # an example must be this close to count
+    example_floor: float = 0.8  # an example must be this close to count
     other_product_example: float = 0.0  # an example naming another product or state
     temperature: float = 0.05  # softmax temperature turning scores into confidences
 
