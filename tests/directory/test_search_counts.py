@@ -177,3 +177,29 @@ def test_bulk_reindex_recounts_facets_once(monkeypatch):
     # The triggers are on again after a bulk reindex.
     reindex_organisations([factories.OrganisationFactory(country=vn).pk])
     assert _counts(_browse(), "country") == {"VN": 4}
+
+
+def test_text_search_without_facets_shows_each_audience_what_it_may_see(sme_owner, staff_user):
+    # The visibility of a facet-free text search is tested per match (ranked_visible_matches).
+    own = sme_owner.memberships.get().organisation
+    own.name, own.is_published = "Own Lacquer Workshop", False
+    own.save()
+    public, private, merged = _orgs(3, description="lacquer boxes")
+    Organisation.objects.filter(pk=private.pk).update(is_published=False)
+    Organisation.objects.filter(pk=merged.pk).update(merged_into=public)
+    reindex_organisations([own.pk])
+
+    def found(user=None):
+        results = selectors.search_organisations(user, "lacquer", {})
+        found = {o.pk for o in results.organisations}
+        # The total and the facets come from the index, not from the permission-checked page.
+        assert results.total == len(found) == sum(v.count for v in results.facets["kind"])
+        return found
+
+    assert found(AnonymousUser()) == {public.pk}
+    assert found(sme_owner) == {public.pk, own.pk}
+    assert found(staff_user) == {public.pk, private.pk, own.pk}
+    # Unpublishing needs no reindex: the facet rows follow by trigger, and so does the search.
+    Organisation.objects.filter(pk=public.pk).update(is_published=False)
+    cache.clear()
+    assert found(AnonymousUser()) == set()

@@ -254,10 +254,14 @@ def _text_search_page(qs, user, f: SearchFilters, tq, generation: int, page, per
     today = timezone.localdate().isoformat()
     key = _facets_key(user, f, generation, today)
     cached = cache.get(key)
-    within = search.matching_ids(
-        _audience(user), _facet_values(f), search.TextQuery(()), today, base=True
-    )
-    matches = search.ranked_matches(*within, tq)
+    facet_values = _facet_values(f)
+    if any(facet_values.values()):
+        within = search.matching_ids(
+            _audience(user), facet_values, search.TextQuery(()), today, base=True
+        )
+        matches = search.ranked_matches(*within, tq)
+    else:
+        matches = search.ranked_visible_matches(_audience(user), tq)
     number = _page_number(page, per_page, cached[1] if cached else None)
     result = search.text_search(
         *matches, today, (number - 1) * per_page, per_page, facets=cached is None
