@@ -8,6 +8,7 @@ from django import forms
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from corridor.directory import photos
 from corridor.directory.models import (
     Certification,
     ContactPerson,
@@ -15,6 +16,7 @@ from corridor.directory.models import (
     HSCode,
     Organisation,
     Product,
+    ProductPhoto,
     Province,
     SourcingRequest,
 )
@@ -209,9 +211,42 @@ class ProductForm(EditConflictMixin, forms.ModelForm):
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
+    photo = forms.ImageField(
+        label=_("Add a photo"),
+        required=False,
+        help_text=_("JPEG, PNG or WebP. It is shrunk and its location data removed."),
+    )
+    remove_photos = forms.ModelMultipleChoiceField(
+        label=_("Remove photos"),
+        queryset=ProductPhoto.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["hs_code"].widget.attrs.update({"list": "hs-options", "autocomplete": "off"})
+        self.fields["photo"].widget.attrs["accept"] = "image/jpeg,image/png,image/webp"
+        if self.instance.pk and self.instance.photos.exists():
+            self.fields["remove_photos"].queryset = self.instance.photos.all()
+            self.fields["remove_photos"].label_from_instance = lambda photo: (
+                photo.caption or (_("photo %(n)s") % {"n": photo.pk})
+            )
+        else:
+            del self.fields["remove_photos"]
+
+    def clean_photo(self):
+        upload = self.cleaned_data.get("photo")
+        if upload:
+            kept = self.instance.photos.count() if self.instance.pk else 0
+            kept -= len(self.data.getlist("remove_photos")) if hasattr(self.data, "getlist") else 0
+            if kept >= photos.MAX_PHOTOS:
+                raise forms.ValidationError(
+                    _("A product has at most %(n)d photos: remove one first.")
+                    % {"n": photos.MAX_PHOTOS}
+                )
+            upload = photos.prepare(upload)
+        return upload
 
 
 class CertificationForm(EditConflictMixin, forms.ModelForm):

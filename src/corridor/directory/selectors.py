@@ -454,7 +454,9 @@ def organisation_profile(user, org: Organisation) -> Profile:
     """Everything a profile page shows, with what `user` may see of it."""
     can_edit = permissions.can_edit_org(user, org)
     today = timezone.localdate()
-    products_qs = org.products.select_related("hs_code").prefetch_related("certifications")
+    products_qs = org.products.select_related("hs_code").prefetch_related(
+        "certifications", "photos"
+    )
     if not can_edit:
         products_qs = products_qs.filter(is_active=True)
     products = list(products_qs.order_by("name", "id"))

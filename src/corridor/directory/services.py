@@ -17,12 +17,13 @@ from django.utils.translation import gettext as _
 from corridor.accounts import permissions
 from corridor.accounts.models import User
 from corridor.accounts.services import audit_actor, organisation_register, unique_slug
-from corridor.directory import trust
+from corridor.directory import photos, trust
 from corridor.directory.models import (
     Certification,
     ContactPerson,
     Organisation,
     Product,
+    ProductPhoto,
     SourcingRequest,
 )
 from corridor.directory.search import reindex_organisations
@@ -140,10 +141,13 @@ def organisation_delete(*, org: Organisation, by: User) -> None:
 def product_create(*, org: Organisation, by: User, data: dict[str, Any]) -> Product:
     _require(permissions.can_edit_org(by, org))
     product = Product(organisation=org)
+    data = dict(data)
+    photo, removed = data.pop("photo", None), data.pop("remove_photos", None) or ()
     _assign(product, data, exclude={"organisation"})
     product.full_clean(exclude=["embedding", "embedded_at"])
     with audit_actor(by):
         product.save()
+        _update_photos(product, photo, removed)
     _touch(org.pk)
     reindex_organisations([org.pk])
     schedule_reembed(product_ids=[product.pk], by=by)
@@ -153,14 +157,39 @@ def product_create(*, org: Organisation, by: User, data: dict[str, Any]) -> Prod
 @transaction.atomic
 def product_update(*, product: Product, by: User, data: dict[str, Any]) -> Product:
     _require(permissions.can_edit_product(by, product))
+    data = dict(data)
+    photo, removed = data.pop("photo", None), data.pop("remove_photos", None) or ()
     _assign(product, data, exclude={"organisation"})
     product.full_clean(exclude=["embedding", "embedded_at"])
     with audit_actor(by):
         product.save()
+        _update_photos(product, photo, removed)
     _touch(product.organisation_id)
     reindex_organisations([product.organisation_id])
     schedule_reembed(product_ids=[product.pk], by=by)
     return product
+
+
+def _update_photos(product: Product, photo, removed) -> None:
+    """Add a prepared photo (see `photos.prepare`) and remove the chosen ones."""
+    _delete_photos(ProductPhoto.objects.filter(product=product, pk__in=[p.pk for p in removed]))
+    if photo:
+        if product.photos.count() >= photos.MAX_PHOTOS:
+            raise ValidationError(
+                {"photo": _("A product has at most %(n)d photos.") % {"n": photos.MAX_PHOTOS}}
+            )
+        new = ProductPhoto(product=product)
+        new.image.save(photo.name, photo, save=False)
+        new.save()
+
+
+def _delete_photos(photos_qs) -> None:
+    """Delete photo rows now and their files once the transaction commits (a rollback keeps
+    both)."""
+    for old in photos_qs:
+        name, storage = old.image.name, old.image.storage
+        old.delete()
+        transaction.on_commit(lambda name=name, storage=storage: storage.delete(name))
 
 
 @transaction.atomic
@@ -168,6 +197,7 @@ def product_delete(*, product: Product, by: User) -> None:
     _require(permissions.can_delete_product(by, product))
     org_id = product.organisation_id
     with audit_actor(by):
+        _delete_photos(product.photos.all())
         product.delete()
     _touch(org_id)
     reindex_organisations([org_id])
