@@ -6,6 +6,7 @@ import io
 import os
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
@@ -58,13 +59,13 @@ def test_prepare_shrinks_turns_upright_and_drops_metadata():
     [(b"%PDF-1.4 not an image", "not a photo"), (b"\xff\xd8\xff" + b"\0" * 50, "not a photo")],
 )
 def test_prepare_refuses_what_is_not_an_image(content, message):
-    with pytest.raises(Exception, match=message):
+    with pytest.raises(ValidationError, match=message):
         photos.prepare(SimpleUploadedFile("x.jpg", content))
 
 
 def test_prepare_refuses_oversized_uploads(monkeypatch):
     monkeypatch.setattr(photos, "MAX_UPLOAD_BYTES", 100)
-    with pytest.raises(Exception, match="too large"):
+    with pytest.raises(ValidationError, match="too large"):
         photos.prepare(_jpeg(100, 100))
 
 
@@ -97,7 +98,11 @@ def test_a_product_has_at_most_max_photos(client, sme, sme_owner, monkeypatch):
     assert client.post(url, _form_data(product, photo=_jpeg(50, 50))).status_code == 302
     response = client.post(url, _form_data(product, photo=_jpeg(50, 50)))
     assert response.status_code == 200
-    assert "at most 1 photos" in response.content.decode()
+    assert "at most 1 photos: remove one first" in response.content.decode()
+    # Removing one in the same save makes room.
+    kept = ProductPhoto.objects.get(product=product)
+    response = client.post(url, _form_data(product, photo=_jpeg(50, 50), remove_photos=[kept.pk]))
+    assert response.status_code == 302
     assert ProductPhoto.objects.filter(product=product).count() == 1
 
 

@@ -236,17 +236,9 @@ class ProductForm(EditConflictMixin, forms.ModelForm):
             del self.fields["remove_photos"]
 
     def clean_photo(self):
+        # The limit per product is the service's to check, after the removals it is given.
         upload = self.cleaned_data.get("photo")
-        if upload:
-            kept = self.instance.photos.count() if self.instance.pk else 0
-            kept -= len(self.data.getlist("remove_photos")) if hasattr(self.data, "getlist") else 0
-            if kept >= photos.MAX_PHOTOS:
-                raise forms.ValidationError(
-                    _("A product has at most %(n)d photos: remove one first.")
-                    % {"n": photos.MAX_PHOTOS}
-                )
-            upload = photos.prepare(upload)
-        return upload
+        return photos.prepare(upload) if upload else upload
 
 
 class CertificationForm(EditConflictMixin, forms.ModelForm):

@@ -176,7 +176,10 @@ def _update_photos(product: Product, photo, removed) -> None:
     if photo:
         if product.photos.count() >= photos.MAX_PHOTOS:
             raise ValidationError(
-                {"photo": _("A product has at most %(n)d photos.") % {"n": photos.MAX_PHOTOS}}
+                {
+                    "photo": _("A product has at most %(n)d photos: remove one first.")
+                    % {"n": photos.MAX_PHOTOS}
+                }
             )
         new = ProductPhoto(product=product)
         new.image.save(photo.name, photo, save=False)

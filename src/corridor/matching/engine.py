@@ -229,13 +229,9 @@ class Matcher:
 
         if query.hs_code and offer.hs_code and signals["hs"] > 0:
             reasons.append(_hs_reason(query.hs_code, offer.hs_code))
-        elif (
-            query.hs_code
-            and normalise_code(offer.hs_code)
-            and signals["lexical"] < w.other_product_lexical
-        ):
-            code = normalise_code(offer.hs_code)
-            failures.append(Reason("hs_other", {"code": format_code(code[:4])}))
+        elif query.hs_code and signals["lexical"] < w.other_product_lexical:
+            if code := normalise_code(offer.hs_code):
+                failures.append(Reason("hs_other", {"code": format_code(code[:4])}))
         text_reason = _text_reason(query.text, offer.text, signals) if words else None
         if text_reason is not None:
             reasons.append(text_reason)

@@ -73,17 +73,25 @@ def _load_vectors(embedder: Embedder) -> np.ndarray:
     return embedder.embed_passages([hs_passage(c) for c in codes])
 
 
+_seed_cache: dict[str, tuple[list[tuple[str, str]], np.ndarray]] = {}
+
+
 def seed_examples(embedder: Embedder) -> tuple[list[tuple[str, str]], np.ndarray]:
     """The shipped seed examples (common trade names in the region's languages with their HS
-    2022 subheading) and their query vectors: precomputed when made by this model."""
+    2022 subheading) and their query vectors: precomputed when made by this model, and read
+    once per process and model."""
+    if embedder.name in _seed_cache:
+        return _seed_cache[embedder.name]
     seeds = read_seeds()
     meta_path, vec_path = DATA / "hs_seed_vectors.json", DATA / "hs_seed_vectors.npy"
-    if meta_path.exists() and vec_path.exists():
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if meta.get("model") == _model_id(embedder) and meta.get("texts") == seeds_digest(seeds):
-            return seeds, dequantise(np.load(vec_path))
-    log.warning("no precomputed seed vectors for %s: embedding %d", embedder.name, len(seeds))
-    return seeds, embedder.embed_queries([text for text, _ in seeds])
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+    if meta.get("model") == _model_id(embedder) and meta.get("texts") == seeds_digest(seeds):
+        vectors = dequantise(np.load(vec_path))
+    else:
+        log.warning("no precomputed seed vectors for %s: embedding %d", embedder.name, len(seeds))
+        vectors = embedder.embed_queries([text for text, _ in seeds])
+    _seed_cache[embedder.name] = (seeds, vectors)
+    return seeds, vectors
 
 
 class HsSuggester:
@@ -115,7 +123,9 @@ class HsSuggester:
         self.bm25 = _hs_bm25()
         self._ex_codes: list[int] = []
         self._ex_weights = np.zeros(0, dtype=np.float32)
-        self._ex_concepts: list[frozenset[str]] = []
+        # Which examples name which glossary concept, and how many concepts each names.
+        self._ex_concepts: dict[str, list[int]] = {}
+        self._ex_concept_counts = np.zeros(0, dtype=np.int16)
         self._ex_texts: dict[str, int] = {}
         self._ex_vectors = np.zeros((0, self.embedder.dim), dtype=np.float32)
         if use_seeds:
@@ -150,7 +160,14 @@ class HsSuggester:
         for text, position in zip(texts, positions, strict=True):
             self._ex_texts[fold(text).strip()] = position
         self._ex_codes.extend(positions)
-        self._ex_concepts.extend(frozenset(concepts(text)) for text in texts)
+        start = len(self._ex_concept_counts)
+        counts = np.zeros(len(texts), dtype=np.int16)
+        for i, text in enumerate(texts):
+            named = set(concepts(text))
+            counts[i] = len(named)
+            for concept in named:
+                self._ex_concepts.setdefault(concept, []).append(start + i)
+        self._ex_concept_counts = np.concatenate([self._ex_concept_counts, counts])
         weight = self.weights.examples if weight is None else weight
         self._ex_weights = np.concatenate(
             [self._ex_weights, np.full(len(texts), weight, dtype=np.float32)]
@@ -197,13 +214,14 @@ class HsSuggester:
         boneless beef" is near "fresh boneless beef" for the embedding, but another subheading.
         A conflict needs a concept on each side that the other lacks: "fresh mango" still
         teaches "mango", and "tôm sú" teaches "tôm sú đông lạnh"."""
-        asked = frozenset(concepts(text))
+        asked = set(concepts(text))
         if not asked:
             return
-        for i in np.flatnonzero(strength):
-            named = self._ex_concepts[i]
-            if named - asked and asked - named:
-                strength[i] *= self.weights.other_product_example
+        shared = np.zeros(len(strength), dtype=np.int16)  # concepts both name
+        for concept in asked:
+            shared[self._ex_concepts.get(concept, [])] += 1
+        conflict = (self._ex_concept_counts > shared) & (shared < len(asked))
+        strength[conflict] *= self.weights.other_product_example
 
     def suggest(self, text: str, top: int = 5) -> list[Suggestion]:
         """The `top` most likely subheadings, best first."""
