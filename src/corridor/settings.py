@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "corridor.connections",
     "corridor.matching",
     "corridor.events",
+    "corridor.notifications",
 ]
 
 MIDDLEWARE = [
@@ -82,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "corridor.core.context_processors.site",
+                "corridor.notifications.context_processors.unread",
             ],
         },
     }

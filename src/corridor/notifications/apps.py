@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "corridor.notifications"
+    default_auto_field = "django.db.models.BigAutoField"
