@@ -422,7 +422,7 @@ def _send_batch(ids: list[int] | None) -> int:
     if ids is not None:
         waiting = waiting.filter(pk__in=ids)
     else:
-        oldest = waiting.order_by("pk").values("pk")[:BATCH_SIZE]
+        oldest = waiting.order_by("pk").values_list("pk", flat=True)[:BATCH_SIZE]
         waiting = Notification.objects.filter(pk__in=list(oldest), email_status=Status.PENDING)
     claimed = waiting.update(
         email_status=Status.SENDING,
