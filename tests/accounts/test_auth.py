@@ -108,8 +108,9 @@ def test_dashboard_anonymous_redirected_to_login(client):
     )
 
 
-def test_password_reset_email_and_link(client, sme_owner):
-    response = client.post("/accounts/password/reset/", {"email": sme_owner.email})
+def test_password_reset_email_and_link(client, sme_owner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # queued, sent after commit
+        response = client.post("/accounts/password/reset/", {"email": sme_owner.email})
     assert response["Location"] == "/accounts/password/reset/sent/"
     assert len(mail.outbox) == 1
     message = mail.outbox[0]

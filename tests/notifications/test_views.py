@@ -208,3 +208,20 @@ def test_smtp_failure_does_not_give_a_500_and_the_data_stays_saved(backend):
     backend.fail_at = None
     assert services.outbox_sweep() == 1
     assert [m.to for m in mail.outbox] == [[buyer_user.email]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_password_reset_with_the_mail_server_down_is_not_a_500(backend):
+    user = factories.UserFactory(username="forgetful")
+    backend.fail_at = -1
+    response = Client(raise_request_exception=True).post(
+        "/accounts/password/reset/", {"email": user.email}
+    )
+    assert response.status_code == 302
+    n = Notification.objects.get(kind="accounts.password_reset")
+    assert (n.to_email, n.email_status, n.recipient) == (user.email, "pending", None)
+    assert "/accounts/password/reset/" in n.body  # kept only until sent
+    backend.fail_at = None
+    assert services.outbox_sweep() == 1
+    n.refresh_from_db()
+    assert n.body == "" and len(mail.outbox) == 1

@@ -11,3 +11,4 @@ class AccountsConfig(AppConfig):
 
         # Sent to an address, often without an account yet: not something to switch off.
         kinds.register("accounts.invitation", label=_("Invitations"), opt_out=False)
+        kinds.register("accounts.password_reset", label=_("Password resets"), opt_out=False)
