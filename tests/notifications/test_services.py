@@ -303,3 +303,13 @@ def test_mark_read_refuses_another_users_notification(ping, stranger, sme_owner)
         services.notification_mark_read(notification=n, user=sme_owner)
     n.refresh_from_db()
     assert n.read_at is None
+
+
+def test_demo_welcome_is_in_app_only_and_idempotent(stranger, sme_owner):
+    from corridor.notifications.demo import load_demo_notifications
+
+    assert load_demo_notifications([stranger, sme_owner]) == 2
+    assert load_demo_notifications([stranger, sme_owner]) == 0
+    n = Notification.objects.get(recipient=stranger)
+    assert n.email_status == Status.NONE  # the welcome kind emails nobody by default
+    assert "http://localhost:8000/notifications/settings/" in n.body
