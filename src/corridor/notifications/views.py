@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -43,11 +42,6 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.htmx:
         return render(request, "notifications/_item.html", {"n": notification, "oob_count": True})
-    target = notification.url if notification.url.startswith("/") else ""
-    if request.POST.get("open") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}
-    ):
-        return redirect(target)
     return redirect("notifications:list")
 
 
