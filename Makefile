@@ -46,6 +46,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/scheduler.py
 	$(PY) bench/matching.py
 	$(PY) bench/directory.py
+	$(PY) bench/notifications.py
 
 # Extract new strings into the vi/th/km/lo/my catalogs, print what is left to translate, compile.
 messages: $(VENV)/.installed
