@@ -229,15 +229,8 @@ CORRIDOR = {
 
 # --- Security (helper "sec", issue #8): proxies, abuse limits, CSP, two-factor, logs ----------
 # Kept in one block so that the environment parsing above can change without touching it.
-import sys as _sys  # noqa: E402
-
-# Production mode wins over DEBUG=1: a forgotten DEBUG must not open the debug pages.
-if env_bool("CORRIDOR_PRODUCTION"):
-    DEBUG = False
-# The default secret key signs nothing outside a developer's machine and the tests.
-_TESTING = "pytest" in _sys.modules or _sys.argv[1:2] == ["test"]
-if SECRET_KEY == _DEFAULT_SECRET and not DEBUG and not _TESTING:
-    raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=1 on a developer's machine).")
+# (Production forcing DEBUG off and the refusal of the default secret key are in the
+# environment parsing above: helper "ops".)
 
 # Client addresses: X-Forwarded-For is trusted only as far as this many proxies in front of us
 # (0: none, REMOTE_ADDR is the client). One setting for the API (django-ninja) and the pages.
@@ -250,10 +243,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Private uploads (certificate documents, ...): outside MEDIA_ROOT, served only through
 # corridor.core.uploads' permission-checking view. In production that view hands the file to
-# the web server (X-Accel-Redirect to PRIVATE_MEDIA_ACCEL_PREFIX, an `internal` location).
+# the web server (X-Accel-Redirect to CORRIDOR_ACCEL_REDIRECT_PREFIX, an `internal` location).
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", DATA_DIR / "private"))
-PRIVATE_MEDIA_ACCEL_PREFIX = os.environ.get("PRIVATE_MEDIA_ACCEL_PREFIX", "/_private/")
-PRIVATE_MEDIA_ACCEL = env_bool("CORRIDOR_PRODUCTION")
+if "CORRIDOR_ACCEL_REDIRECT_PREFIX" not in globals():  # set by the environment parsing above
+    CORRIDOR_ACCEL_REDIRECT_PREFIX = os.environ.get(
+        "CORRIDOR_ACCEL_REDIRECT_PREFIX",
+        "/protected/"
+        if os.environ.get("CORRIDOR_PRODUCTION", "") in {"1", "true", "yes", "on"}
+        else "",
+    )
 DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 
 LOGGING["loggers"] = {
