@@ -9,11 +9,12 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from corridor.accounts.models import Membership, User
+from corridor.core.hygiene import CleanTextFormMixin
 from corridor.directory.models import Country, Organisation
 from corridor.directory.vocab import OrgKind
 
 
-class AccountFieldsMixin(forms.Form):
+class AccountFieldsMixin(CleanTextFormMixin, forms.Form):
     username = UsernameField(label=_("Username"), max_length=150)
     full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
     password1 = forms.CharField(
@@ -104,7 +105,7 @@ class InvitationAcceptForm(AccountFieldsMixin):
     """A new person accepting an invitation: the email comes from the invitation."""
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(CleanTextFormMixin, forms.Form):
     email = forms.EmailField(label=_("Email"))
     organisation = forms.ModelChoiceField(
         label=_("Organisation"),
@@ -127,7 +128,7 @@ class InvitationForm(forms.Form):
         return data
 
 
-class TokenForm(forms.Form):
+class TokenForm(CleanTextFormMixin, forms.Form):
     name = forms.CharField(
         label=_("Token name"), max_length=100, help_text=_("What will use it, e.g. 'ERP sync'.")
     )

@@ -13,6 +13,7 @@ from corridor.api import (
     tokens,
 )
 from corridor.api.docs import LocalSwagger
+from corridor.api.parsers import CleanParser
 from corridor.api.throttling import anon_throttle, user_throttle
 
 api = NinjaAPI(
@@ -27,6 +28,7 @@ api = NinjaAPI(
     ),
     # validatorUrl: swagger-ui would otherwise send the schema to validator.swagger.io.
     throttle=[anon_throttle, user_throttle],
+    parser=CleanParser(),  # text hygiene at the edge: control characters, lone surrogates
     docs=LocalSwagger(settings={"persistAuthorization": True, "validatorUrl": None}),
 )
 errors.install(api)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from corridor.accounts import permissions
 from corridor.accounts.models import Membership
 from corridor.connections.models import Connection
+from corridor.core.seclog import security_event
 from corridor.directory.models import Organisation
 
 DECLINE_COOLDOWN = timedelta(days=30)
@@ -91,6 +92,8 @@ def connection_request(
         raise ConnectionNotAllowed(_("This profile is not public."))
     # Serialise concurrent requests of one organisation so that the daily limit holds.
     Organisation.objects.select_for_update().filter(pk=from_org.pk).first()
+    if by.is_authenticated:  # ... and of one person, so that the per-person limit holds too
+        type(by).objects.select_for_update().filter(pk=by.pk).first()
     live = connection_state_between(from_org, to_org)
     if live is not None:
         if live.status == Connection.Status.ACCEPTED:
@@ -132,6 +135,20 @@ def connection_request(
             )
             % {"org": from_org.name, "limit": limit}
         )
+    # The cap also holds per person: creating more organisations does not buy more requests.
+    if by.is_authenticated and not by.is_staff:
+        sent_by_user = Connection.objects.filter(
+            requested_by=by, created_at__gte=now - timedelta(hours=24)
+        ).count()
+        if sent_by_user >= limit:
+            security_event("throttled", None, limit="connection_requests_user", user=by.pk)
+            raise ConnectionNotAllowed(
+                _(
+                    "You have sent %(limit)d connection requests in the last 24 hours, "
+                    "the most allowed. Please try again tomorrow."
+                )
+                % {"limit": limit}
+            )
     try:
         with transaction.atomic():
             connection = Connection.objects.create(
