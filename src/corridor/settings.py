@@ -38,6 +38,11 @@ if SECRET_KEY == _DEFAULT_SECRET and not (DEBUG or TESTING):
     )
 ALLOWED_HOSTS = [h for h in env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"]) if h]
 CSRF_TRUSTED_ORIGINS = [o for o in env.list("CSRF_TRUSTED_ORIGINS", default=[]) if o]
+# Production hands private downloads to the web server: deploy/nginx.conf maps this internal
+# location to the private files folder. Empty: the download view sends the file itself.
+CORRIDOR_ACCEL_REDIRECT_PREFIX = env.str(
+    "CORRIDOR_ACCEL_REDIRECT_PREFIX", default="/protected/" if PRODUCTION else ""
+)
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL and importlib.util.find_spec("redis") is None:
     raise ImproperlyConfigured(
@@ -68,9 +73,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    # A database that is down or restarting answers 503 (retry shortly), not a 500.
+    # First: a database that is down or restarting answers 503 (retry shortly), not a 500.
     "corridor.core.middleware.DatabaseUnavailableMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connections
 from django.db.backends.sqlite3.base import DatabaseWrapper
+from django.test import Client
 from huey import RedisHuey
 from huey.contrib import djhuey
 
@@ -87,3 +88,22 @@ def test_database_back_serves_again(client, db, tmp_path):
         connections["default"] = original
         down.close()
     assert client.get("/").status_code == 200
+
+
+def test_signed_in_page_with_database_down_is_503(staff_user, tmp_path):
+    """The session and the user are read by middlewares, before any view: still a 503."""
+    # As a server does: an exception outside a view becomes a response, it is not re-raised.
+    client = Client(raise_request_exception=False)
+    client.force_login(staff_user)
+    original = connections["default"]
+    down = DatabaseWrapper(
+        {**original.settings_dict, "NAME": str(tmp_path / "missing" / "db.sqlite3")}, "default"
+    )
+    connections["default"] = down
+    try:
+        response = client.get("/directory/")
+    finally:
+        connections["default"] = original
+        down.close()
+    assert response.status_code == 503
+    assert client.get("/directory/").status_code == 200

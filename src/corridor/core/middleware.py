@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import sys
 
+from django.core.signals import got_request_exception
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.templatetags.static import static
@@ -55,24 +57,42 @@ class ScriptFontsMiddleware:
         return response
 
 
+def _is_database_down(exception: BaseException | None) -> bool:
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exception, OperationalError | InterfaceError)
+
+
+def _flag_database_down(sender, request=None, **kwargs) -> None:
+    # Sent while Django handles an exception raised outside a view (a middleware reading the
+    # session or the user): remember it so that the outermost middleware answers 503.
+    if request is not None and _is_database_down(sys.exc_info()[1]):
+        request._corridor_database_down = True
+
+
+got_request_exception.connect(_flag_database_down, dispatch_uid="corridor-database-down")
+
+
 class DatabaseUnavailableMiddleware:
     """Answer 503 (with Retry-After) when the database is down or restarting, instead of a 500.
 
-    Django closes a connection that raised an error at the end of the request, and
-    CONN_HEALTH_CHECKS tests a reused one first, so the next request after the database is back
-    reconnects by itself.
+    First in MIDDLEWARE so that it also covers the middlewares that read the database (session,
+    user, audit log). Django closes a connection that raised an error at the end of the request,
+    and CONN_HEALTH_CHECKS tests a reused one first, so once the database is back the next
+    request reconnects by itself.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 500 and getattr(request, "_corridor_database_down", False):
+            return database_unavailable_response(request)
+        return response
 
     def process_exception(self, request, exception):
-        from django.db import InterfaceError, OperationalError
-
-        if not isinstance(exception, OperationalError | InterfaceError):
+        if not _is_database_down(exception):
             return None
         logger.error(
             "database unavailable", extra={"event": "db_unavailable", "path": request.path}
