@@ -47,7 +47,9 @@ def main() -> int:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(["text", "hs6", "split"])
         for r in rows:
-            writer.writerow([r["text"], r["hs6"], "report" if key(r["text"]) in report else "learn"])
+            writer.writerow(
+                [r["text"], r["hs6"], "report" if key(r["text"]) in report else "learn"]
+            )
     print(f"{len(rows)} rows, {len(keys)} normalised texts, {len(report)} in the report part")
     return 0
 
