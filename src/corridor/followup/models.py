@@ -119,6 +119,9 @@ class Lead(models.Model):
     drop_reason = models.CharField(
         _("reason dropped"), max_length=16, choices=DropReason.choices, blank=True
     )
+    # Position (0, 1, ...) in STAGES_BY_KIND of the furthest stage ever reached, dropped or not:
+    # the funnel counts it in one GROUP BY.
+    furthest = models.PositiveSmallIntegerField(default=0, db_index=True, editable=False)
     drop_note = models.CharField(_("note"), max_length=300, blank=True)
     source = models.CharField(
         _("came from"), max_length=12, choices=LeadSource.choices, default=LeadSource.MANUAL
