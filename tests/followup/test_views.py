@@ -144,3 +144,45 @@ def test_the_lead_list_costs_a_constant_number_of_queries(
     with django_assert_num_queries(6):
         client.get("/followup/")
     assert Order.objects.count() == 0
+
+
+def test_the_supplier_records_an_order_and_the_buyer_cannot(client, lead, sme_owner, buyer_user):
+    client.force_login(buyer_user)
+    assert "Record an order" not in client.get(f"/followup/leads/{lead.pk}/").content.decode()
+    client.post(
+        f"/followup/leads/{lead.pk}/orders/",
+        {"ordered_on": datetime.date.today().isoformat(), "value": "10", "currency": "USD"},
+    )
+    assert Order.objects.count() == 0
+    client.force_login(sme_owner)
+    client.post(
+        f"/followup/leads/{lead.pk}/orders/",
+        {"ordered_on": datetime.date.today().isoformat(), "value": "250.50", "currency": "THB"},
+    )
+    order = Order.objects.get()
+    assert (order.value, order.currency, order.lead, order.kind) == (
+        Decimal("250.50"),
+        "THB",
+        lead,
+        "first",
+    )
+
+
+def test_only_staff_maintain_exchange_rates(client, staff_user, coordinator):
+    client.force_login(coordinator)
+    assert client.get("/followup/staff/rates/").status_code == 404
+    client.force_login(staff_user)
+    client.post(
+        "/followup/staff/rates/",
+        {"currency": "THB", "valid_from": "2025-01-01", "usd_per_unit": "0.029"},
+    )
+    bad = client.post(
+        "/followup/staff/rates/",
+        {"currency": "THB", "valid_from": "2025-02-01", "usd_per_unit": "-1"},
+    )
+    assert "more than zero" in bad.content.decode()
+    from corridor.followup.models import ExchangeRate
+
+    assert list(ExchangeRate.objects.values_list("currency", "usd_per_unit")) == [
+        ("THB", Decimal("0.0290000000"))
+    ]

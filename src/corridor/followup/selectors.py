@@ -16,6 +16,7 @@ from corridor.core.money import RateTable
 from corridor.followup.models import (
     DEAL_STAGES,
     STAGES_BY_KIND,
+    ExchangeRate,
     Lead,
     LeadKind,
     Order,
@@ -65,6 +66,10 @@ def non_responders() -> QuerySet[SurveyInvitation]:
         .select_related("lead__supplier", "lead__buyer", "step")
         .order_by("claimed_at", "id")
     )
+
+
+def rates() -> QuerySet[ExchangeRate]:
+    return ExchangeRate.objects.order_by("currency", "-valid_from")
 
 
 def conflicts() -> QuerySet[Lead]:

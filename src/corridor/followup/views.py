@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from corridor.accounts import permissions
 from corridor.core import charts, links
 from corridor.directory.models import Country
-from corridor.directory.vocab import Currency
+from corridor.directory.vocab import Currency, Unit
 from corridor.followup import exports, selectors, services
 from corridor.followup.models import (
     STAGES_BY_KIND,
@@ -180,7 +180,94 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "followup/lead_detail.html",
-        {"lead": lead, "form": form, "is_staff": permissions.is_staff(request.user)},
+        {
+            "lead": lead,
+            "form": form,
+            "order_form": OrderForm(initial={"currency": "USD"}),
+            "may_add_order": lead.kind == "trade"
+            and (
+                permissions.is_staff(request.user)
+                or permissions.can_act_for_org(request.user, lead.supplier)
+            ),
+        },
+    )
+
+
+class OrderForm(forms.Form):
+    ordered_on = forms.DateField(
+        label=gettext_lazy("Order date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    value = forms.DecimalField(
+        label=gettext_lazy("Value"), required=False, min_value=0, max_digits=16, decimal_places=2
+    )
+    currency = forms.ChoiceField(label=gettext_lazy("Currency"), choices=Currency.choices)
+    volume = forms.DecimalField(
+        label=gettext_lazy("Volume"), required=False, min_value=0, max_digits=16, decimal_places=3
+    )
+    unit = forms.ChoiceField(
+        label=gettext_lazy("Unit"), choices=[("", "—"), *Unit.choices], required=False
+    )
+
+
+@login_required
+@require_POST
+def order_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """The supplier (or staff) records an order of a trade lead."""
+    lead = get_object_or_404(Lead.objects.select_related("supplier", "buyer"), pk=pk)
+    _require(permissions.can_view_lead(request.user, lead))
+    form = OrderForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("followup:lead", pk=lead.pk)
+    d = form.cleaned_data
+    try:
+        services.order_create(
+            by=request.user,
+            supplier=lead.supplier,
+            buyer=lead.buyer,
+            lead=lead,
+            ordered_on=d["ordered_on"],
+            value=d["value"],
+            currency=d["currency"],
+            volume=d["volume"],
+            unit=d["unit"] or "",
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The order was recorded."))
+    return redirect("followup:lead", pk=lead.pk)
+
+
+class RateForm(forms.Form):
+    currency = forms.ChoiceField(label=gettext_lazy("Currency"), choices=Currency.choices)
+    valid_from = forms.DateField(
+        label=gettext_lazy("Valid from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    usd_per_unit = forms.DecimalField(
+        label=gettext_lazy("US dollars per unit"), max_digits=20, decimal_places=10
+    )
+    note = forms.CharField(label=gettext_lazy("Source"), required=False, max_length=200)
+
+
+@login_required
+def rates(request: HttpRequest) -> HttpResponse:
+    """Staff keep the dated exchange-rate table used for every sum in US dollars."""
+    _require(permissions.can_manage_rates(request.user))
+    form = RateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.rate_set(by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The rate was saved."))
+            return redirect("followup:rates")
+    return render(
+        request,
+        "followup/rates.html",
+        {"form": form, "page": _page(request, selectors.rates())},
     )
 
 
