@@ -178,9 +178,15 @@ def _bump(run: SendRun, **counts: int) -> None:
 
 
 def send_followups(
-    *, trigger: str = "command", by=None, now: datetime.datetime | None = None, run=None
+    *,
+    trigger: str = "command",
+    by=None,
+    now: datetime.datetime | None = None,
+    run: SendRun | None = None,
+    connection=None,
 ) -> SendRun:
-    """Send the surveys that are due and the reminders that are due; returns the run."""
+    """Send the surveys that are due and the reminders that are due; returns the run.
+    `connection`: a mail connection to use instead of the configured one (demo, bench)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     run = run or SendRun.objects.create(
@@ -194,7 +200,7 @@ def send_followups(
         run.refresh_from_db()
         return run
     try:
-        _round(plan=plan, run=run, now=now, today=today)
+        _round(plan=plan, run=run, now=now, today=today, connection=connection)
     except Exception as exc:
         SendRun.objects.filter(pk=run.pk).update(
             status=SendRun.Status.FAILED, finished_at=timezone.now(), message=str(exc)[:300]
@@ -205,7 +211,9 @@ def send_followups(
     return run
 
 
-def _round(*, plan: FollowUpPlan, run: SendRun, now: datetime.datetime, today) -> None:
+def _round(
+    *, plan: FollowUpPlan, run: SendRun, now: datetime.datetime, today, connection=None
+) -> None:
     due = _due_leads(plan, today)
     expires = now + datetime.timedelta(days=plan.link_valid_days)
     # Invitations claimed but never sent (a failure, or a crash before the email) come back.
@@ -230,7 +238,7 @@ def _round(*, plan: FollowUpPlan, run: SendRun, now: datetime.datetime, today) -
     total = 2 * sum(len(ids) for _s, ids in due) + len(retry) + len(reminders)
     SendRun.objects.filter(pk=run.pk).update(due=total)
     run.due = total
-    connection = get_connection()
+    connection = connection or get_connection()
     connection.open()
     try:
         claimed: list[int] = []
