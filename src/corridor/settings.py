@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "corridor.matching",
     "corridor.events",
     "corridor.notifications",
+    "corridor.followup",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,7 @@ urlpatterns = [
     path("connections/", include("corridor.connections.urls")),
     path("matching/", include("corridor.matching.urls")),
     path("notifications/", include("corridor.notifications.urls")),
+    path("followup/", include("corridor.followup.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -19,6 +19,8 @@ class User(AbstractUser):
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
     language = models.CharField(_("language"), max_length=8, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    # A donor or reviewer: sees the programme's impact figures (aggregates), never a single lead.
+    is_programme_viewer = models.BooleanField(_("programme viewer"), default=False)
 
     @property
     def is_programme_staff(self) -> bool:

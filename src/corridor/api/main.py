@@ -6,6 +6,7 @@ from corridor.api import (
     connections,
     directory,
     errors,
+    followup,
     geo,
     matching,
     notifications,
@@ -40,5 +41,6 @@ api.add_router("/", connections.router)
 api.add_router("/", tokens.router)
 api.add_router("/", matching.router)
 api.add_router("/", notifications.router)
+api.add_router("/", followup.router)
 
 api.add_router("/", errors.fallback_router)  # last: it matches every address

@@ -193,6 +193,10 @@ def connection_accept(*, connection: Connection, by) -> Connection:
     connection.responded_by = by
     connection.responded_at = timezone.now()
     connection.save(update_fields=["status", "responded_by", "responded_at"])
+    # An accepted connection is a lead to follow up (imported here: followup imports this app).
+    from corridor.followup.services import lead_from_connection
+
+    lead_from_connection(connection=connection)
     _notify(
         org=connection.from_org,
         kind="connections.accepted",
