@@ -19,6 +19,8 @@ class User(AbstractUser):
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
     language = models.CharField(_("language"), max_length=8, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    # IANA zone chosen in the profile; empty: the zone of the user's organisation's country.
+    time_zone = models.CharField(_("time zone"), max_length=50, blank=True)
 
     @property
     def is_programme_staff(self) -> bool:
