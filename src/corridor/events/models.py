@@ -330,6 +330,9 @@ class RequestInvitee(models.Model):
             models.UniqueConstraint(fields=["request", "registration"], name="unique_invitee")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.registration_id} invited to {self.request_id} ({self.status})"
+
 
 class Meeting(models.Model):
     """A meeting to hold: from an accepted request or added by staff. No slot: waiting."""
@@ -414,6 +417,9 @@ class MeetingSeat(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.registration_id} in {self.meeting_id}"
+
 
 class MeetingOutcome(models.Model):
     """One side's marks for a meeting: held or no-show, then a rating and "follow up?"."""
@@ -442,6 +448,9 @@ class MeetingOutcome(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.registration_id} on {self.meeting_id}: {self.mark or '-'}"
+
 
 class Attendance(models.Model):
     """A participant checked in at the event (by QR code or by name)."""
@@ -454,6 +463,9 @@ class Attendance(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     method = models.CharField(max_length=10, blank=True)  # "qr" or "search"
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} checked in"
 
 
 class ScheduleRun(models.Model):
