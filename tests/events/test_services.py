@@ -241,7 +241,7 @@ def test_participants_cannot_move_meetings(people, forum, staff):
         services.meeting_move(meeting=m1, by=owner, slot=forum.slots.last())
 
 
-def test_reschedule_after_a_cancellation_tells_only_the_moved(people, forum, staff):
+def test_reschedule_after_a_cancellation_tells_only_the_affected(people, forum, staff):
     meetings = _scheduled(
         people,
         forum,
@@ -250,40 +250,41 @@ def test_reschedule_after_a_cancellation_tells_only_the_moved(people, forum, sta
     )
     services.schedule_publish(event=forum, by=staff)
     forum.refresh_from_db()
-    # A late meeting that only fits where a cancelled one was: every other slot of Buyer Co
-    # and Pepper Farm is blocked.
-    m_cancel = meetings[0]
-    keep = m_cancel.slot
-    buyer_reg = people["Buyer Co"][1]
-    pepper_reg = people["Pepper Farm"][1]
-    services.registration_set_unavailable(
-        registration=pepper_reg,
-        by=staff,
-        slots=forum.slots.exclude(pk=keep.pk),
-    )
-    services.meeting_cancel(meeting=m_cancel, by=staff, version=forum.schedule_version)
+    before = {m.pk: (m.slot_id, m.table) for m in meetings}
+    services.meeting_cancel(meeting=meetings[0], by=staff, version=forum.schedule_version)
     forum.refresh_from_db()
-    mail.outbox.clear()
     late = services.meeting_add(
         event=forum,
         by=staff,
-        registrations=[buyer_reg, pepper_reg],
+        registrations=[people["Buyer Co"][1], people["Pepper Farm"][1]],
         version=forum.schedule_version,
     )
+    mail.outbox.clear()
 
     run = services.schedule_run_start(event=forum, by=staff, kind="resolve", time_limit=1)
     run.refresh_from_db()
-    assert run.status == ScheduleRun.Status.DONE
-    assert f"m{late.pk}" in run.result["added"]
+    assert run.status == ScheduleRun.Status.DONE  # waits for staff to confirm the preview
+    assert run.result["added"] == [f"m{late.pk}"]
+    assert run.result["moved"] == []
     services.schedule_run_apply(run=run, by=staff)
 
     late.refresh_from_db()
-    assert late.slot_id == keep.pk
-    told = {m.to[0] for m in mail.outbox}
-    # Pepper Farm's meeting with Silk House had to move (Pepper Farm is now only free in `keep`)
-    # or stayed; either way Rice Mill, whose meeting was cancelled earlier, is not told again.
-    assert people["Rice Mill"][0].email not in told
-    assert people["Buyer Co"][0].email in told
+    assert late.slot_id is not None
+    for m in meetings[1:]:
+        m.refresh_from_db()
+        assert (m.slot_id, m.table) == before[m.pk]
+    told = sorted(m.to[0] for m in mail.outbox)
+    assert told == sorted([people["Buyer Co"][0].email, people["Pepper Farm"][0].email])
+
+
+def test_applying_a_run_computed_on_an_old_schedule_is_refused(people, forum, staff):
+    (m1,) = _scheduled(people, forum, staff, [("Rice Mill", "Buyer Co")])
+    run = services.schedule_run_start(event=forum, by=staff, kind="resolve", time_limit=1)
+    forum.refresh_from_db()
+    services.meeting_lock(meeting=m1, by=staff, locked=True, version=forum.schedule_version)
+    run.refresh_from_db()
+    with pytest.raises(services.StaleSchedule):
+        services.schedule_run_apply(run=run, by=staff)
 
 
 def test_no_show_frees_the_rest_of_the_day_and_partners_are_rescheduled(people, forum, staff):

@@ -227,7 +227,14 @@ def agenda(me: Registration, user, now: dt.datetime | None = None) -> dict:
             local, own = both_times(m.slot.starts_at, ez, oz)
         marks = {o.registration_id: o for o in m.outcomes.all()}
         items.append(
-            AgendaItem(m, partners, local, own, marks.get(me.pk), meeting_outcome(m, [o.mark for o in marks.values()]))
+            AgendaItem(
+                m,
+                partners,
+                local,
+                own,
+                marks.get(me.pk),
+                meeting_outcome(m, [o.mark for o in marks.values()]),
+            )
         )
     scheduled = [i for i in items if i.meeting.status == Meeting.Status.SCHEDULED]
     placed = [i for i in scheduled if i.meeting.slot is not None]
@@ -295,7 +302,9 @@ def schedule_grid(event: Event, *, page_slot: str = "") -> dict:
         Meeting.objects.filter(event=event, status=Meeting.Status.SCHEDULED)
         .select_related("slot")
         .prefetch_related(
-            Prefetch("seats", queryset=MeetingSeat.objects.select_related("registration__organisation"))
+            Prefetch(
+                "seats", queryset=MeetingSeat.objects.select_related("registration__organisation")
+            )
         )
         .order_by("slot__starts_at", "table", "pk")
     )
@@ -315,7 +324,9 @@ def schedule_summary(event: Event) -> dict:
     rows = MeetingSeat.objects.filter(
         meeting__event=event, meeting__status=Meeting.Status.SCHEDULED
     ).values_list("registration_id", "slot_id")
-    order = {pk: i for i, pk in enumerate(event.slots.order_by("starts_at").values_list("pk", flat=True))}
+    order = {
+        pk: i for i, pk in enumerate(event.slots.order_by("starts_at").values_list("pk", flat=True))
+    }
     slots_of: dict[int, list[int]] = {}
     requested: set[int] = set()
     for reg, slot in rows:
@@ -366,4 +377,3 @@ def slots_by_session(event: Event) -> list[tuple]:
 
 def counts_by_status(qs, field: str = "status") -> dict[str, int]:
     return dict(qs.values_list(field).annotate(n=Count("pk")))
-

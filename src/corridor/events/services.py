@@ -518,7 +518,7 @@ def request_send(
     priority: int = 2,
     invitees: Sequence[Registration] = (),
 ) -> MeetingRequest:
-    event = from_registration.event
+    event = Event.objects.get(pk=from_registration.event_id)  # fresh: scheduling may have started
     if not acts_for_registration(by, from_registration) and not can_manage_event(by, event):
         raise EventError(_("You do not act for %(org)s.") % {"org": from_registration.organisation})
     if not requests_are_open(event):

@@ -157,7 +157,10 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
             org = d["organisation"]
             if org is None:
                 org = services.organisation_create_for_event(
-                    by=request.user, name=d["new_name"], kind=d["new_kind"], country=d["new_country"]
+                    by=request.user,
+                    name=d["new_name"],
+                    kind=d["new_kind"],
+                    country=d["new_country"],
                 )
             reps = []
             if d["rep_name"]:
@@ -177,7 +180,9 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
                 offers=d["offers"],
                 looks_for=d["looks_for"],
                 offer_hs_codes=[c for c in d["offer_hs"].replace(";", ",").split(",") if c.strip()],
-                wanted_hs_codes=[c for c in d["wanted_hs"].replace(";", ",").split(",") if c.strip()],
+                wanted_hs_codes=[
+                    c for c in d["wanted_hs"].replace(";", ",").split(",") if c.strip()
+                ],
                 max_meetings=d["max_meetings"],
                 unavailable_slots=d["unavailable"],
                 visible_to_participants=d["visible"],
@@ -277,9 +282,7 @@ def request_send(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     except services.EventError as exc:
         _error(request, exc)
     else:
-        messages.success(
-            request, _("Request sent to %(org)s.") % {"org": target.organisation.name}
-        )
+        messages.success(request, _("Request sent to %(org)s.") % {"org": target.organisation.name})
     return redirect("events:participants", event.slug)
 
 
@@ -288,9 +291,7 @@ def request_list(request: HttpRequest, slug: str) -> HttpResponse:
     event = _event(request, slug)
     me = _mine(request, event)
     boxes = selectors.inbox(me)
-    return render(
-        request, "events/requests.html", {"event": event, "me": me, **boxes}
-    )
+    return render(request, "events/requests.html", {"event": event, "me": me, **boxes})
 
 
 @login_required
@@ -302,7 +303,9 @@ def request_answer(request: HttpRequest, slug: str, pk: int, action: str) -> Htt
     try:
         if action == "accept":
             priority = int(request.POST.get("priority", "2") or 0)
-            services.request_accept(request=req, by=request.user, priority=priority, registration=me)
+            services.request_accept(
+                request=req, by=request.user, priority=priority, registration=me
+            )
             messages.success(request, _("Accepted: the meeting will be scheduled."))
         elif action == "decline":
             services.request_decline(request=req, by=request.user, registration=me)
@@ -465,7 +468,9 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
 def manage_status(request: HttpRequest, slug: str) -> HttpResponse:
     event = _managed(request, slug)
     try:
-        services.event_set_status(event=event, by=request.user, status=request.POST.get("status", ""))
+        services.event_set_status(
+            event=event, by=request.user, status=request.POST.get("status", "")
+        )
     except (services.EventError, ValueError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     return redirect("events:manage", event.slug)
@@ -542,7 +547,8 @@ def run_apply(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         else:
             changed = services.schedule_run_apply(run=run, by=request.user)
             messages.success(
-                request, _("%(n)d meetings changed; their participants are told.") % {"n": len(changed)}
+                request,
+                _("%(n)d meetings changed; their participants are told.") % {"n": len(changed)},
             )
     except services.EventError as exc:
         _error(request, exc)
@@ -600,15 +606,25 @@ def checkin(request: HttpRequest, slug: str) -> HttpResponse:
         token = request.POST.get("token", "")
         reg = None
         if token:
-            reg = Registration.objects.filter(event=event, calendar_token=token.split("/")[-1]).first()
+            reg = Registration.objects.filter(
+                event=event, calendar_token=token.split("/")[-1]
+            ).first()
         elif request.POST.get("registration", "").isdigit():
-            reg = Registration.objects.filter(event=event, pk=int(request.POST["registration"])).first()
+            reg = Registration.objects.filter(
+                event=event, pk=int(request.POST["registration"])
+            ).first()
         if reg is None:
-            messages.error(request, _("Unknown code: this person is not registered for this event."))
+            messages.error(
+                request, _("Unknown code: this person is not registered for this event.")
+            )
         else:
             try:
-                services.check_in(registration=reg, by=request.user, method="qr" if token else "search")
-                messages.success(request, _("%(org)s is checked in.") % {"org": reg.organisation.name})
+                services.check_in(
+                    registration=reg, by=request.user, method="qr" if token else "search"
+                )
+                messages.success(
+                    request, _("%(org)s is checked in.") % {"org": reg.organisation.name}
+                )
             except services.EventError as exc:
                 _error(request, exc)
         return redirect(f"{request.path}?q={q}")
@@ -633,4 +649,3 @@ def staff_pdf(request: HttpRequest, slug: str, what: str) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{what}-{event.slug}.pdf"'
     return response
-
