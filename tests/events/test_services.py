@@ -90,7 +90,7 @@ def test_accepting_a_request_creates_the_meeting_and_the_connection(people):
 
 
 def test_only_the_recipient_may_accept(people):
-    (ua, ra), (ub, rb) = people["Rice Mill"], people["Buyer Co"]
+    (ua, ra), (_ub, rb) = people["Rice Mill"], people["Buyer Co"]
     request = services.request_send(from_registration=ra, to_registration=rb, by=ua)
     with pytest.raises(services.EventError):
         services.request_accept(request=request, by=ua)
@@ -125,7 +125,7 @@ def test_requests_expire_and_both_sides_are_told(people):
 
 
 def test_requests_close_when_scheduling_starts(people, forum, staff):
-    (ua, ra), (ub, rb) = people["Rice Mill"], people["Buyer Co"]
+    (ua, ra), (_ub, rb) = people["Rice Mill"], people["Buyer Co"]
     meet(people["Silk House"], people["Buyer Co"])
     services.schedule_run_start(event=forum, by=staff, time_limit=1)
     with pytest.raises(services.EventError) as exc:

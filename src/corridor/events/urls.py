@@ -7,6 +7,7 @@ from corridor.events import views
 app_name = "events"
 urlpatterns = [
     path("", views.event_list, name="list"),
+    path("sw.js", views.service_worker, name="service_worker"),
     path("feed/<str:token>.ics", views.calendar_feed, name="feed"),
     path("meetings/<int:pk>/mark/", views.meeting_mark, name="meeting_mark"),
     path("meetings/<int:pk>/feedback/", views.meeting_feedback, name="meeting_feedback"),

@@ -649,3 +649,15 @@ def staff_pdf(request: HttpRequest, slug: str, what: str) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{what}-{event.slug}.pdf"'
     return response
+
+
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The agenda's service worker, served under /events/ so that its scope covers agendas."""
+    from django.contrib.staticfiles import finders
+
+    path = finders.find("events/sw.js")
+    with open(path, "rb") as fh:
+        body = fh.read()
+    response = HttpResponse(body, content_type="application/javascript")
+    response["Cache-Control"] = "no-cache"
+    return response
