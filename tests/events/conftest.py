@@ -47,7 +47,9 @@ def make_participant(event, name: str, kind: str = "sme", country: str = "KH", *
         kind=kind, name=name, country=factories.CountryFactory(code=country)
     )
     factories.MembershipFactory(user=user, organisation=org, role="owner")
-    staff = factories.UserFactory(username="eventstaff", is_staff=True)
+    from corridor.accounts.models import User
+
+    staff = User.objects.get(username="eventstaff")
     registration = services.registration_create(event=event, organisation=org, by=staff, **reg)
     assert registration.status == Registration.Status.APPROVED
     return user, registration

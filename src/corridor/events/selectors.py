@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.templatetags.tz import do_timezone
 from django.utils import timezone
 
 from corridor.core.text import tokens
@@ -62,12 +63,17 @@ def _offset(zone: zoneinfo.ZoneInfo, when: dt.datetime) -> dt.timedelta | None:
     return when.astimezone(zone).utcoffset()
 
 
+def in_zone(when: dt.datetime, zone) -> dt.datetime:
+    """`when` in `zone`, marked so that templates show it as is (not in the visitor's zone)."""
+    return do_timezone(when, zone)
+
+
 def both_times(when: dt.datetime, event_tz, own_tz) -> tuple[dt.datetime, dt.datetime | None]:
     """The time in the event's zone, and in the participant's when its offset differs."""
-    local = when.astimezone(event_tz)
+    local = in_zone(when, event_tz)
     if own_tz is None or _offset(own_tz, when) == _offset(event_tz, when):
         return local, None
-    return local, when.astimezone(own_tz)
+    return local, in_zone(when, own_tz)
 
 
 # --- participants ---------------------------------------------------------------------------------
@@ -274,8 +280,8 @@ def dashboard(event: Event) -> dict:
     last_run = event.schedule_runs.first()
     checked_in = event.registrations.filter(attendance__isnull=False).count()
     return {
-        "registrations": regs,
-        "requests": reqs,
+        "registrations": sorted(regs.items()),
+        "requests": sorted(reqs.items()),
         "meetings_total": total,
         "meetings_placed": placed,
         "meetings_waiting": total - placed,
@@ -314,7 +320,7 @@ def schedule_grid(event: Event, *, page_slot: str = "") -> dict:
     for m in meetings:
         by_slot.setdefault(m.slot_id, []).append(m)
     return {
-        "slots": [(s, s.starts_at.astimezone(ez), by_slot.get(s.pk, [])) for s in slots],
+        "slots": [(s, in_zone(s.starts_at, ez), by_slot.get(s.pk, [])) for s in slots],
         "waiting": by_slot.get(None, []),
     }
 
@@ -370,7 +376,7 @@ def latest_runs(event: Event) -> list[ScheduleRun]:
 def slots_by_session(event: Event) -> list[tuple]:
     ez = event_zone(event)
     return [
-        (s, s.starts_at.astimezone(ez))
+        (s, in_zone(s.starts_at, ez))
         for s in event.slots.select_related("session").order_by("starts_at")
     ]
 
