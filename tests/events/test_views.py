@@ -111,7 +111,7 @@ def test_suggestions_give_reasons(client, people, forum):
 
 
 def test_request_and_accept_through_the_pages(client, people, forum):
-    (ua, ra), (ub, rb) = people["Rice Mill"], people["Buyer Co"]
+    (ua, _ra), (ub, rb) = people["Rice Mill"], people["Buyer Co"]
     client.force_login(ua)
     client.post(
         reverse("events:request_send", args=[forum.slug, rb.pk]),
