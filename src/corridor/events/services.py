@@ -906,7 +906,7 @@ def _save_assignments(
     qs = Meeting.objects.filter(event=event, status=Meeting.Status.SCHEDULED)
     if only is not None:
         qs = qs.filter(pk__in=only)
-    current = {m.pk: m for m in qs.select_for_update()}
+    current = {m.pk: m for m in qs.order_by().select_for_update(of=("self",))}
     changed = [
         pk for pk, m in current.items() if (m.slot_id, m.table) != placed.get(pk, (None, None))
     ]
