@@ -284,3 +284,80 @@ def test_myanmar_participant_sees_both_times(client, forum, people, staff):
     assert (
         "your time" not in client.get(reverse("events:agenda", args=[forum.slug])).content.decode()
     )
+
+
+def test_staff_create_an_event_and_add_a_session_in_its_zone(client, staff):
+    client.force_login(staff)
+    r = client.post(
+        reverse("events:create"),
+        {
+            "name": "Yangon forum",
+            "mode": "in_person",
+            "time_zone": "Asia/Yangon",
+            "tables": 5,
+            "request_expiry_days": 5,
+        },
+    )
+    event = Event.objects.get(name="Yangon forum")
+    assert r.status_code == 302 and event.status == "draft"
+    client.post(
+        reverse("events:session_add", args=[event.slug]),
+        {
+            "date": "2030-05-02",
+            "starts": "09:00",
+            "ends": "10:00",
+            "slot_minutes": 25,
+            "pause_minutes": 5,
+        },
+    )
+    starts = list(event.slots.values_list("starts_at", flat=True))
+    assert [s.strftime("%H:%M") for s in starts] == ["02:30", "03:00"]  # UTC of 09:00 +06:30
+
+
+def test_only_staff_create_events(client, db):
+    client.force_login(factories.UserFactory(username="plain"))
+    assert client.get(reverse("events:create")).status_code == 403
+    assert client.post(reverse("events:create"), {"name": "X"}).status_code == 403
+    assert not Event.objects.exists()
+
+
+def test_staff_add_a_meeting_and_reschedule_preview_names_it(
+    client, scheduled, people, forum, staff
+):
+    client.force_login(staff)
+    client.post(
+        reverse("events:meeting_add", args=[forum.slug]),
+        {
+            "registration": [people["Silk House"][1].pk, people["Pepper Farm"][1].pk],
+            "weight": "3",
+            "version": forum.schedule_version,
+        },
+    )
+    added = forum.meetings.get(weight=3)
+    assert added.slot_id is None
+    client.post(
+        reverse("events:schedule_run", args=[forum.slug]), {"kind": "resolve", "time_limit": "1"}
+    )
+    page = client.get(reverse("events:schedule", args=[forum.slug])).content.decode()
+    assert "Silk House – Pepper Farm" in page
+    assert "Confirm these changes" in page
+
+
+def test_participant_cancels_one_meeting_from_the_agenda(client, scheduled, people, forum):
+    client.force_login(people["Buyer Co"][0])
+    client.post(reverse("events:meeting_cancel", args=[scheduled.pk]))
+    scheduled.refresh_from_db()
+    assert scheduled.status == "cancelled"
+    client.force_login(people["Pepper Farm"][0])
+    r = client.post(reverse("events:meeting_cancel", args=[scheduled.pk]), follow=True)
+    assert "You are not in this meeting." in r.content.decode()
+
+
+def test_not_arrived_frees_the_rest_of_the_day(client, scheduled, people, forum, staff):
+    client.force_login(staff)
+    rice = people["Rice Mill"][1]
+    client.post(
+        reverse("events:checkin", args=[forum.slug]), {"registration": rice.pk, "no_show": "1"}
+    )
+    first_day = forum.slots.filter(session__day=forum.slots.first().session.day)
+    assert set(rice.unavailable_slots.all()) == set(first_day)

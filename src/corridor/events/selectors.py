@@ -370,7 +370,19 @@ def checkin_search(event: Event, q: str) -> QuerySet[Registration]:
 
 
 def latest_runs(event: Event) -> list[ScheduleRun]:
-    return list(event.schedule_runs.all()[:5])
+    runs = list(event.schedule_runs.all()[:5])
+    for run in runs:
+        run.readable = run_changes(run)
+    return runs
+
+
+def run_changes(run: ScheduleRun) -> dict[str, list[str]]:
+    """A re-schedule's moved / added / dropped meetings, named by their participants."""
+    names = run.result.get("names", {}) if isinstance(run.result, dict) else {}
+    return {
+        key: [names.get(mid, mid) for mid in run.result.get(key, [])]
+        for key in ("moved", "added", "dropped")
+    }
 
 
 def slots_by_session(event: Event) -> list[tuple]:

@@ -8,6 +8,7 @@ app_name = "events"
 urlpatterns = [
     path("", views.event_list, name="list"),
     path("sw.js", views.service_worker, name="service_worker"),
+    path("new/", views.event_create, name="create"),
     path("feed/<str:token>.ics", views.calendar_feed, name="feed"),
     path("meetings/<int:pk>/mark/", views.meeting_mark, name="meeting_mark"),
     path("meetings/<int:pk>/feedback/", views.meeting_feedback, name="meeting_feedback"),
@@ -31,6 +32,7 @@ urlpatterns = [
     path("<slug:slug>/agenda-qr.svg", views.agenda_qr, name="agenda_qr"),
     path("<slug:slug>/manage/", views.manage, name="manage"),
     path("<slug:slug>/manage/status/", views.manage_status, name="manage_status"),
+    path("<slug:slug>/manage/sessions/", views.session_add, name="session_add"),
     path(
         "<slug:slug>/manage/registrations/<int:pk>/<str:action>/",
         views.registration_decide,
@@ -42,6 +44,7 @@ urlpatterns = [
     path("<slug:slug>/manage/runs/<int:pk>/", views.run_progress, name="run_progress"),
     path("<slug:slug>/manage/runs/<int:pk>/apply/", views.run_apply, name="run_apply"),
     path("<slug:slug>/manage/meetings/<int:pk>/move/", views.meeting_move, name="meeting_move"),
+    path("<slug:slug>/manage/meetings/add/", views.meeting_add, name="meeting_add"),
     path("<slug:slug>/manage/checkin/", views.checkin, name="checkin"),
     path("<slug:slug>/manage/<str:what>.pdf", views.staff_pdf, name="staff_pdf"),
 ]

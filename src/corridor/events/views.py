@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -17,6 +18,7 @@ from corridor.accounts import permissions as account_permissions
 from corridor.directory.models import Country, Organisation
 from corridor.directory.vocab import OrgKind
 from corridor.events import calendar, selectors, services
+from corridor.events.engine import frozen_slot
 from corridor.events.models import Event, Meeting, MeetingRequest, Registration, ScheduleRun, Slot
 from corridor.events.permissions import (
     can_manage_event,
@@ -447,6 +449,92 @@ def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 # --- staff ----------------------------------------------------------------------------------------
 
 
+class EventForm(forms.ModelForm):
+    class Meta:
+        model = Event
+        fields = [
+            "name",
+            "description",
+            "venue",
+            "address",
+            "mode",
+            "time_zone",
+            "registration_deadline",
+            "capacity",
+            "requires_approval",
+            "requests_close_at",
+            "request_expiry_days",
+            "tables",
+        ]
+        widgets = {
+            "registration_deadline": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "requests_close_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "description": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+@login_required
+def event_create(request: HttpRequest) -> HttpResponse:
+    if not account_permissions.is_staff(request.user):
+        raise PermissionDenied
+    form = EventForm(request.POST or None, initial={"time_zone": "Asia/Bangkok"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            event = services.event_create(by=request.user, **form.cleaned_data)
+        except services.EventError as exc:
+            _error(request, exc)
+        else:
+            return redirect("events:manage", event.slug)
+    return render(request, "events/event_form.html", {"form": form})
+
+
+class SessionForm(forms.Form):
+    date = forms.DateField(
+        label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    starts = forms.TimeField(
+        label=gettext_lazy("Starts"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    ends = forms.TimeField(
+        label=gettext_lazy("Ends"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    slot_minutes = forms.IntegerField(
+        label=gettext_lazy("Slot (minutes)"), initial=20, min_value=5, max_value=240
+    )
+    pause_minutes = forms.IntegerField(
+        label=gettext_lazy("Pause (minutes)"), initial=5, min_value=0, max_value=120
+    )
+    name = forms.CharField(label=gettext_lazy("Name"), required=False, max_length=100)
+
+
+@login_required
+@require_POST
+def session_add(request: HttpRequest, slug: str) -> HttpResponse:
+    """Times are typed in the event's zone and stored in UTC."""
+    import datetime as dt
+
+    event = _managed(request, slug)
+    form = SessionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Check the session's date and times."))
+        return redirect("events:manage", event.slug)
+    d = form.cleaned_data
+    zone = selectors.event_zone(event)
+    try:
+        services.session_add(
+            event=event,
+            by=request.user,
+            starts_at=dt.datetime.combine(d["date"], d["starts"], zone),
+            ends_at=dt.datetime.combine(d["date"], d["ends"], zone),
+            slot_minutes=d["slot_minutes"],
+            pause_minutes=d["pause_minutes"],
+            name=d["name"],
+        )
+    except services.EventError as exc:
+        _error(request, exc)
+    return redirect("events:manage", event.slug)
+
+
 @login_required
 def manage(request: HttpRequest, slug: str) -> HttpResponse:
     event = _managed(request, slug)
@@ -459,6 +547,8 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
             "pending": selectors.pending_registrations(event)[:100],
             "statuses": services.ALLOWED_STATUS.get(event.status, set()),
             "status_labels": dict(Event.Status.choices),
+            "session_form": SessionForm(),
+            "slots": selectors.slots_by_session(event),
         },
     )
 
@@ -506,6 +596,9 @@ def schedule(request: HttpRequest, slug: str) -> HttpResponse:
             "summary": selectors.schedule_summary(event),
             "runs": selectors.latest_runs(event),
             "all_slots": selectors.slots_by_session(event),
+            "participants": selectors.visible_registrations(event, request.user).order_by(
+                "organisation__name"
+            ),
         },
     )
 
@@ -533,6 +626,7 @@ def run_progress(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """htmx polls this fragment until the run ends."""
     event = _managed(request, slug)
     run = get_object_or_404(ScheduleRun, pk=pk, event=event)
+    run.readable = selectors.run_changes(run)
     return render(request, "events/_run.html", {"event": event, "run": run})
 
 
@@ -599,6 +693,55 @@ def meeting_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def meeting_add(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _managed(request, slug)
+    ids = [int(i) for i in request.POST.getlist("registration") if i.isdigit()]
+    regs = list(Registration.objects.filter(event=event, pk__in=ids).select_related("organisation"))
+    version = request.POST.get("version", "")
+    try:
+        weight = int(request.POST.get("weight", "2"))
+    except ValueError:
+        weight = -1
+    try:
+        services.meeting_add(
+            event=event,
+            by=request.user,
+            registrations=regs,
+            weight=weight,
+            version=int(version) if version.isdigit() else None,
+        )
+    except services.EventError as exc:
+        _error(request, exc)
+    else:
+        messages.success(
+            request, _("Meeting added; it waits for a slot until you re-schedule or move it.")
+        )
+    return redirect("events:schedule", event.slug)
+
+
+def _not_arrived(request: HttpRequest, event: Event, reg: Registration) -> None:
+    """Unavailable from the next slot to the end of that day; staff then re-schedule."""
+    slot = frozen_slot(event, timezone.now()) or event.slots.order_by("starts_at").first()
+    if slot is None:
+        messages.error(request, _("No slot is left today."))
+        return
+    try:
+        services.mark_no_show(registration=reg, by=request.user, from_slot=slot)
+    except services.EventError as exc:
+        _error(request, exc)
+        return
+    messages.success(
+        request,
+        _(
+            "%(org)s is unavailable for the rest of the day. Re-schedule to place their "
+            "partners in what is left of the day."
+        )
+        % {"org": reg.organisation.name},
+    )
+
+
+@login_required
 def checkin(request: HttpRequest, slug: str) -> HttpResponse:
     event = _managed(request, slug)
     q = request.GET.get("q", "")[:100]
@@ -617,6 +760,8 @@ def checkin(request: HttpRequest, slug: str) -> HttpResponse:
             messages.error(
                 request, _("Unknown code: this person is not registered for this event.")
             )
+        elif request.POST.get("no_show"):
+            _not_arrived(request, event, reg)
         else:
             try:
                 services.check_in(
