@@ -356,3 +356,24 @@ def test_cancelling_a_registration_frees_its_meetings(people, forum, staff):
     assert list(m1.seats.values_list("slot", flat=True)) == [None, None]
     m2.refresh_from_db()
     assert m2.status == Meeting.Status.SCHEDULED
+
+
+def test_change_email_shows_both_times_to_a_participant_in_myanmar(people, forum, staff):
+    user, reg = make_participant(forum, "Yangon Tea", country="MM")
+    reg.organisation.country.timezone = "Asia/Yangon"
+    reg.organisation.country.save()
+    meeting = meet((user, reg), people["Buyer Co"])
+    services.schedule_run_start(event=forum, by=staff, time_limit=1)
+    services.schedule_publish(event=forum, by=staff)
+    forum.refresh_from_db()
+    target = forum.slots.order_by("starts_at").last()
+    mail.outbox.clear()
+
+    services.meeting_move(meeting=meeting, by=staff, slot=target, version=forum.schedule_version)
+
+    body = {m.to[0]: m.body for m in mail.outbox}
+    bangkok = target.starts_at.astimezone(dt.timezone(dt.timedelta(hours=7)))
+    yangon = target.starts_at.astimezone(dt.timezone(dt.timedelta(hours=6, minutes=30)))
+    assert f"Now: {bangkok:%Y-%m-%d %H:%M} (Asia/Bangkok)" in body[user.email]
+    assert f"Your time: {yangon:%H:%M} (Asia/Yangon)" in body[user.email]
+    assert "Your time" not in body[people["Buyer Co"][0].email]

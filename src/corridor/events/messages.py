@@ -89,7 +89,12 @@ def _send(
     except ImportError:
         notify = None
     for user, email in _recipients(registration):
-        ctx = {**context, "registration": registration, "url": url}
+        ctx = {
+            **context,
+            "registration": registration,
+            "url": url,
+            **_times(context, user, registration),
+        }
         if notify is not None and user is not None and not attachments:
             notify(
                 user=user,
@@ -108,6 +113,23 @@ def _send(
             send_localised_mail(
                 to=[email], language=language, subject=subject, template=template, context=ctx
             )
+
+
+def _times(context: dict, user, registration: Registration) -> dict:
+    """The meeting's time in the event's zone, and in the recipient's when it differs."""
+    from corridor.events import selectors
+
+    meeting = context.get("meeting")
+    if meeting is None or meeting.slot_id is None:
+        return {}
+    event_zone = selectors.event_zone(meeting.event)
+    local, own = selectors.both_times(
+        meeting.slot.starts_at, event_zone, selectors.user_zone(user, registration)
+    )
+    return {
+        "when_event": f"{local:%Y-%m-%d %H:%M} ({meeting.event.time_zone})",
+        "when_own": f"{own:%H:%M} ({own.tzinfo})" if own else "",
+    }
 
 
 def _send_with_attachments(email, language, subject, template, context, attachments) -> None:
