@@ -328,13 +328,19 @@ def test_staff_add_a_meeting_and_reschedule_preview_names_it(
     client.post(
         reverse("events:meeting_add", args=[forum.slug]),
         {
-            "registration": [people["Silk House"][1].pk, people["Pepper Farm"][1].pk],
+            "participant": ["silk house", "Pepper Farm", ""],
             "weight": "3",
             "version": forum.schedule_version,
         },
     )
     added = forum.meetings.get(weight=3)
     assert added.slot_id is None
+    r = client.post(
+        reverse("events:meeting_add", args=[forum.slug]),
+        {"participant": ["Silk House", "Nobody Ltd"], "version": forum.schedule_version + 1},
+        follow=True,
+    )
+    assert "“Nobody Ltd” is not exactly one approved participant" in r.content.decode()
     client.post(
         reverse("events:schedule_run", args=[forum.slug]), {"kind": "resolve", "time_limit": "1"}
     )

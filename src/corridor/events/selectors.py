@@ -325,6 +325,32 @@ def schedule_grid(event: Event, *, page_slot: str = "") -> dict:
     }
 
 
+def schedule_page(event: Event, *, slot_key: str = "", page: str | int | None = 1) -> dict:
+    """One slot of the staff schedule page, 100 meetings a page, and the first waiting ones:
+    a constant number of queries and a bounded page at any event size."""
+    from django.core.paginator import Paginator
+
+    ez = event_zone(event)
+    slots = [(s, in_zone(s.starts_at, ez)) for s in event.slots.order_by("starts_at")]
+    current = next((s for s, _local in slots if s.key == slot_key), slots[0][0] if slots else None)
+    seats = Prefetch(
+        "seats", queryset=MeetingSeat.objects.select_related("registration__organisation")
+    )
+    base = Meeting.objects.filter(event=event, status=Meeting.Status.SCHEDULED)
+    meetings = Paginator(
+        base.filter(slot=current).prefetch_related(seats).order_by("table", "pk"), 100
+    ).get_page(page)
+    waiting = base.filter(slot__isnull=True)
+    return {
+        "slot_nav": slots,
+        "current_slot": current,
+        "current_local": in_zone(current.starts_at, ez) if current else None,
+        "meetings": meetings,
+        "waiting": list(waiting.prefetch_related(seats).order_by("pk")[:50]),
+        "waiting_count": waiting.count(),
+    }
+
+
 def schedule_summary(event: Event) -> dict:
     """Participants without a meeting and idle gaps ("breaks") of the saved schedule."""
     rows = MeetingSeat.objects.filter(

@@ -586,7 +586,9 @@ def registration_decide(request: HttpRequest, slug: str, pk: int, action: str) -
 @login_required
 def schedule(request: HttpRequest, slug: str) -> HttpResponse:
     event = _managed(request, slug)
-    grid = selectors.schedule_grid(event, page_slot=request.GET.get("slot", ""))
+    grid = selectors.schedule_page(
+        event, slot_key=request.GET.get("slot", "")[:20], page=request.GET.get("page")
+    )
     return render(
         request,
         "events/schedule.html",
@@ -595,10 +597,6 @@ def schedule(request: HttpRequest, slug: str) -> HttpResponse:
             **grid,
             "summary": selectors.schedule_summary(event),
             "runs": selectors.latest_runs(event),
-            "all_slots": selectors.slots_by_session(event),
-            "participants": selectors.visible_registrations(event, request.user).order_by(
-                "organisation__name"
-            ),
         },
     )
 
@@ -696,8 +694,20 @@ def meeting_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 def meeting_add(request: HttpRequest, slug: str) -> HttpResponse:
     event = _managed(request, slug)
-    ids = [int(i) for i in request.POST.getlist("registration") if i.isdigit()]
-    regs = list(Registration.objects.filter(event=event, pk__in=ids).select_related("organisation"))
+    regs = []
+    for name in [n.strip() for n in request.POST.getlist("participant") if n.strip()][:6]:
+        found = list(
+            event.registrations.filter(
+                organisation__name__iexact=name, status=Registration.Status.APPROVED
+            ).select_related("organisation")[:2]
+        )
+        if len(found) != 1:
+            messages.error(
+                request,
+                _("“%(name)s” is not exactly one approved participant's name.") % {"name": name},
+            )
+            return redirect("events:schedule", event.slug)
+        regs.append(found[0])
     version = request.POST.get("version", "")
     try:
         weight = int(request.POST.get("weight", "2"))
