@@ -49,3 +49,4 @@ class ScheduleRunAdmin(admin.ModelAdmin):
     list_display = ["pk", "event", "kind", "status", "progress", "created_at"]
     list_filter = ["status", "kind"]
     readonly_fields = ["result", "changes"]
+    exclude = ["assignments"]

@@ -165,7 +165,8 @@ def run_engine(run: ScheduleRun, *, now: dt.datetime | None = None) -> dict[str,
             lambda: scheduling.resolve(raw, previous, {}, time_limit=run.time_limit),
         )
         out = schedule.to_json()
-    out["names"] = {k: v for k, v in names.items() if k.startswith("m")}
+    changed = set(out.get("moved", [])) | set(out.get("added", [])) | set(out.get("dropped", []))
+    out["names"] = {k: names[k] for k in sorted(changed) if k in names}
     out["frozen_before"] = frozen.key if frozen else None
     out["meetings_total"] = len(raw["meetings"])
     return out

@@ -492,7 +492,10 @@ class ScheduleRun(models.Model):
     # The schedule version the run started from: applying it over a newer one is refused.
     base_version = models.PositiveIntegerField(default=0)
     changes = models.JSONField(default=dict, blank=True)
+    # Statistics and the changed meetings (small, shown on pages); the full list of assignments
+    # (large) apart, loaded only to apply the run.
     result = models.JSONField(default=dict, blank=True)
+    assignments = models.JSONField(default=list, blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

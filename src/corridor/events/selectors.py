@@ -352,33 +352,31 @@ def schedule_page(event: Event, *, slot_key: str = "", page: str | int | None = 
 
 
 def schedule_summary(event: Event) -> dict:
-    """Participants without a meeting and idle gaps ("breaks") of the saved schedule."""
-    rows = MeetingSeat.objects.filter(
+    """Participants with requests but no scheduled meeting (counted in the database), and the
+    idle gaps ("breaks") as of the last applied run of the engine."""
+    seats = MeetingSeat.objects.filter(
         meeting__event=event, meeting__status=Meeting.Status.SCHEDULED
-    ).values_list("registration_id", "slot_id")
-    order = {
-        pk: i for i, pk in enumerate(event.slots.order_by("starts_at").values_list("pk", flat=True))
-    }
-    slots_of: dict[int, list[int]] = {}
-    requested: set[int] = set()
-    for reg, slot in rows:
-        requested.add(reg)
-        if slot is not None:
-            slots_of.setdefault(reg, []).append(order[slot])
-    gaps = 0
-    for idx in slots_of.values():
-        idx.sort()
-        gaps += sum(1 for a, b in zip(idx, idx[1:], strict=False) if b > a + 1)
-    without = requested - set(slots_of)
+    )
+    requested = seats.values("registration_id").distinct().count()
+    placed = seats.filter(slot__isnull=False).values("registration_id").distinct().count()
+    without = (
+        Registration.objects.filter(
+            event=event,
+            seats__meeting__status=Meeting.Status.SCHEDULED,
+        )
+        .exclude(seats__slot__isnull=False)
+        .distinct()
+        .order_by("organisation__name")
+        .values_list("organisation__name", flat=True)[:50]
+    )
+    last = (
+        event.schedule_runs.filter(status=ScheduleRun.Status.APPLIED).defer("assignments").first()
+    )
     return {
-        "participants_with_requests": len(requested),
-        "participants_without_meeting": len(without),
-        "without_names": list(
-            Registration.objects.filter(pk__in=without)
-            .select_related("organisation")
-            .values_list("organisation__name", flat=True)[:50]
-        ),
-        "breaks": gaps,
+        "participants_with_requests": requested,
+        "participants_without_meeting": requested - placed,
+        "without_names": list(without) if requested > placed else [],
+        "breaks": (last.result.get("stats", {}).get("breaks") if last else None),
     }
 
 
@@ -396,7 +394,7 @@ def checkin_search(event: Event, q: str) -> QuerySet[Registration]:
 
 
 def latest_runs(event: Event) -> list[ScheduleRun]:
-    runs = list(event.schedule_runs.all()[:5])
+    runs = list(event.schedule_runs.defer("assignments")[:5])
     for run in runs:
         run.readable = run_changes(run)
     return runs

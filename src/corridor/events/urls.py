@@ -43,6 +43,7 @@ urlpatterns = [
     path("<slug:slug>/manage/schedule/publish/", views.schedule_publish, name="schedule_publish"),
     path("<slug:slug>/manage/runs/<int:pk>/", views.run_progress, name="run_progress"),
     path("<slug:slug>/manage/runs/<int:pk>/apply/", views.run_apply, name="run_apply"),
+    path("<slug:slug>/manage/meetings/<int:pk>/", views.meeting_actions, name="meeting_actions"),
     path("<slug:slug>/manage/meetings/<int:pk>/move/", views.meeting_move, name="meeting_move"),
     path("<slug:slug>/manage/meetings/add/", views.meeting_add, name="meeting_add"),
     path("<slug:slug>/manage/checkin/", views.checkin, name="checkin"),

@@ -661,6 +661,23 @@ def schedule_publish(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
+def meeting_actions(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Move, lock, mark and cancel forms of one meeting, loaded when staff open its card."""
+    event = _managed(request, slug)
+    meeting = get_object_or_404(
+        Meeting.objects.prefetch_related("seats__registration__organisation"), pk=pk, event=event
+    )
+    template = (
+        "events/_staff_meeting_actions.html" if request.htmx else "events/meeting_actions.html"
+    )
+    return render(
+        request,
+        template,
+        {"event": event, "m": meeting, "slot_nav": selectors.slots_by_session(event)},
+    )
+
+
+@login_required
 @require_POST
 def meeting_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     event = _managed(request, slug)
