@@ -309,7 +309,7 @@ CORRIDOR = {
 
 # Client addresses: X-Forwarded-For is trusted only as far as this many proxies in front of us
 # (0: none, REMOTE_ADDR is the client). One setting for the API (django-ninja) and the pages.
-NINJA_NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
+NINJA_NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # Abuse limits (corridor.core.ratelimit) count in the shared cache; refuse when it fails.
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_FAIL_OPEN = False
@@ -319,15 +319,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Private uploads (certificate documents, ...): outside MEDIA_ROOT, served only through
 # corridor.core.uploads' permission-checking view. In production that view hands the file to
 # the web server (X-Accel-Redirect to CORRIDOR_ACCEL_REDIRECT_PREFIX, an `internal` location).
-PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", DATA_DIR / "private"))
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(DATA_DIR / "private")))
 if "CORRIDOR_ACCEL_REDIRECT_PREFIX" not in globals():  # set by the environment parsing above
-    CORRIDOR_ACCEL_REDIRECT_PREFIX = os.environ.get(
+    CORRIDOR_ACCEL_REDIRECT_PREFIX = env.str(
         "CORRIDOR_ACCEL_REDIRECT_PREFIX",
-        "/protected/"
-        if os.environ.get("CORRIDOR_PRODUCTION", "") in {"1", "true", "yes", "on"}
-        else "",
+        default="/protected/" if env.bool("CORRIDOR_PRODUCTION", default=False) else "",
     )
-DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 LOGGING["loggers"] = {
     **LOGGING.get("loggers", {}),

@@ -18,6 +18,7 @@ urlpatterns = [
     path("matching/", include("corridor.matching.urls")),
     path("notifications/", include("corridor.notifications.urls")),
     path("followup/", include("corridor.followup.urls")),
+    path("events/", include("corridor.events.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -21,6 +21,8 @@ class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     # A donor or reviewer: sees the programme's impact figures (aggregates), never a single lead.
     is_programme_viewer = models.BooleanField(_("programme viewer"), default=False)
+    # IANA zone chosen in the profile; empty: the zone of the user's organisation's country.
+    time_zone = models.CharField(_("time zone"), max_length=50, blank=True)
 
     @property
     def is_programme_staff(self) -> bool:

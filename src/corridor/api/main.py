@@ -6,6 +6,7 @@ from corridor.api import (
     connections,
     directory,
     errors,
+    events,
     followup,
     geo,
     matching,
@@ -42,5 +43,6 @@ api.add_router("/", tokens.router)
 api.add_router("/", matching.router)
 api.add_router("/", notifications.router)
 api.add_router("/", followup.router)
+api.add_router("/", events.router)
 
 api.add_router("/", errors.fallback_router)  # last: it matches every address
