@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "corridor.connections",
     "corridor.matching",
     "corridor.events",
+    "corridor.reporting",
 ]
 
 MIDDLEWARE = [

@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from corridor.api import connections, directory, errors, geo, matching, offers, tokens
+from corridor.api import connections, directory, errors, geo, matching, offers, reporting, tokens
 from corridor.api.docs import LocalSwagger
 from corridor.api.throttling import anon_throttle, user_throttle
 
@@ -28,5 +28,6 @@ api.add_router("/", geo.router)
 api.add_router("/", connections.router)
 api.add_router("/", tokens.router)
 api.add_router("/", matching.router)
+api.add_router("/", reporting.router)
 
 api.add_router("/", errors.fallback_router)  # last: it matches every address
