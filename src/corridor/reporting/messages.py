@@ -6,12 +6,28 @@ rendered in the recipient's language, with the same arguments, so that switching
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
+
+_silent = contextvars.ContextVar("reporting_silent", default=False)
+
+
+@contextlib.contextmanager
+def silenced() -> Iterator[None]:
+    """Tell nobody inside the block (loading demo data is not news)."""
+    token = _silent.set(True)
+    try:
+        yield
+    finally:
+        _silent.reset(token)
+
 
 KINDS = {
     "reporting.report_changed": "A bottleneck report you follow changed",
@@ -31,6 +47,8 @@ def tell(
     url: str | None = None,
 ) -> None:
     """Tell `user` once per `key` (a retried call with the same key sends nothing new)."""
+    if _silent.get():
+        return
     try:
         from corridor.notifications import notify  # type: ignore[attr-defined]
     except ImportError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from corridor.directory.demo import load_demo, login_box
+from corridor.reporting.demo import load_reporting_demo
 
 
 class Command(BaseCommand):
@@ -16,5 +17,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         load_demo(stdout=self.stdout)
+        load_reporting_demo(stdout=self.stdout)
         self.stdout.write("")
         self.stdout.write(login_box())
