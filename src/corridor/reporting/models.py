@@ -83,6 +83,9 @@ class BottleneckReport(models.Model):
     hs_chapter = models.CharField(max_length=2, blank=True, editable=False)
     # "crossing|chapter|YYYY-MM": the group of the public page's three-report rule.
     public_group = models.CharField(max_length=40, editable=False, db_index=True)
+    # Set on every report of a group once it holds three reports (services.report_create).
+    # Groups only grow, so a flag set stays true; the public page reads it through an index.
+    in_public_group = models.BooleanField(default=False, editable=False)
     description = models.TextField(_("what happened"), max_length=4000)
     occurred_on = models.DateField(_("when it happened"), default=timezone.localdate)
     delay_days = models.PositiveIntegerField(
@@ -145,8 +148,23 @@ class BottleneckReport(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["status", "deadline"]),
-            models.Index(fields=["crossing", "status"]),
-            models.Index(fields=["occurred_on"]),
+            models.Index(fields=["status", "crossing"]),
+            models.Index(fields=["in_public_group", "occurred_on"]),
+            # Covers the analysis query: a date range read from the index alone.
+            models.Index(
+                fields=[
+                    "occurred_on",
+                    "crossing",
+                    "category",
+                    "hs_chapter",
+                    "delay_days",
+                    "cost_usd",
+                    "status",
+                    "created_at",
+                    "closed_at",
+                ],
+                name="bottleneck_analysis_cover",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

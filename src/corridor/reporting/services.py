@@ -141,9 +141,44 @@ def report_create(
     )
     report.full_clean(exclude=["reporter", "hs_chapter", "public_group"])
     report.save()
+    _publish_group(report.public_group)
     ReportEvent.objects.create(report=report, action="created", to_status=report.status, by=by)
     ReportFollower.objects.get_or_create(report=report, user=by)
     return report
+
+
+def _publish_group(group: str) -> None:
+    """Once a crossing × chapter × month holds three reports, all of them may be shown.
+
+    Two reports filed at the same moment may each count two and leave the group hidden until
+    the next one: the rule errs on the side of hiding."""
+    from corridor.reporting.selectors import PUBLIC_MIN_GROUP
+
+    reports = BottleneckReport.objects.filter(public_group=group)
+    if reports.count() >= PUBLIC_MIN_GROUP:
+        reports.filter(in_public_group=False).update(in_public_group=True)
+
+
+def public_groups_refresh() -> int:
+    """Recompute every report's flag from the counts (after a bulk load or deletions)."""
+    from django.db.models import Count
+
+    from corridor.reporting.selectors import PUBLIC_MIN_GROUP
+
+    big = (
+        BottleneckReport.objects.order_by()
+        .values("public_group")
+        .annotate(n=Count("id"))
+        .filter(n__gte=PUBLIC_MIN_GROUP)
+        .values("public_group")
+    )
+    with transaction.atomic():
+        BottleneckReport.objects.exclude(public_group__in=big).filter(in_public_group=True).update(
+            in_public_group=False
+        )
+        return BottleneckReport.objects.filter(public_group__in=big, in_public_group=False).update(
+            in_public_group=True
+        )
 
 
 def _locked(report: BottleneckReport) -> BottleneckReport:
