@@ -242,7 +242,7 @@ def run_api(database_url: str, seconds: float, clients: int) -> None:
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
-        [str(gunicorn), "corridor.wsgi", "--workers", "3", "--bind", f"127.0.0.1:{port}",
+        [str(gunicorn), "corridor.wsgi", "--preload", "--workers", "3", "--bind", f"127.0.0.1:{port}",
          "--log-level", "warning"],
         env=env,
     )  # fmt: skip
@@ -254,6 +254,15 @@ def run_api(database_url: str, seconds: float, clients: int) -> None:
                 break
             except OSError:
                 time.sleep(0.3)
+        # Warm-up, not counted: every worker loads its templates and opens its connection.
+        for n in range(clients):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            for _ in range(3):
+                conn.request(
+                    "GET", "/api/v1/reports", headers={"Authorization": f"Bearer {tokens[n]}"}
+                )
+                conn.getresponse().read()
+            conn.close()
         stats = {"created": 0, "replayed": 0, "errors": [], "keys": 0, "latency": []}
         lock = threading.Lock()
         stop_at = time.time() + seconds

@@ -152,16 +152,14 @@ class Analysis:
     date_to: datetime.date
 
 
-def _medians(inv: np.ndarray, values: np.ndarray, n: int) -> list[float | None]:
-    """Median of `values` (negative = missing) for each of the `n` groups numbered by `inv`."""
-    ok = values >= 0
-    g, v = inv[ok], values[ok]
-    order = np.lexsort((v, g))
-    g, v = g[order], v[order]
-    bounds = np.searchsorted(g, np.arange(n + 1))
+def _medians(order: np.ndarray, bounds: np.ndarray, values: np.ndarray) -> list[float | None]:
+    """Median of `values` (negative = missing) in each group; `order` sorts the rows by group
+    and `bounds` delimits the groups in that order."""
+    v = values[order]
     out: list[float | None] = []
-    for i in range(n):
+    for i in range(len(bounds) - 1):
         part = v[bounds[i] : bounds[i + 1]]
+        part = part[part >= 0]
         out.append(round(float(np.median(part)), 2) if len(part) else None)
     return out
 
@@ -172,9 +170,11 @@ def _groups(keys: np.ndarray, cols: dict[str, np.ndarray], label) -> list[Group]
     counts = np.bincount(inv, minlength=n)
     active = np.bincount(inv, weights=cols["active"], minlength=n)
     resolved = np.bincount(inv, weights=cols["resolve"] >= 0, minlength=n)
-    delay = _medians(inv, cols["delay"], n)
-    cost = _medians(inv, cols["cost"], n)
-    resolve = _medians(inv, cols["resolve"], n)
+    order = np.argsort(inv, kind="stable")
+    bounds = np.concatenate(([0], np.cumsum(counts)))
+    delay = _medians(order, bounds, cols["delay"])
+    cost = _medians(order, bounds, cols["cost"])
+    resolve = _medians(order, bounds, cols["resolve"])
     return [
         Group(
             key=k.item() if hasattr(k, "item") else k,

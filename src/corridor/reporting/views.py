@@ -212,7 +212,9 @@ def analysis(request: HttpRequest) -> HttpResponse:
         corridor_id=filters["corridor"].pk if filters.get("corridor") else None,
     )
     crossings = list(BorderCrossing.objects.order_by("name").values_list("id", "name"))
-    the_map = corridor_map.layout(crossings, selectors.open_reports_by_crossing())
+    # Open reports among those of the period (the figures below count the same reports).
+    open_by_crossing = {g.key: g.active for g in result.by_crossing if g.key}
+    the_map = corridor_map.layout(crossings, open_by_crossing)
     return render(
         request,
         "reporting/analysis.html",
