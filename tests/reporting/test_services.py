@@ -226,3 +226,45 @@ def test_a_focal_point_of_another_organisation_cannot_move_it(report, ministry, 
     services.report_assign(report=report, focal_point=ministry, by=staff_user)
     with pytest.raises(PermissionDenied):
         services.report_set_status(report=report, to_status="acknowledged", by=outsider)
+
+
+def test_flag_overdue_command_and_key_purge(report, ministry, staff_user, sme_owner):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from corridor.accounts.services import api_token_create
+    from corridor.reporting.models import IdempotencyRecord
+
+    services.report_assign(report=report, focal_point=ministry, by=staff_user)
+    BottleneckReport.objects.filter(pk=report.pk).update(
+        deadline=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    token, _raw = api_token_create(user=sme_owner, name="bot")
+    IdempotencyRecord.objects.create(
+        token=token,
+        user=sme_owner,
+        key="old",
+        fingerprint="x",
+        created_at=timezone.now() - datetime.timedelta(hours=25),
+    )
+    IdempotencyRecord.objects.create(token=token, user=sme_owner, key="new", fingerprint="x")
+    out = StringIO()
+    call_command("flag_overdue_reports", stdout=out)
+    assert out.getvalue().strip() == "1 reports flagged overdue, 1 old keys forgotten."
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_public_group_flag_is_set_when_the_third_report_arrives(sme_owner, crossing, rice):
+    first = file_report(sme_owner, crossing, hs=rice)
+    second = file_report(sme_owner, crossing, hs=rice)
+    assert BottleneckReport.objects.filter(in_public_group=True).count() == 0
+    third = file_report(sme_owner, crossing, hs=rice)
+    flagged = set(
+        BottleneckReport.objects.filter(in_public_group=True).values_list("pk", flat=True)
+    )
+    assert flagged == {first.pk, second.pk, third.pk}
+    # The bulk recomputation agrees (and undoes a flag that has no group behind it).
+    BottleneckReport.objects.filter(pk=first.pk).update(in_public_group=False)
+    assert services.public_groups_refresh() == 1
+    assert BottleneckReport.objects.filter(in_public_group=True).count() == 3

@@ -1,0 +1,17 @@
+"""Background work of reporting (huey): flag overdue reports, forget old Idempotency-Keys."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from corridor.reporting import services
+
+
+@db_periodic_task(crontab(hour="1", minute="15"))
+def daily_reporting() -> tuple[int, int]:
+    """Once a night: each report past its deadline is flagged once to its focal point and staff;
+    API keys older than 24 hours are forgotten."""
+    from corridor.api.idempotency import purge_expired
+
+    return services.reports_flag_overdue(), purge_expired()
