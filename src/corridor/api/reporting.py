@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -292,3 +293,100 @@ def public_report_list(
         for r in result["items"]
     ]
     return result
+
+
+# --- Order timelines (once the timeline app is installed) ---------------------------------------
+
+
+class OrderUpdateIn(Schema):
+    step: (
+        Literal[
+            "placed",
+            "in_production",
+            "ready",
+            "shipped",
+            "at_border",
+            "cleared",
+            "delivered",
+            "paid",
+        ]
+        | None
+    ) = None
+    shipment: int | None = Field(None, ge=1, description="Shipment number (default: the last).")
+    actual_on: date | None = Field(None, description="When the step was done.")
+    expected_on: date | None = Field(None, description="When the step is now expected.")
+    note: str = Field("", max_length=2000)
+    crossing_id: int | None = None
+    transport_mode: Literal["road", "rail", "river", "sea", "air", ""] = ""
+
+
+class OrderStepOut(Schema):
+    step: str
+    shipment: int | None
+    expected_on: date | None
+    actual_on: date | None
+    late: bool
+
+
+class OrderUpdateOut(Schema):
+    id: int
+    order_id: int
+    side: str
+    step: OrderStepOut | None
+    note: str
+    created_at: datetime
+
+
+def _order_routes() -> None:
+    from corridor.followup.models import Order
+    from corridor.reporting.timeline import services as timeline
+
+    @router.post(
+        "/orders/{order_id}/updates", response={201: OrderUpdateOut, 200: OrderUpdateOut, **ERRORS}
+    )
+    def order_update_create(
+        request: HttpRequest, order_id: int, payload: OrderUpdateIn, response: HttpResponse
+    ):
+        """Post a step of the order's timeline (the supplier's or the buyer's people, staff).
+        The other side is told; a late step is flagged to both sides and staff."""
+        order = Order.objects.select_related("supplier", "buyer").filter(pk=order_id).first()
+        if order is None or not timeline.can_view_order(request.user, order):
+            raise Http404
+
+        def run() -> tuple[int, dict]:
+            update = timeline.step_record(
+                order=order,
+                by=request.user,
+                kind=payload.step or "",
+                shipment_number=payload.shipment,
+                actual_on=payload.actual_on,
+                expected_on=payload.expected_on,
+                note=payload.note,
+                crossing=_lookup(BorderCrossing, payload.crossing_id, "pk"),
+                transport_mode=payload.transport_mode,
+                source="api",
+            )
+            step = update.step
+            body = {
+                "id": update.pk,
+                "order_id": order.pk,
+                "side": update.side,
+                "step": None
+                if step is None
+                else {
+                    "step": step.kind,
+                    "shipment": step.shipment.number if step.shipment_id else None,
+                    "expected_on": step.expected_on,
+                    "actual_on": step.actual_on,
+                    "late": step.is_late,
+                },
+                "note": update.note,
+                "created_at": update.created_at,
+            }
+            return 201, OrderUpdateOut(**body).model_dump(mode="json")
+
+        return idempotent(request, response, run)
+
+
+if apps.is_installed("corridor.reporting.timeline"):
+    _order_routes()

@@ -1,5 +1,6 @@
-"""URLs of the reporting app."""
+"""URLs of the reporting app (order timelines once their app is installed)."""
 
+from django.apps import apps
 from django.urls import path
 
 from corridor.reporting import views
@@ -15,3 +16,19 @@ urlpatterns = [
     path("<int:pk>/assign/", views.report_assign, name="assign"),
     path("<int:pk>/follow/", views.report_follow, name="follow"),
 ]
+
+if apps.is_installed("corridor.reporting.timeline"):
+    from corridor.reporting.timeline import views as timeline
+
+    urlpatterns += [
+        path("orders/", timeline.order_list, name="orders"),
+        path("orders/<int:order_id>/", timeline.order_detail, name="order"),
+        path("orders/<int:order_id>/update/", timeline.order_update, name="order_update"),
+        path("orders/<int:order_id>/shipment/", timeline.order_shipment, name="order_shipment"),
+        path("orders/<int:order_id>/cancel/", timeline.order_cancel, name="order_cancel"),
+        path(
+            "orders/files/<int:update_id>/<str:which>/",
+            timeline.order_file,
+            name="order_file",
+        ),
+    ]

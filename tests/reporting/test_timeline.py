@@ -1,0 +1,310 @@
+"""Order timelines: who may post on which order, steps and shipments, domestic orders without
+border steps, cancellation, late flags, the other side told, photos private, the API.
+
+Runs once `corridor.reporting.timeline` is installed (it needs followup's Order)."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+
+import pytest
+from django.apps import apps
+
+if not apps.is_installed("corridor.reporting.timeline"):
+    pytest.skip(
+        "order timelines need followup.models.Order (not installed yet)", allow_module_level=True
+    )
+
+from django.core import mail  # noqa: E402
+from django.core.cache import cache  # noqa: E402
+from django.core.exceptions import PermissionDenied, ValidationError  # noqa: E402
+from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from corridor.followup.models import Order  # noqa: E402
+from corridor.reporting.timeline import services  # noqa: E402
+from corridor.reporting.timeline.models import OrderUpdate, Step, TimelineStep  # noqa: E402
+from tests import factories  # noqa: E402
+from tests.api.conftest import assert_error, bearer_client  # noqa: E402
+
+TODAY = timezone.localdate()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def thai_buyer(db):
+    th = factories.CountryFactory(code="TH", name="Thailand")
+    org = factories.OrganisationFactory(kind="buyer", name="Bangkok Foods", country=th)
+    user = factories.UserFactory(username="thaibuyer")
+    factories.MembershipFactory(user=user, organisation=org, role="member")
+    return org, user
+
+
+@pytest.fixture
+def order(sme, thai_buyer, sme_owner):
+    return Order.objects.create(
+        supplier=sme,
+        buyer=thai_buyer[0],
+        ordered_on=TODAY - datetime.timedelta(days=20),
+        product="Jasmine rice",
+        created_by=sme_owner,
+    )
+
+
+def _kinds(order, shipment=None):
+    timeline = services.timeline_for(order)
+    qs = TimelineStep.objects.filter(timeline=timeline)
+    return list(qs.values_list("kind", flat=True))
+
+
+def test_cross_border_timeline_has_every_step_and_placed_is_done(order):
+    assert _kinds(order) == [
+        "placed",
+        "in_production",
+        "ready",
+        "shipped",
+        "at_border",
+        "cleared",
+        "delivered",
+        "paid",
+    ]
+    placed = TimelineStep.objects.get(timeline__order=order, kind="placed")
+    assert placed.actual_on == order.ordered_on
+
+
+def test_domestic_order_skips_the_border(sme, sme_owner):
+    local_buyer = factories.OrganisationFactory(kind="buyer", country=sme.country)
+    order = Order.objects.create(supplier=sme, buyer=local_buyer, ordered_on=TODAY)
+    assert "at_border" not in _kinds(order) and "cleared" not in _kinds(order)
+    with pytest.raises(ValidationError) as exc:
+        services.step_record(order=order, by=sme_owner, kind="at_border", actual_on=TODAY)
+    assert exc.value.message_dict["step"] == ["A domestic order does not cross a border."]
+
+
+def test_who_may_post_on_which_order(order, sme_owner, thai_buyer, stranger, staff_user, other_sme):
+    outsider = factories.UserFactory(username="othersme")
+    factories.MembershipFactory(user=outsider, organisation=other_sme, role="owner")
+    for user in (stranger, outsider):
+        with pytest.raises(PermissionDenied):
+            services.step_record(order=order, by=user, kind="ready", actual_on=TODAY)
+    assert (
+        services.step_record(order=order, by=sme_owner, kind="ready", actual_on=TODAY).side
+        == "supplier"
+    )
+    assert services.step_record(order=order, by=thai_buyer[1], note="Received docs").side == "buyer"
+    assert services.step_record(order=order, by=staff_user, note="Checked").side == "staff"
+
+
+def test_the_other_side_is_told(order, sme_owner, thai_buyer):
+    services.timeline_for(order)
+    mail.outbox.clear()
+    services.step_record(
+        order=order, by=sme_owner, kind="shipped", actual_on=TODAY, note="Truck left Takeo."
+    )
+    assert [m.to for m in mail.outbox] == [[thai_buyer[1].email]]
+    assert "Truck left Takeo." in mail.outbox[0].body
+    mail.outbox.clear()
+    services.step_record(order=order, by=thai_buyer[1], kind="delivered", actual_on=TODAY)
+    assert [m.to for m in mail.outbox] == [[sme_owner.email]]
+
+
+def test_a_late_step_is_flagged_to_both_sides_and_staff_once(
+    order, sme_owner, thai_buyer, staff_user
+):
+    services.step_record(order=order, by=sme_owner, kind="ready", note="soon")
+    mail.outbox.clear()
+    # Expected five days ago and not done: late.
+    services.step_record(
+        order=order, by=sme_owner, kind="ready", expected_on=TODAY - datetime.timedelta(days=5)
+    )
+    late = [m for m in mail.outbox if "is late" in m.subject]
+    assert sorted(m.to[0] for m in late) == sorted(
+        [sme_owner.email, thai_buyer[1].email, staff_user.email]
+    )
+    mail.outbox.clear()
+    services.step_record(order=order, by=sme_owner, kind="ready", actual_on=TODAY)
+    assert [m for m in mail.outbox if "is late" in m.subject] == []
+    step = TimelineStep.objects.get(timeline__order=order, kind="ready")
+    assert step.is_late is True  # done after the expected date: still shown late
+
+
+def test_done_after_the_expected_date_is_flagged(order, sme_owner, thai_buyer):
+    yesterday = TODAY - datetime.timedelta(days=1)
+    services.step_record(order=order, by=sme_owner, kind="ready", expected_on=TODAY)
+    mail.outbox.clear()
+    services.step_record(
+        order=order, by=sme_owner, kind="ready", actual_on=TODAY, expected_on=yesterday
+    )
+    assert any("is late" in m.subject and m.to == [thai_buyer[1].email] for m in mail.outbox)
+
+
+def test_nightly_flags_steps_past_their_expected_date(order, sme_owner):
+    services.step_record(
+        order=order, by=sme_owner, kind="cleared", expected_on=TODAY + datetime.timedelta(days=1)
+    )
+    assert services.steps_flag_late() == 0
+    assert (
+        services.steps_flag_late(today=TODAY + datetime.timedelta(days=3)) == 0
+    )  # is_late uses today
+    TimelineStep.objects.filter(timeline__order=order, kind="cleared").update(
+        expected_on=TODAY - datetime.timedelta(days=1)
+    )
+    assert services.steps_flag_late() == 1
+    assert services.steps_flag_late() == 0
+
+
+def test_partial_shipments_have_their_own_steps(order, sme_owner):
+    services.step_record(order=order, by=sme_owner, kind="shipped", actual_on=TODAY)
+    second = services.shipment_add(order=order, by=sme_owner)
+    assert second.number == 2
+    update = services.step_record(
+        order=order, by=sme_owner, kind="shipped", shipment_number=1, note="x"
+    )
+    assert update.step.shipment.number == 1
+    update = services.step_record(order=order, by=sme_owner, kind="delivered", actual_on=TODAY)
+    assert update.step.shipment.number == 2  # default: the last shipment
+    assert TimelineStep.objects.filter(timeline__order=order, kind="shipped").count() == 2
+
+
+def test_shipped_records_crossing_and_transport(order, sme_owner):
+    from corridor.directory.models import BorderCrossing
+
+    a = factories.ProvinceFactory(code="KH-20", country__code="KH")
+    b = factories.ProvinceFactory(code="VN-37", country__code="VN")
+    crossing = BorderCrossing.objects.create(name="Moc Bai–Bavet", province_a=a, province_b=b)
+    update = services.step_record(
+        order=order,
+        by=sme_owner,
+        kind="shipped",
+        actual_on=TODAY,
+        crossing=crossing,
+        transport_mode="road",
+    )
+    assert (update.step.shipment.crossing, update.step.shipment.transport_mode) == (
+        crossing,
+        "road",
+    )
+
+
+def test_cancel_needs_a_reason_and_stops_updates(order, sme_owner, thai_buyer):
+    with pytest.raises(ValidationError):
+        services.order_cancel(order=order, by=thai_buyer[1], reason="  ")
+    services.order_cancel(order=order, by=thai_buyer[1], reason="Harvest failed")
+    with pytest.raises(ValidationError):
+        services.step_record(order=order, by=sme_owner, kind="ready", actual_on=TODAY)
+    assert "Harvest failed" in mail.outbox[-1].body
+
+
+def test_bad_dates_are_refused_with_specific_errors(order, sme_owner):
+    with pytest.raises(ValidationError) as exc:
+        services.step_record(
+            order=order, by=sme_owner, kind="ready", actual_on=TODAY + datetime.timedelta(days=1)
+        )
+    assert exc.value.message_dict == {"actual_on": ["A step cannot be done in the future."]}
+    with pytest.raises(ValidationError) as exc:
+        services.step_record(
+            order=order,
+            by=sme_owner,
+            kind="ready",
+            actual_on=order.ordered_on - datetime.timedelta(days=1),
+        )
+    assert exc.value.message_dict == {"actual_on": ["That is before the order was placed."]}
+
+
+def _jpeg_with_location() -> bytes:
+    image = Image.new("RGB", (2400, 1800), "green")
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (13.0, 45.0, 0.0)}  # GPSInfo: where the phone was
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_photo_is_shrunk_stripped_and_private(
+    order, sme_owner, thai_buyer, stranger, settings, tmp_path
+):
+    settings.DATA_DIR = tmp_path
+    upload = SimpleUploadedFile("truck.jpg", _jpeg_with_location(), content_type="image/jpeg")
+    update = services.step_record(
+        order=order, by=sme_owner, kind="shipped", actual_on=TODAY, photo=upload
+    )
+    with Image.open(update.photo.path) as stored:
+        assert max(stored.size) == 1600
+        assert stored.getexif().get(0x8825) is None
+    assert str(tmp_path / "private") in update.photo.path
+    url = f"/reporting/orders/files/{update.pk}/photo/"
+    buyer = Client()
+    buyer.force_login(thai_buyer[1])
+    response = buyer.get(url)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    # Reading the stream to its end closes the file (the test client wraps it).
+    assert b"".join(response.streaming_content)[:3] == b"\xff\xd8\xff"
+    outsider = Client()
+    outsider.force_login(stranger)
+    assert outsider.get(url).status_code == 404
+
+
+def test_document_must_really_be_a_pdf_or_image(order, sme_owner, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    fake = SimpleUploadedFile(
+        "invoice.pdf", b"<html><script>alert(1)</script>", content_type="application/pdf"
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.step_record(order=order, by=sme_owner, note="invoice", document=fake)
+    assert exc.value.message_dict == {"document": ["Send a PDF, JPEG or PNG document."]}
+    pdf = SimpleUploadedFile("invoice.pdf", b"%PDF-1.4\n%...", content_type="application/pdf")
+    update = services.step_record(order=order, by=sme_owner, note="invoice", document=pdf)
+    assert update.document_name == "invoice.pdf"
+    assert update.document.name.endswith(".pdf")
+
+
+def test_order_pages_permissions(order, sme_owner, stranger):
+    outsider = Client()
+    outsider.force_login(stranger)
+    assert outsider.get(f"/reporting/orders/{order.pk}/").status_code == 404
+    assert outsider.post(f"/reporting/orders/{order.pk}/update/", {"note": "x"}).status_code == 404
+    assert outsider.get("/reporting/orders/").content.decode().count("Jasmine") == 0
+    owner = Client()
+    owner.force_login(sme_owner)
+    assert owner.get(f"/reporting/orders/{order.pk}/").status_code == 200
+    response = owner.post(
+        f"/reporting/orders/{order.pk}/update/", {"step": "ready", "actual_on": TODAY.isoformat()}
+    )
+    assert response.status_code == 302
+    assert TimelineStep.objects.get(timeline__order=order, kind="ready").actual_on == TODAY
+
+
+def test_api_order_update_is_idempotent_and_permission_checked(order, sme_owner, stranger):
+    url = f"/api/v1/orders/{order.pk}/updates"
+    body = {"step": "in_production", "actual_on": TODAY.isoformat(), "note": "Milling started"}
+    client = bearer_client(sme_owner)
+    headers = {"Idempotency-Key": "u-1"}
+    first = client.post(url, json.dumps(body), content_type="application/json", headers=headers)
+    again = client.post(url, json.dumps(body), content_type="application/json", headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert OrderUpdate.objects.filter(timeline__order=order).count() == 1
+    other = client.post(
+        url,
+        json.dumps({**body, "note": "changed"}),
+        content_type="application/json",
+        headers=headers,
+    )
+    assert_error(other, 422, "idempotency_key_reused")
+    refused = bearer_client(stranger).post(
+        url, json.dumps(body), content_type="application/json", headers={"Idempotency-Key": "s"}
+    )
+    assert_error(refused, 404, "not_found")
+    assert first.json()["step"]["step"] == Step.IN_PRODUCTION
