@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from django.core import mail
-
 from corridor.directory.models import BorderCrossing
 from corridor.reporting.models import BottleneckReport
 from tests import factories
 from tests.browser.conftest import login
+from tests.reporting.conftest import told
 
 
 def _log_out(page) -> None:
@@ -71,9 +70,9 @@ def test_bottleneck_report_followed_to_resolution(page, live_server):
     _log_out(page)
 
     # The reporter was told of each step and sees the resolution.
-    told = [m for m in mail.outbox if m.to == [owner.email]]
-    assert len(told) == 4  # assigned, acknowledged, in progress, resolved
-    assert "Resolved" in told[-1].body
+    sent = told(owner)
+    assert len(sent) == 4  # assigned, acknowledged, in progress, resolved
+    assert "Resolved" in sent[-1][2]
     login(page, live_server, owner)
     page.goto(f"/reporting/{report.pk}/")
     assert "Resolved" in page.locator("#status").inner_text()

@@ -90,3 +90,35 @@ def file_report(by, crossing=None, *, org=None, hs=None, on_behalf=False, **data
 @pytest.fixture
 def report(db, sme_owner, sme, crossing, rice):
     return file_report(sme_owner, crossing, org=sme, hs=rice, delay_days=3)
+
+
+def told(user=None) -> list[tuple[str, str, str]]:
+    """(recipient's email, subject, body) of each message the reporting app sent, oldest first:
+    the notifications once that app is installed (their emails leave after commit), else the
+    emails sent at once."""
+    from django.apps import apps
+    from django.core import mail
+
+    if apps.is_installed("corridor.notifications"):
+        from corridor.notifications.models import Notification
+
+        rows = (
+            Notification.objects.filter(kind__startswith="reporting.")
+            .select_related("recipient")
+            .order_by("id")
+        )
+        out = [(n.recipient.email, n.subject, n.body) for n in rows]
+    else:
+        out = [(m.to[0], m.subject, m.body) for m in mail.outbox]
+    return [o for o in out if user is None or o[0] == user.email]
+
+
+def forget_told() -> None:
+    from django.apps import apps
+    from django.core import mail
+
+    mail.outbox.clear()
+    if apps.is_installed("corridor.notifications"):
+        from corridor.notifications.models import Notification
+
+        Notification.objects.filter(kind__startswith="reporting.").delete()

@@ -6,7 +6,6 @@ from io import StringIO
 
 import pytest
 from django.conf import settings
-from django.core import mail
 from django.test import override_settings
 
 from corridor.accounts.models import Membership
@@ -14,6 +13,7 @@ from corridor.directory.demo import load_demo
 from corridor.reporting import selectors
 from corridor.reporting.demo import REPORTS, load_reporting_demo
 from corridor.reporting.models import BottleneckReport, Status
+from tests.reporting.conftest import forget_told, told
 
 
 @pytest.mark.django_db
@@ -21,10 +21,10 @@ def test_reporting_demo_has_every_state_and_is_idempotent():
     fast = {"CORRIDOR": {**settings.CORRIDOR, "EMBEDDER": "hash"}}
     with override_settings(**fast):
         load_demo(stdout=StringIO())
-    mail.outbox.clear()
+    forget_told()
     created = load_reporting_demo()
     assert created == len(REPORTS) + 1  # the reports and the focal-point login
-    assert mail.outbox == []  # loading the demo tells nobody
+    assert told() == []  # loading the demo tells nobody
     statuses = set(BottleneckReport.objects.values_list("status", flat=True))
     assert statuses == set(Status.values)
     assert sum(r.is_overdue for r in BottleneckReport.objects.all()) == 1

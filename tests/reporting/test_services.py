@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.core import mail
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
@@ -14,7 +13,7 @@ from django.utils import timezone
 from corridor.reporting import services
 from corridor.reporting.models import BottleneckReport, ReportEvent, ReportFollower, Status
 from tests import factories
-from tests.reporting.conftest import file_report
+from tests.reporting.conftest import file_report, forget_told, told
 
 
 @pytest.fixture(autouse=True)
@@ -168,20 +167,22 @@ def test_followers_are_told_of_each_change_but_not_the_one_who_made_it(
 ):
     services.report_assign(report=report, focal_point=ministry, by=staff_user)
     # the focal point is told of the assignment; the reporter of the change
-    assigned = [m for m in mail.outbox if m.to == [focal_user.email]]
+    assigned = told(focal_user)
     assert len(assigned) == 1
-    assert "assigned to your organisation" in assigned[0].body
-    mail.outbox.clear()
+    assert "assigned to your organisation" in assigned[0][2]
+    forget_told()
     services.report_set_status(
         report=report, to_status="acknowledged", by=focal_user, public_note="We are on it."
     )
-    assert [m.to for m in mail.outbox] == [[sme_owner.email]]
-    assert "Acknowledged" in mail.outbox[0].body
-    assert "We are on it." in mail.outbox[0].body
-    mail.outbox.clear()
+    sent = told()
+    assert [t[0] for t in sent] == [sme_owner.email]
+    assert sent[0][1] == f"Bottleneck report #{report.pk} changed"
+    assert "Acknowledged" in sent[0][2]
+    assert "We are on it." in sent[0][2]
+    forget_told()
     services.report_unfollow(report=report, user=sme_owner)
     services.report_set_status(report=report, to_status="in_progress", by=focal_user)
-    assert mail.outbox == []
+    assert told() == []
 
 
 def test_a_stranger_cannot_follow(report, stranger):
@@ -198,13 +199,13 @@ def test_overdue_is_flagged_once_to_focal_point_and_staff(
     )
     report.refresh_from_db()
     assert report.is_overdue is True
-    mail.outbox.clear()
+    forget_told()
     assert services.reports_flag_overdue() == 1
-    assert sorted(m.to[0] for m in mail.outbox) == sorted([staff_user.email, focal_user.email])
-    assert "past its deadline" in mail.outbox[0].subject
-    mail.outbox.clear()
+    assert sorted(t[0] for t in told()) == sorted([staff_user.email, focal_user.email])
+    assert told()[0][1] == f"Bottleneck report #{report.pk} is past its deadline"
+    forget_told()
     assert services.reports_flag_overdue() == 0
-    assert mail.outbox == []
+    assert told() == []
 
 
 def test_resolved_report_is_not_overdue(report, ministry, staff_user):

@@ -200,10 +200,9 @@ def _tell_followers(report: BottleneckReport, *, by, event: ReportEvent) -> None
             user=user,
             kind="reporting.report_changed",
             key=f"report-event-{event.pk}",
-            subject=gettext_lazy("Bottleneck report #%(id)s: %(status)s")
-            % {"id": report.pk, "status": report.get_status_display()},
+            subject=gettext_lazy("Bottleneck report #%(id)s changed"),
             template="reporting/email/report_changed.txt",
-            context={"report": report, "event": event},
+            context={"report": report, "event": event, "id": report.pk},
             url=_report_url(report),
         )
 
@@ -248,10 +247,9 @@ def report_assign(
             user=user,
             kind="reporting.report_assigned",
             key=f"report-assigned-{event.pk}",
-            subject=gettext_lazy("A bottleneck report for you to answer by %(date)s")
-            % {"date": deadline.isoformat()},
+            subject=gettext_lazy("A bottleneck report for you to answer by %(date)s"),
             template="reporting/email/report_assigned.txt",
-            context={"report": report},
+            context={"report": report, "date": deadline.isoformat()},
             url=_report_url(report),
         )
     _tell_followers(report, by=by, event=event)
@@ -355,10 +353,9 @@ def reports_flag_overdue(*, today: datetime.date | None = None) -> int:
                     user=user,
                     kind="reporting.report_overdue",
                     key=f"report-overdue-{report.pk}-{report.deadline}",
-                    subject=gettext_lazy("Bottleneck report #%(id)s is past its deadline")
-                    % {"id": report.pk},
+                    subject=gettext_lazy("Bottleneck report #%(id)s is past its deadline"),
                     template="reporting/email/report_overdue.txt",
-                    context={"report": report},
+                    context={"report": report, "id": report.pk},
                     url=_report_url(report),
                 )
     return flagged

@@ -114,13 +114,9 @@ def _tell_other_side(order, update: OrderUpdate, step: TimelineStep | None, by) 
             user=user,
             kind="reporting.order_update",
             key=f"order-update-{update.pk}",
-            subject=gettext_lazy("Order %(id)s: %(step)s")
-            % {
-                "id": order.pk,
-                "step": step.get_kind_display() if step else gettext_lazy("new note"),
-            },
+            subject=gettext_lazy("Order %(id)s was updated"),
             template="reporting/email/order_update.txt",
-            context={"order": order, "update": update, "step": step},
+            context={"order": order, "update": update, "step": step, "id": order.pk},
             url=_order_url(order),
         )
 
@@ -140,10 +136,9 @@ def _flag_late(order, step: TimelineStep) -> bool:
             user=user,
             kind="reporting.order_late",
             key=f"order-late-{step.pk}",
-            subject=gettext_lazy("Order %(id)s is late: %(step)s")
-            % {"id": order.pk, "step": step.get_kind_display()},
+            subject=gettext_lazy("Order %(id)s: a step is late"),
             template="reporting/email/order_late.txt",
-            context={"order": order, "step": step},
+            context={"order": order, "step": step, "id": order.pk},
             url=_order_url(order),
         )
     return True
