@@ -309,3 +309,24 @@ def test_api_order_update_is_idempotent_and_permission_checked(order, sme_owner,
     )
     assert_error(refused, 404, "not_found")
     assert first.json()["step"]["step"] == Step.IN_PRODUCTION
+
+
+def test_timeline_demo_has_an_order_in_progress_and_a_late_one(db):
+    from io import StringIO
+
+    from django.conf import settings
+    from django.test import override_settings
+
+    from corridor.directory.demo import load_demo
+    from corridor.reporting.demo import load_reporting_demo
+
+    with override_settings(CORRIDOR={**settings.CORRIDOR, "EMBEDDER": "hash"}):
+        load_demo(stdout=StringIO())
+    load_reporting_demo()
+    timelines = list(Order.objects.filter(supplier__slug="demo-hoa-sen-bat-trang-ceramics"))
+    assert len(timelines) == 3
+    late = [o for o in timelines if any(s.is_late for s in o.timeline.steps.all())]
+    assert len(late) == 1
+    assert told() == []
+    load_reporting_demo()
+    assert Order.objects.count() == 3

@@ -219,8 +219,15 @@ def _month_start(months_ago: int) -> datetime.date:
 
 @transaction.atomic
 def load_reporting_demo(*, stdout: TextIO | None = None) -> int:
-    """Create the demo reports once; returns how many records were created."""
+    """Create the demo reports (and, once orders exist, order timelines) once; returns how many
+    records were created."""
+    from django.apps import apps
+
     created = [0]
+    if apps.is_installed("corridor.reporting.timeline"):
+        from corridor.reporting.timeline.demo import load_timeline_demo
+
+        created[0] += load_timeline_demo()
     focal = _focal_user(created)
     if BottleneckReport.objects.filter(source="demo").exists():
         return created[0]
