@@ -55,7 +55,7 @@ STATUSES = (
 
 
 def _setup(database_url: str, data_dir: str) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "corridor.settings"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "corridor.settings")
     os.environ["CORRIDOR_DATA_DIR"] = data_dir
     os.environ["DATABASE_URL"] = database_url or f"sqlite:///{data_dir}/bench.sqlite3"
     os.environ["ALLOWED_HOSTS"] = "testserver,localhost,127.0.0.1"
@@ -135,6 +135,93 @@ def _load(n_reports: int) -> float:
     return time.perf_counter() - t0
 
 
+def _load_orders(n_updates: int) -> tuple[float, int | None, int | None]:
+    """Orders with timelines and `n_updates` updates (20 per order): (seconds, an order id, the
+    id of a user of its supplier). Needs the timeline app (followup's Order)."""
+    from django.utils import timezone
+
+    from corridor.accounts.models import Membership, User
+    from corridor.directory.models import Organisation
+    from corridor.followup.models import Order
+    from corridor.reporting.timeline.models import (
+        SEQUENCE,
+        SHIPMENT_STEPS,
+        OrderUpdate,
+        Shipment,
+        Timeline,
+        TimelineStep,
+    )
+
+    rng = random.Random(41)
+    t0 = time.perf_counter()
+    per_order = 20
+    n_orders = max(1, n_updates // per_order)
+    suppliers = [
+        Organisation.objects.create(
+            kind="sme", name=f"Bench supplier {i}", slug=f"bench-supplier-{i}", country_id="KH"
+        )
+        for i in range(50)
+    ]
+    buyer = Organisation.objects.create(
+        kind="buyer", name="Bench buyer", slug="bench-buyer", country_id="TH"
+    )
+    user, _ = User.objects.get_or_create(
+        username="bench-supplier", defaults={"email": "bench-supplier@example.com"}
+    )
+    Membership.objects.get_or_create(user=user, organisation=suppliers[0])
+    today = timezone.localdate()
+    done = 0
+    for start in range(0, n_orders, 2000):
+        count = min(2000, n_orders - start)
+        orders = Order.objects.bulk_create(
+            Order(
+                supplier=suppliers[(start + i) % len(suppliers)],
+                buyer=buyer,
+                ordered_on=today - datetime.timedelta(days=rng.randrange(700)),
+            )
+            for i in range(count)
+        )
+        timelines = Timeline.objects.bulk_create(Timeline(order=o) for o in orders)
+        shipments = Shipment.objects.bulk_create(Shipment(timeline=t, number=1) for t in timelines)
+        steps = []
+        for t, ship, o in zip(timelines, shipments, orders, strict=True):
+            for pos, kind in enumerate(SEQUENCE):
+                expected = o.ordered_on + datetime.timedelta(days=4 * pos)
+                actual = expected + datetime.timedelta(days=rng.randrange(-2, 4))
+                steps.append(
+                    TimelineStep(
+                        timeline=t,
+                        shipment=ship if kind in SHIPMENT_STEPS else None,
+                        kind=kind,
+                        position=pos,
+                        expected_on=expected,
+                        actual_on=actual if actual <= today else None,
+                    )
+                )
+        steps = TimelineStep.objects.bulk_create(steps, batch_size=5000)
+        by_timeline: dict[int, list] = {}
+        for st in steps:
+            by_timeline.setdefault(st.timeline_id, []).append(st)
+        updates = []
+        for t in timelines:
+            own = by_timeline[t.pk]
+            for j in range(per_order):
+                updates.append(
+                    OrderUpdate(
+                        timeline=t,
+                        step=own[j % len(own)],
+                        by=user,
+                        side="supplier" if j % 2 else "buyer",
+                        note=f"update {j}",
+                        source="bench",
+                    )
+                )
+        OrderUpdate.objects.bulk_create(updates, batch_size=5000)
+        done += len(updates)
+    first = Order.objects.filter(supplier=suppliers[0]).order_by("id").first()
+    return time.perf_counter() - t0, first.pk if first else None, user.pk
+
+
 def _time(client, url: str, repeats: int) -> tuple[float, float]:
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
@@ -147,7 +234,9 @@ def _time(client, url: str, repeats: int) -> tuple[float, float]:
     return statistics.median(samples), samples[int(0.95 * (len(samples) - 1))]
 
 
-def run_pages(n_reports: int, database_url: str, label: str, repeats: int) -> None:
+def run_pages(
+    n_reports: int, database_url: str, label: str, repeats: int, n_updates: int = 0
+) -> None:
     data_dir = tempfile.mkdtemp(prefix="corridor-bench-reporting-")
     _setup(database_url, data_dir)
     from django.core.management import call_command
@@ -161,6 +250,22 @@ def run_pages(n_reports: int, database_url: str, label: str, repeats: int) -> No
     call_command("migrate", verbosity=0)
     load_reference()
     t_load = _load(n_reports) if not BottleneckReport.objects.exists() else 0.0
+    from django.apps import apps
+
+    order_cases = []
+    if n_updates and apps.is_installed("corridor.reporting.timeline"):
+        from corridor.reporting.timeline.models import OrderUpdate
+
+        t_orders, order_id, supplier_user_id = _load_orders(n_updates)
+        print(f"{label}: {OrderUpdate.objects.count():,} order updates loaded in {t_orders:.1f} s")
+        supplier_client = Client()
+        supplier_client.force_login(User.objects.get(pk=supplier_user_id))
+        order_cases = [
+            ("an order's timeline (supplier)", supplier_client, f"/reporting/orders/{order_id}/"),
+            ("my orders (supplier)", supplier_client, "/reporting/orders/"),
+        ]
+    elif n_updates:
+        print("order updates skipped: the timeline app is not installed (needs followup's Order)")
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("VACUUM ANALYZE")
@@ -182,6 +287,7 @@ def run_pages(n_reports: int, database_url: str, label: str, repeats: int) -> No
         ("public page", anon, "/reporting/public/"),
         ("public page, filtered", anon, "/reporting/public/?status=resolved&category=transport"),
         ("my reports (staff: all)", client, "/reporting/"),
+        *order_cases,
     ]
     print(f"{'page':32} {'p50':>9} {'p95':>9}")
     for name, c, url in cases:
@@ -374,6 +480,7 @@ def _pg_admin(url: str, sql: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=100_000)
+    parser.add_argument("--updates", type=int, default=1_000_000, help="order updates")
     parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL", ""))
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--api-seconds", type=float, default=20.0)
@@ -383,12 +490,12 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     if args.only in ("sqlite", "postgres"):
-        run_pages(args.reports, args.url, args.only, args.repeats)
+        run_pages(args.reports, args.url, args.only, args.repeats, args.updates)
         return
     if args.only == "api":
         run_api(args.url, args.api_seconds, args.clients)
         return
-    base = [sys.executable, __file__, "--reports", str(args.reports), "--repeats",
+    base = [sys.executable, __file__, "--reports", str(args.reports), "--updates", str(args.updates), "--repeats",
             str(args.repeats), "--api-seconds", str(args.api_seconds), "--clients",
             str(args.clients)]  # fmt: skip
     subprocess.run([*base, "--only", "sqlite"], check=True)
