@@ -38,7 +38,9 @@ def test_supplier_posts_a_shipment_and_buyer_the_border_from_a_phone(
     th = factories.CountryFactory(code="TH", name="Thailand")
     a = factories.ProvinceFactory(code="TH-27", country=th)
     b = factories.ProvinceFactory(code="KH-1", country=kh)
-    crossing = BorderCrossing.objects.create(name="Aranyaprathet–Poipet", province_a=a, province_b=b)
+    crossing = BorderCrossing.objects.create(
+        name="Aranyaprathet–Poipet", province_a=a, province_b=b
+    )
     supplier = factories.OrganisationFactory(kind="sme", name="Kampot Pepper Farm", country=kh)
     buyer = factories.OrganisationFactory(kind="buyer", name="Bangkok Spice Trading", country=th)
     seller = factories.UserFactory(username="pepper")

@@ -269,3 +269,8 @@ def test_public_group_flag_is_set_when_the_third_report_arrives(sme_owner, cross
     BottleneckReport.objects.filter(pk=first.pk).update(in_public_group=False)
     assert services.public_groups_refresh() == 1
     assert BottleneckReport.objects.filter(in_public_group=True).count() == 3
+
+
+def test_control_characters_and_lone_surrogates_are_removed(sme_owner, crossing):
+    report = file_report(sme_owner, crossing, description="Held\x00 at\x1b gate\ud800 two days\n")
+    assert report.description == "Held at gate two days"

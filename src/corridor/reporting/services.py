@@ -23,7 +23,7 @@ from corridor.directory.models import (
     Province,
 )
 from corridor.directory.vocab import Currency, OrgKind
-from corridor.reporting import messages, permissions
+from corridor.reporting import hygiene, messages, permissions
 from corridor.reporting.models import (
     ACTIVE,
     TRANSITIONS,
@@ -64,7 +64,7 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     if category not in Category.values:
         errors["category"] = _("Choose a category.")
     out["category"] = category
-    description = (data.get("description") or "").strip()
+    description = hygiene.clean(data.get("description"))
     if not description:
         errors["description"] = _("Say what happened.")
     elif len(description) > 4000:
@@ -286,7 +286,7 @@ def report_set_status(
 
 
 def _note(text: str) -> str:
-    text = (text or "").strip()
+    text = hygiene.clean(text)
     if len(text) > 2000:
         raise ValidationError({"public_note": _("Keep the note under 2,000 characters.")})
     return text

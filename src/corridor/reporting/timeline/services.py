@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from corridor.accounts.permissions import is_staff, member_org_ids
-from corridor.reporting import messages
+from corridor.reporting import hygiene, messages
 from corridor.reporting.timeline import files
 from corridor.reporting.timeline.models import (
     BORDER_STEPS,
@@ -200,6 +200,7 @@ def step_record(
         errors["step"] = _("Choose the step the date is for.")
     if transport_mode and transport_mode not in TransportMode.values:
         errors["transport_mode"] = _("Unknown transport.")
+    note = hygiene.clean(note)
     if len(note) > 2000:
         errors["note"] = _("Keep the note under 2,000 characters.")
     stored_photo = stored_doc = None
@@ -270,7 +271,7 @@ def order_cancel(*, order, by, reason: str) -> Timeline:
     side = side_of(by, order)
     if side is None:
         raise PermissionDenied(_("Only the supplier, the buyer and staff cancel this order."))
-    reason = (reason or "").strip()
+    reason = hygiene.clean(reason)
     if not reason:
         raise ValidationError({"reason": _("Say why the order is cancelled.")})
     timeline = Timeline.objects.select_for_update().get(pk=timeline_for(order).pk)
