@@ -3,6 +3,7 @@ point, follow), the anonymised public page with its exports, and the staff analy
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -37,7 +38,12 @@ def report_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reporting/list.html",
-        {"page": page, "status": status, "statuses": Status.choices},
+        {
+            "page": page,
+            "status": status,
+            "statuses": Status.choices,
+            "orders_installed": apps.is_installed("corridor.reporting.timeline"),
+        },
     )
 
 
