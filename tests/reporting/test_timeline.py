@@ -330,3 +330,40 @@ def test_timeline_demo_has_an_order_in_progress_and_a_late_one(db):
     assert told() == []
     load_reporting_demo()
     assert Order.objects.count() == 3
+
+
+def test_a_report_names_the_order_it_hit_only_for_a_side_of_the_order(
+    order, sme_owner, sme, stranger
+):
+    from corridor.directory.models import BorderCrossing
+    from corridor.reporting.models import BottleneckReport
+    from corridor.reporting.services import report_create
+
+    a = factories.ProvinceFactory(code="KH-20", country__code="KH")
+    b = factories.ProvinceFactory(code="TH-27", country__code="TH")
+    crossing = BorderCrossing.objects.create(name="Poipet", province_a=a, province_b=b)
+    data = {"category": "customs", "description": "Held at Poipet.", "crossing": crossing}
+    report = report_create(by=sme_owner, data=data, org=sme, order=order)
+    assert report.order_link.order == order
+    with pytest.raises(PermissionDenied):
+        report_create(by=stranger, data=data, order=order)
+    assert BottleneckReport.objects.count() == 1
+    owner = Client()
+    owner.force_login(sme_owner)
+    page = owner.get(f"/reporting/orders/{order.pk}/").content.decode()
+    assert f'href="/reporting/{report.pk}/"' in page
+    response = bearer_client(sme_owner).post(
+        "/api/v1/reports",
+        json.dumps(
+            {
+                "category": "payment",
+                "description": "Unpaid",
+                "crossing_id": crossing.pk,
+                "order_id": order.pk,
+            }
+        ),
+        content_type="application/json",
+        headers={"Idempotency-Key": "o-1"},
+    )
+    assert response.status_code == 201
+    assert BottleneckReport.objects.get(pk=response.json()["id"]).order_link.order == order

@@ -55,6 +55,9 @@ class ReportIn(Schema):
         False,
         description="An association or cluster reporting for one of its SMEs without naming it.",
     )
+    order_id: int | None = Field(
+        None, description="The order it hit (a side of the order only; once orders exist)."
+    )
 
 
 class StatusIn(Schema):
@@ -196,8 +199,22 @@ def report_create(request: HttpRequest, payload: ReportIn, response: HttpRespons
             "cost_amount": payload.cost_amount,
             "cost_currency": payload.cost_currency,
         }
+        order = None
+        if payload.order_id is not None:
+            if not apps.is_installed("corridor.reporting.timeline"):
+                raise ValidationError({"order_id": _("Orders are not available yet.")})
+            from corridor.followup.models import Order
+
+            order = Order.objects.filter(pk=payload.order_id).first()
+            if order is None:
+                raise ValidationError({"order_id": _("No such order.")})
         report = services.report_create(
-            by=request.user, data=data, org=org, on_behalf=payload.on_behalf, source="api"
+            by=request.user,
+            data=data,
+            org=org,
+            on_behalf=payload.on_behalf,
+            source="api",
+            order=order,
         )
         return 201, _out(request, selectors.report_detail(report.pk))
 

@@ -70,6 +70,21 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, orgs: list[Organisation], **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        from django.apps import apps
+
+        if apps.is_installed("corridor.reporting.timeline") and orgs:
+            from django.db.models import Q
+
+            from corridor.followup.models import Order
+
+            ids = [o.pk for o in orgs]
+            self.fields["order"] = forms.ModelChoiceField(
+                label=_("The order it hit (optional)"),
+                queryset=Order.objects.filter(Q(supplier_id__in=ids) | Q(buyer_id__in=ids))
+                .select_related("supplier", "buyer")
+                .order_by("-ordered_on"),
+                required=False,
+            )
         self.fields["organisation"].queryset = Organisation.objects.filter(
             id__in=[o.pk for o in orgs]
         )

@@ -113,8 +113,10 @@ def report_create(
     org: Organisation | None = None,
     on_behalf: bool = False,
     source: str = "web",
+    order=None,
 ) -> BottleneckReport:
-    """File a report for `org` (or for oneself); `on_behalf`: for an SME the filer does not name."""
+    """File a report for `org` (or for oneself); `on_behalf`: for an SME the filer does not name;
+    `order`: the order it hit (order timelines installed; only a side of the order)."""
     if not permissions.can_file_report(by):
         raise PermissionDenied(_("Sign in to report a bottleneck."))
     if not permissions.can_file_for(by, org):
@@ -144,6 +146,10 @@ def report_create(
     _publish_group(report.public_group)
     ReportEvent.objects.create(report=report, action="created", to_status=report.status, by=by)
     ReportFollower.objects.get_or_create(report=report, user=by)
+    if order is not None:
+        from corridor.reporting.timeline.services import report_link_order
+
+        report_link_order(report=report, order=order, by=by)
     return report
 
 

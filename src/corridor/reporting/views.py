@@ -50,14 +50,16 @@ def report_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def report_new(request: HttpRequest) -> HttpResponse:
     orgs = acting_organisations(request.user)
-    form = ReportForm(request.POST or None, orgs=orgs)
+    initial = {"order": request.GET.get("order")} if request.GET.get("order") else None
+    form = ReportForm(request.POST or None, orgs=orgs, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         org = data.pop("organisation", None)
         on_behalf = bool(data.pop("on_behalf", False))
+        order = data.pop("order", None)
         try:
             report = services.report_create(
-                by=request.user, data=data, org=org, on_behalf=on_behalf
+                by=request.user, data=data, org=org, on_behalf=on_behalf, order=order
             )
         except PermissionDenied as exc:
             form.add_error(None, str(exc))

@@ -192,3 +192,17 @@ class OrderUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"update {self.pk} of order {self.timeline.order_id}"
+
+
+class OrderReport(models.Model):
+    """A bottleneck report filed about an order ("the order it hit")."""
+
+    report = models.OneToOneField(
+        "reporting.BottleneckReport", on_delete=models.CASCADE, related_name="order_link"
+    )
+    order = models.ForeignKey(
+        "followup.Order", on_delete=models.CASCADE, related_name="bottleneck_links"
+    )
+
+    def __str__(self) -> str:
+        return f"report {self.report_id} on order {self.order_id}"

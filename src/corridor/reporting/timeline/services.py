@@ -298,3 +298,12 @@ def steps_flag_late(*, today: datetime.date | None = None) -> int:
         timeline__cancelled_at__isnull=True,
     ).select_related("timeline__order")
     return sum(_flag_late(step.timeline.order, step) for step in late)
+
+
+def report_link_order(*, report, order, by) -> None:
+    """Record that a bottleneck report hit this order: only a side of the order may say so."""
+    from corridor.reporting.timeline.models import OrderReport
+
+    if side_of(by, order) is None:
+        raise PermissionDenied(_("You are not a side of this order."))
+    OrderReport.objects.update_or_create(report=report, defaults={"order": order})

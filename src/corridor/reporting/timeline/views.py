@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from corridor.accounts.permissions import is_staff, member_org_ids
 from corridor.directory.models import BorderCrossing
 from corridor.followup.models import Order
+from corridor.reporting.permissions import can_view_report
 from corridor.reporting.timeline import services
 from corridor.reporting.timeline.models import (
     OrderUpdate,
@@ -124,6 +125,12 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
             "updates": timeline.updates.select_related("step", "by")[:50],
             "form": UpdateForm(steps=steps),
             "side": services.side_of(request.user, order),
+            # Reports on the order that this person may open (their side's, or all for staff).
+            "reports": [
+                link.report
+                for link in order.bottleneck_links.select_related("report")
+                if can_view_report(request.user, link.report)
+            ],
         },
     )
 
