@@ -238,3 +238,9 @@ def test_my_reports_list_query_count(sme_owner, sme, crossing, rice, django_asse
         response = client.get("/reporting/")
     assert response.status_code == 200
     assert response.content.decode().count('href="/reporting/') >= 5
+
+
+def test_report_history_shows_status_names(report, staff_user, sme_owner):
+    services.report_set_status(report=report, to_status="acknowledged", by=staff_user)
+    html = _client(sme_owner).get(f"/reporting/{report.pk}/").content.decode()
+    assert "Open → Acknowledged" in html

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 WIDTH, HEIGHT = 700, 560
 
 # Hubs the routes pass through (name, x, y).
@@ -76,17 +78,17 @@ ROUTES = [
     ),
     (
         "sec",
-        "SEC (coastal)",
+        _("SEC (coastal)"),
         ["Bangkok", "Hat Lek–Cham Yeam", "Xa Xia–Prek Chak", "Ca Mau"],
     ),
 ]
 
 COUNTRIES = [
-    ("Myanmar", 60, 140),
-    ("Thailand", 250, 270),
-    ("Lao PDR", 420, 110),
-    ("Cambodia", 470, 360),
-    ("Viet Nam", 620, 330),
+    (_("Myanmar"), 60, 140),
+    (_("Thailand"), 250, 270),
+    (_("Lao PDR"), 420, 110),
+    (_("Cambodia"), 470, 360),
+    (_("Viet Nam"), 620, 330),
 ]
 
 

@@ -228,6 +228,14 @@ class ReportEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.report_id}: {self.action} {self.from_status}→{self.to_status}"
 
+    @property
+    def from_label(self) -> str:
+        return str(Status(self.from_status).label) if self.from_status in Status.values else ""
+
+    @property
+    def to_label(self) -> str:
+        return str(Status(self.to_status).label) if self.to_status in Status.values else ""
+
 
 class ReportFollower(models.Model):
     """Someone told of every change of a report (the reporter follows their own by default)."""
