@@ -367,3 +367,41 @@ def test_a_report_names_the_order_it_hit_only_for_a_side_of_the_order(
     )
     assert response.status_code == 201
     assert BottleneckReport.objects.get(pk=response.json()["id"]).order_link.order == order
+
+
+def test_order_entered_by_hand_by_its_supplier_gets_a_timeline(
+    sme, sme_owner, thai_buyer, stranger
+):
+    owner = Client()
+    owner.force_login(sme_owner)
+    response = owner.post(
+        "/reporting/orders/new/",
+        {
+            "supplier": sme.pk,
+            "buyer": thai_buyer[0].pk,
+            "ordered_on": TODAY.isoformat(),
+            "product": "Jasmine rice",
+            "value": "1200",
+            "currency": "USD",
+        },
+    )
+    order = Order.objects.get(product="Jasmine rice")
+    assert response.status_code == 302
+    assert response["Location"] == f"/reporting/orders/{order.pk}/"
+    assert order.timeline.steps.filter(kind="placed", actual_on=TODAY).count() == 1
+    # Someone who acts for no supplier cannot enter orders.
+    outsider = Client()
+    outsider.force_login(stranger)
+    assert outsider.get("/reporting/orders/new/").status_code == 403
+    # A supplier cannot enter an order for an organisation it does not act for.
+    response = owner.post(
+        "/reporting/orders/new/",
+        {
+            "supplier": thai_buyer[0].pk,
+            "buyer": sme.pk,
+            "ordered_on": TODAY.isoformat(),
+            "currency": "USD",
+        },
+    )
+    assert response.status_code == 200
+    assert Order.objects.count() == 1

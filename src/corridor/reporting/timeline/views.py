@@ -85,6 +85,70 @@ class UpdateForm(forms.Form):
         self.fields["actual_on"].initial = timezone.localdate
 
 
+class OrderForm(forms.Form):
+    """An order entered by hand (staff, or a supplier for itself), through followup's service."""
+
+    supplier = forms.ModelChoiceField(label=gettext_lazy("Supplier"), queryset=None)
+    buyer = forms.ModelChoiceField(label=gettext_lazy("Buyer"), queryset=None)
+    ordered_on = forms.DateField(
+        label=gettext_lazy("Order date"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    product = forms.CharField(label=gettext_lazy("Product"), max_length=200, required=False)
+    value = forms.DecimalField(
+        label=gettext_lazy("Value"), min_value=0, max_digits=16, decimal_places=2, required=False
+    )
+    currency = forms.ChoiceField(label=gettext_lazy("Currency"), choices=(), initial="USD")
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        from corridor.accounts.permissions import visible_organisations
+        from corridor.directory.models import Organisation
+        from corridor.directory.vocab import Currency, OrgKind
+
+        own = Organisation.objects.filter(kind__in=[OrgKind.SME, OrgKind.CLUSTER])
+        if not is_staff(user):
+            own = own.filter(id__in=member_org_ids(user))
+        self.fields["supplier"].queryset = own.order_by("name")
+        self.fields["buyer"].queryset = (
+            visible_organisations(user)
+            .filter(kind__in=[OrgKind.BUYER, OrgKind.SME])
+            .order_by("name")
+        )
+        self.fields["currency"].choices = Currency.choices
+
+
+@login_required
+def order_new(request: HttpRequest) -> HttpResponse:
+    """Enter an order by hand; it gets its timeline at once."""
+    from corridor.followup import services as followup
+
+    form = OrderForm(request.POST or None, user=request.user)
+    if not form.fields["supplier"].queryset.exists():
+        raise PermissionDenied
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        refused = getattr(followup, "FollowupError", ValidationError)
+        try:
+            order = followup.order_create(
+                by=request.user,
+                supplier=data["supplier"],
+                buyer=data["buyer"],
+                ordered_on=data["ordered_on"],
+                value=data["value"],
+                currency=data["currency"],
+                product=data["product"],
+            )
+        except (refused, ValidationError, PermissionDenied) as exc:
+            form.add_error(None, " ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            services.timeline_for(order)
+            messages.success(request, _("Order recorded; both sides can follow it here."))
+            return redirect("reporting:order", order_id=order.pk)
+    return render(request, "reporting/order_new.html", {"form": form})
+
+
 def _order(request: HttpRequest, order_id: int) -> Order:
     order = get_object_or_404(Order.objects.select_related("supplier", "buyer"), pk=order_id)
     if not services.can_view_order(request.user, order):
