@@ -405,3 +405,43 @@ def test_order_entered_by_hand_by_its_supplier_gets_a_timeline(
     )
     assert response.status_code == 200
     assert Order.objects.count() == 1
+
+
+def test_border_times_match_hand_computed_values(sme, sme_owner, thai_buyer, staff_user, stranger):
+    from corridor.directory.models import BorderCrossing
+    from corridor.reporting.timeline.selectors import border_times
+
+    a = factories.ProvinceFactory(code="KH-1", country__code="KH")
+    b = factories.ProvinceFactory(code="TH-27", country__code="TH")
+    poipet = BorderCrossing.objects.create(name="Poipet", province_a=a, province_b=b)
+    day = lambda n: TODAY - datetime.timedelta(days=n)  # noqa: E731
+    # Three shipments through Poipet: 1, 2 and 6 days at the border → median 2; one late step.
+    for arrived, cleared, expected in ((10, 9, 9), (20, 18, 18), (30, 24, 28)):
+        order = Order.objects.create(supplier=sme, buyer=thai_buyer[0], ordered_on=day(40))
+        services.step_record(
+            order=order, by=sme_owner, kind="shipped", actual_on=day(arrived + 1), crossing=poipet
+        )
+        services.step_record(
+            order=order, by=thai_buyer[1], kind="at_border", actual_on=day(arrived)
+        )
+        services.step_record(
+            order=order,
+            by=thai_buyer[1],
+            kind="cleared",
+            actual_on=day(cleared),
+            expected_on=day(expected),
+        )
+    (row,) = border_times()
+    assert (row.crossing, row.shipments, row.cleared, row.median_days, row.late_steps) == (
+        "Poipet",
+        3,
+        3,
+        2,
+        1,
+    )
+    staff = Client()
+    staff.force_login(staff_user)
+    assert "Poipet" in staff.get("/reporting/orders/border-times/").content.decode()
+    outsider = Client()
+    outsider.force_login(stranger)
+    assert outsider.get("/reporting/orders/border-times/").status_code == 403

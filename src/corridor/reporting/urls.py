@@ -23,6 +23,7 @@ if apps.is_installed("corridor.reporting.timeline"):
     urlpatterns += [
         path("orders/", timeline.order_list, name="orders"),
         path("orders/new/", timeline.order_new, name="order_new"),
+        path("orders/border-times/", timeline.border_times, name="border_times"),
         path("orders/<int:order_id>/", timeline.order_detail, name="order"),
         path("orders/<int:order_id>/update/", timeline.order_update, name="order_update"),
         path("orders/<int:order_id>/shipment/", timeline.order_shipment, name="order_shipment"),

@@ -233,5 +233,6 @@ def analysis(request: HttpRequest) -> HttpResponse:
             "category_bars": _bars(result.by_category),
             "crossing_bars": _bars(result.by_crossing[:15]),
             "month_bars": _bars(result.by_month),
+            "orders_installed": apps.is_installed("corridor.reporting.timeline"),
         },
     )

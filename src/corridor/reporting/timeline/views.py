@@ -279,3 +279,24 @@ def order_file(request: HttpRequest, update_id: int, which: str) -> FileResponse
 
 
 STEP_LABELS = dict(Step.choices)
+
+
+@login_required
+@require_GET
+def border_times(request: HttpRequest) -> HttpResponse:
+    """Staff: how long shipments of the last twelve months waited at each crossing."""
+    from corridor.reporting.timeline.selectors import border_times as times
+
+    if not is_staff(request.user):
+        raise PermissionDenied
+    rows = times()
+    top = max((r.median_days or 0 for r in rows), default=0) or 1
+    bars = [
+        {
+            "label": r.crossing,
+            "value": r.median_days or 0,
+            "width": round(300 * (r.median_days or 0) / top),
+        }
+        for r in rows
+    ]
+    return render(request, "reporting/border_times.html", {"rows": rows, "bars": bars})
