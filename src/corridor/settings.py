@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "corridor.events",
     "corridor.notifications",
     "corridor.followup",
+    "corridor.reporting",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,7 @@ urlpatterns = [
     path("notifications/", include("corridor.notifications.urls")),
     path("followup/", include("corridor.followup.urls")),
     path("events/", include("corridor.events.urls")),
+    path("reporting/", include("corridor.reporting.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

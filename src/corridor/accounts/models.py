@@ -39,6 +39,8 @@ class Membership(models.Model):
         OWNER = "owner", _("Owner")
         MEMBER = "member", _("Member")
         COORDINATOR = "coordinator", _("Cluster coordinator")
+        # Answers bottleneck reports assigned to a support organisation (reporting app).
+        FOCAL_POINT = "focal_point", _("Focal point")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"

@@ -12,6 +12,7 @@ from corridor.api import (
     matching,
     notifications,
     offers,
+    reporting,
     tokens,
 )
 from corridor.api.docs import LocalSwagger
@@ -44,5 +45,6 @@ api.add_router("/", matching.router)
 api.add_router("/", notifications.router)
 api.add_router("/", followup.router)
 api.add_router("/", events.router)
+api.add_router("/", reporting.router)
 
 api.add_router("/", errors.fallback_router)  # last: it matches every address
