@@ -160,6 +160,10 @@ def install(api: NinjaAPI) -> None:
         return error_response(api, request, 403, message)
 
     def on_unexpected(request, exc: Exception):
+        from corridor.core.middleware import is_database_down, database_unavailable_response
+
+        if is_database_down(exc):  # a restarting database: a clear 503, as on the pages
+            return database_unavailable_response(request)
         # Logged with its traceback for the operators; the client gets the shape, not the trace.
         logger.exception("API error on %s %s", request.method, request.path, exc_info=exc)
         return error_response(api, request, 500, _("Something went wrong on our side."))

@@ -57,7 +57,7 @@ class ScriptFontsMiddleware:
         return response
 
 
-def _is_database_down(exception: BaseException | None) -> bool:
+def is_database_down(exception: BaseException | None) -> bool:
     from django.db import InterfaceError, OperationalError
 
     return isinstance(exception, OperationalError | InterfaceError)
@@ -66,7 +66,7 @@ def _is_database_down(exception: BaseException | None) -> bool:
 def _flag_database_down(sender, request=None, **kwargs) -> None:
     # Sent while Django handles an exception raised outside a view (a middleware reading the
     # session or the user): remember it so that the outermost middleware answers 503.
-    if request is not None and _is_database_down(sys.exc_info()[1]):
+    if request is not None and is_database_down(sys.exc_info()[1]):
         request._corridor_database_down = True
 
 
@@ -92,7 +92,7 @@ class DatabaseUnavailableMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        if not _is_database_down(exception):
+        if not is_database_down(exception):
             return None
         logger.error(
             "database unavailable", extra={"event": "db_unavailable", "path": request.path}
