@@ -16,3 +16,14 @@ class DirectoryConfig(AppConfig):
         auditlog.register(m.Certification)
         auditlog.register(m.ContactPerson)
         auditlog.register(m.SourcingRequest, exclude_fields=["embedding", "updated_at"])
+
+        # Certificate documents are private files: who may see the organisation's contact
+        # details (staff, its own people, accepted connections) may download them.
+        from corridor.accounts import permissions
+        from corridor.core import uploads
+
+        uploads.register(
+            m.Certification,
+            "document",
+            can_download=lambda user, cert: permissions.can_see_contacts(user, cert.organisation),
+        )

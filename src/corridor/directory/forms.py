@@ -9,6 +9,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from corridor.core.hygiene import CleanTextFormMixin
+from corridor.core.uploads import DocumentFormField
 from corridor.directory import photos
 from corridor.directory.models import (
     Certification,
@@ -243,6 +244,8 @@ class ProductForm(EditConflictMixin, forms.ModelForm):
 
 
 class CertificationForm(EditConflictMixin, forms.ModelForm):
+    document = DocumentFormField(label=_("Document"), required=False)
+
     class Meta:
         model = Certification
         fields = ["kind", "product", "issuer", "number", "valid_until", "document"]

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from corridor.core import uploads
 from corridor.directory.vocab import (
     BuyerType,
     CertificationKind,
@@ -343,7 +344,14 @@ class Certification(models.Model):
     issuer = models.CharField(_("issuer"), max_length=200, blank=True)
     number = models.CharField(_("certificate number"), max_length=100, blank=True)
     valid_until = models.DateField(_("expiry date"), null=True, blank=True)
-    document = models.FileField(_("document"), upload_to="certificates/%Y/", blank=True)
+    # Private: PDF/JPEG/PNG checked by content, downloaded through core.uploads' view only.
+    document = models.FileField(
+        _("document"),
+        upload_to=uploads.upload_to("certificates"),
+        storage=uploads.get_private_storage,
+        blank=True,
+        max_length=200,
+    )
 
     class Meta:
         ordering = ["kind"]
