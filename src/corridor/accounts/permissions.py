@@ -205,3 +205,13 @@ def can_claim_org(user, org: Organisation) -> bool:
     if not (user and user.is_authenticated) or org.is_claimed or org.merged_into_id:
         return False
     return org.id not in member_org_ids(user)
+
+
+def can_set_cluster(user, cluster: Organisation | None) -> bool:
+    """Putting an organisation into `cluster` (joining gives the cluster's coordinator rights
+    over the member): staff, or who acts for that cluster (its coordinator). Leaving a cluster
+    (None) needs only the right to edit the organisation. Everyone else asks to join
+    (directory.cluster_join)."""
+    if cluster is None or is_staff(user):
+        return True
+    return cluster.kind == "cluster" and cluster.pk in member_org_ids(user)

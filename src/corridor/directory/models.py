@@ -443,3 +443,48 @@ class SourcingRequest(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ClusterJoinRequest(models.Model):
+    """An organisation asks to join a cluster; the cluster's coordinator (or staff) decides.
+
+    Joining gives the coordinator rights over the member, and the member the cluster's name on
+    its profile: neither side can do it alone."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("requested")
+        APPROVED = "approved", _("approved")
+        DECLINED = "declined", _("declined")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="cluster_join_requests"
+    )
+    cluster = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="join_requests",
+        limit_choices_to={"kind": OrgKind.CLUSTER},
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    message = models.TextField(_("message"), blank=True, max_length=1000)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "cluster"],
+                condition=models.Q(status="requested"),
+                name="one_pending_join_request",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} → {self.cluster} ({self.status})"

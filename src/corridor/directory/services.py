@@ -67,6 +67,20 @@ def _check_org(org: Organisation, by: User) -> None:
 # --- Organisations -----------------------------------------------------------------------------
 
 
+def _require_cluster_right(by: User, org: Organisation | None, data: dict[str, Any]) -> None:
+    """Only staff and the cluster's coordinator put an organisation into a cluster; others ask
+    to join (directory.cluster_join), which the coordinator approves."""
+    if "cluster" not in data:
+        return
+    cluster = data["cluster"]
+    if org is not None and (cluster.pk if cluster else None) == org.cluster_id:
+        return
+    if not permissions.can_set_cluster(by, cluster):
+        raise PermissionDenied(
+            _("Only the cluster's coordinator can add members: ask to join on its page instead.")
+        )
+
+
 @transaction.atomic
 def organisation_create(*, by: User, data: dict[str, Any]) -> Organisation:
     """Register an organisation.
@@ -81,6 +95,7 @@ def organisation_create(*, by: User, data: dict[str, Any]) -> Organisation:
     _require(permissions.can_create_org(by, kind))
     publish = bool(data.pop("is_published", False))
     cluster = data.get("cluster")
+    _require_cluster_right(by, None, data)
     coordinates = cluster is not None and cluster.pk in permissions.member_org_ids(by)
     if permissions.is_staff(by) or (coordinates and kind == OrgKind.SME):
         org = Organisation(slug=unique_slug(data["name"]), is_published=False)
@@ -110,6 +125,7 @@ def organisation_create(*, by: User, data: dict[str, Any]) -> Organisation:
 def organisation_update(*, org: Organisation, by: User, data: dict[str, Any]) -> Organisation:
     """Change a profile's fields (publication has its own consent page: trust.publish)."""
     _require(permissions.can_edit_org(by, org))
+    _require_cluster_right(by, org, data)
     _assign(org, data, exclude={"kind", "is_published", "slug"})
     _check_org(org, by)
     org.full_clean(exclude=["search_text"])
