@@ -6,6 +6,7 @@ refreshes the search index of the organisation it touched.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -55,6 +56,9 @@ def _touch(org_id: int) -> None:
 
 
 def _check_org(org: Organisation, by: User) -> None:
+    org.name = (org.name or "").strip()
+    if not org.name:
+        raise ValidationError({"name": _("The name cannot be empty or only spaces.")})
     if org.province_id and org.province.country_id != org.country_id:
         raise ValidationError({"province": _("This province is not in the chosen country.")})
     if org.cluster_id:
@@ -126,8 +130,18 @@ def organisation_update(*, org: Organisation, by: User, data: dict[str, Any]) ->
     """Change a profile's fields (publication has its own consent page: trust.publish)."""
     _require(permissions.can_edit_org(by, org))
     _require_cluster_right(by, org, data)
+    identity = (org.name, org.local_name, org.country_id)
     _assign(org, data, exclude={"kind", "is_published", "slug"})
     _check_org(org, by)
+    if (
+        org.verified_at is not None
+        and not permissions.is_staff(by)
+        and (org.name, org.local_name, org.country_id) != identity
+    ):
+        # The badge vouches for the organisation staff checked: a new name or country needs
+        # a new check (staff correcting a name keep it).
+        org.verified_at = None
+        org.verified_by = None
     org.full_clean(exclude=["search_text"])
     with audit_actor(by):
         org.save()
@@ -225,7 +239,22 @@ def product_delete(*, product: Product, by: User) -> None:
 # --- Certifications ----------------------------------------------------------------------------
 
 
+# A certificate's expiry date must be a real one: not year 1, not year 9999.
+CERT_EARLIEST = datetime.date(1990, 1, 1)
+CERT_MAX_YEARS_AHEAD = 30
+
+
 def _check_cert(cert: Certification) -> None:
+    if cert.valid_until is not None:
+        latest = timezone.localdate().replace(month=1, day=1)
+        latest = latest.replace(year=latest.year + CERT_MAX_YEARS_AHEAD)
+        if not CERT_EARLIEST <= cert.valid_until <= latest:
+            raise ValidationError(
+                {
+                    "valid_until": _("The expiry date must be between %(a)s and %(b)s.")
+                    % {"a": CERT_EARLIEST.isoformat(), "b": latest.isoformat()}
+                }
+            )
     if (
         cert.product_id
         and not Product.objects.filter(
