@@ -273,6 +273,14 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Two-factor sign-in (django-otp, TOTP) that staff accounts can turn on: accounts.two_factor.
+INSTALLED_APPS = [*INSTALLED_APPS, "django_otp", "django_otp.plugins.otp_totp"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+OTP_TOTP_ISSUER = "Corridor"
+
 LOGGING["loggers"] = {
     **LOGGING.get("loggers", {}),
     "corridor.security": {"handlers": ["console"], "level": "INFO", "propagate": False},
