@@ -328,6 +328,33 @@ if "CORRIDOR_ACCEL_REDIRECT_PREFIX" not in globals():  # set by the environment 
     )
 DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
+# Content-Security-Policy (django-csp): no inline script anywhere (page behaviour lives in
+# static/corridor/site.js); the one inline <style> (web fonts per script) is allowed by its hash
+# (core.middleware); user files are downloads under their own stricter policy (core.uploads).
+MIDDLEWARE = [*MIDDLEWARE, "csp.middleware.CSPMiddleware"]  # innermost: set before the fonts
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Two-factor sign-in (django-otp, TOTP) that staff accounts can turn on: accounts.two_factor.
+INSTALLED_APPS = [*INSTALLED_APPS, "django_otp", "django_otp.plugins.otp_totp"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+OTP_TOTP_ISSUER = "Corridor"
+
 LOGGING["loggers"] = {
     **LOGGING.get("loggers", {}),
     "corridor.security": {"handlers": ["console"], "level": "INFO", "propagate": False},

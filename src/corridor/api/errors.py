@@ -160,7 +160,7 @@ def install(api: NinjaAPI) -> None:
         return error_response(api, request, 403, message)
 
     def on_unexpected(request, exc: Exception):
-        from corridor.core.middleware import is_database_down, database_unavailable_response
+        from corridor.core.middleware import database_unavailable_response, is_database_down
 
         if is_database_down(exc):  # a restarting database: a clear 503, as on the pages
             return database_unavailable_response(request)
