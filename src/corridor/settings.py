@@ -276,6 +276,8 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Configured here, `corridor run_huey` adds no second handler of its own (duplicate lines).
+    "loggers": {"huey": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
 
 # Security: strict in production, relaxed for local http.
