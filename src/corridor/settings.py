@@ -74,6 +74,9 @@ INSTALLED_APPS = [
     "corridor.connections",
     "corridor.matching",
     "corridor.events",
+    "corridor.notifications",
+    "corridor.followup",
+    "corridor.reporting",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "corridor.core.context_processors.site",
+                "corridor.notifications.context_processors.unread",
             ],
         },
     }
@@ -304,3 +308,34 @@ CORRIDOR = {
     # Matching: "e5" (the multilingual model) or "hash" (model-free, for tests and tiny servers).
     "EMBEDDER": os.environ.get("CORRIDOR_EMBEDDER", "e5"),
 }
+
+# --- Security (helper "sec", issue #8): proxies, abuse limits, CSP, two-factor, logs ----------
+# Kept in one block so that the environment parsing above can change without touching it.
+# (Production forcing DEBUG off and the refusal of the default secret key are in the
+# environment parsing above: helper "ops".)
+
+# Client addresses: X-Forwarded-For is trusted only as far as this many proxies in front of us
+# (0: none, REMOTE_ADDR is the client). One setting for the API (django-ninja) and the pages.
+NINJA_NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# Abuse limits (corridor.core.ratelimit) count in the shared cache; refuse when it fails.
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_FAIL_OPEN = False
+# Requests larger than this answer 413 (API) instead of being read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# Private uploads (certificate documents, ...): outside MEDIA_ROOT, served only through
+# corridor.core.uploads' permission-checking view. In production that view hands the file to
+# the web server (X-Accel-Redirect to CORRIDOR_ACCEL_REDIRECT_PREFIX, an `internal` location).
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(DATA_DIR / "private")))
+if "CORRIDOR_ACCEL_REDIRECT_PREFIX" not in globals():  # set by the environment parsing above
+    CORRIDOR_ACCEL_REDIRECT_PREFIX = env.str(
+        "CORRIDOR_ACCEL_REDIRECT_PREFIX",
+        default="/protected/" if env.bool("CORRIDOR_PRODUCTION", default=False) else "",
+    )
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+
+LOGGING["loggers"] = {
+    **LOGGING.get("loggers", {}),
+    "corridor.security": {"handlers": ["console"], "level": "INFO", "propagate": False},
+}
+# --- end of the security block ----------------------------------------------------------------
