@@ -57,7 +57,8 @@ class ScriptFontsMiddleware:
         return response
 
 
-def _is_database_down(exception: BaseException | None) -> bool:
+def is_database_down(exception: BaseException | None) -> bool:
+    """True for the errors of a database that is unreachable, restarting or shutting down."""
     from django.db import InterfaceError, OperationalError
 
     return isinstance(exception, OperationalError | InterfaceError)
@@ -66,7 +67,7 @@ def _is_database_down(exception: BaseException | None) -> bool:
 def _flag_database_down(sender, request=None, **kwargs) -> None:
     # Sent while Django handles an exception raised outside a view (a middleware reading the
     # session or the user): remember it so that the outermost middleware answers 503.
-    if request is not None and _is_database_down(sys.exc_info()[1]):
+    if request is not None and is_database_down(sys.exc_info()[1]):
         request._corridor_database_down = True
 
 
@@ -92,7 +93,7 @@ class DatabaseUnavailableMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        if not _is_database_down(exception):
+        if not is_database_down(exception):
             return None
         logger.error(
             "database unavailable", extra={"event": "db_unavailable", "path": request.path}
@@ -106,7 +107,7 @@ def database_unavailable_response(request) -> HttpResponse:
     if request.path.startswith(("/api/", "/healthz")) or "json" in request.headers.get(
         "Accept", ""
     ):
-        body = {"error": {"code": "unavailable", "message": str(message), "details": {}}}
+        body = {"error": {"code": "unavailable", "message": str(message), "details": []}}
         response: HttpResponse = JsonResponse(body, status=503)
     else:
         html = render_to_string("503.html", {"message": message})
