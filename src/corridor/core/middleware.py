@@ -81,6 +81,7 @@ class ScriptFontsMiddleware:
 
 
 def is_database_down(exception: BaseException | None) -> bool:
+    """True for the errors of a database that is unreachable, restarting or shutting down."""
     from django.db import InterfaceError, OperationalError
 
     return isinstance(exception, OperationalError | InterfaceError)
@@ -129,7 +130,7 @@ def database_unavailable_response(request) -> HttpResponse:
     if request.path.startswith(("/api/", "/healthz")) or "json" in request.headers.get(
         "Accept", ""
     ):
-        body = {"error": {"code": "unavailable", "message": str(message), "details": {}}}
+        body = {"error": {"code": "unavailable", "message": str(message), "details": []}}
         response: HttpResponse = JsonResponse(body, status=503)
     else:
         html = render_to_string("503.html", {"message": message})
