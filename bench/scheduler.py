@@ -94,6 +94,92 @@ def generate(n: int, seed: int = 1, variant: str = "forum") -> dict:
     return {"slots": slots, "tables": tables, "participants": people, "meetings": meetings}
 
 
+FORUMS = [  # (participants, slots, meetings): sizes of real business-matching forums
+    (20, 10, 40),
+    (30, 12, 80),
+    (35, 14, 110),
+    (45, 16, 150),
+    (50, 16, 180),
+    (55, 18, 220),
+    (65, 20, 260),
+    (70, 21, 300),
+]
+
+
+def generate_forum(n: int, n_slots: int, n_meetings: int, seed: int = 1) -> dict:
+    """A small one-day forum where every meeting fits: morning and afternoon sessions, 15%
+    morning-only and 15% afternoon-only participants, 15% with one or two forbidden slots.
+    A meeting is kept only if its participants share at least two free slots and neither would
+    exceed 70% of their free slots, so the engine places them all."""
+    rng = random.Random(seed)
+    slots = [f"S{i + 1:02d}" for i in range(n_slots)]
+    half = n_slots // 2
+    morning, afternoon = slots[:half], slots[half:]
+    people, free = [], {}
+    for i in range(n):
+        pid = f"p{i:03d}"
+        r = rng.random()
+        blocked: list[str] = []
+        if r < 0.15:
+            blocked = list(afternoon)
+        elif r < 0.30:
+            blocked = list(morning)
+        elif r < 0.45:
+            blocked = rng.sample(slots, rng.randint(1, 2))
+        entry: dict = {"id": pid}
+        if blocked:
+            entry["unavailable"] = [s for s in slots if s in blocked]
+        people.append(entry)
+        free[pid] = set(slots) - set(blocked)
+    ids = [p["id"] for p in people]
+    popularity = [rng.lognormvariate(0, 0.6) for _ in ids]
+    deg = dict.fromkeys(ids, 0)
+    meetings, seen = [], set()
+    tries = 0
+    while len(meetings) < n_meetings and tries < 200 * n_meetings:
+        tries += 1
+        a, b = rng.choices(ids, popularity, k=2)
+        key = tuple(sorted((a, b)))
+        if a == b or key in seen or len(free[a] & free[b]) < 2:
+            continue
+        if deg[a] + 1 > 0.7 * len(free[a]) or deg[b] + 1 > 0.7 * len(free[b]):
+            continue
+        seen.add(key)
+        deg[a] += 1
+        deg[b] += 1
+        w = rng.choices([2, 3, 4, 5, 6], [0.3, 0.25, 0.2, 0.15, 0.1])[0]
+        meetings.append({"id": f"m{len(meetings) + 1:03d}", "participants": [a, b], "weight": w})
+    tables = max(4, n // 2)
+    return {"slots": slots, "tables": tables, "participants": people, "meetings": meetings}
+
+
+def run_forums(limit: float) -> None:
+    """Small forums: the engine without the exact phase (baseline) and with it, in one run."""
+    print(
+        f"{'forum':<16}{'meet':>6}{'placed':>8}{'base breaks':>13}{'base s':>8}"
+        f"{'breaks':>8}{'bound':>7}{'proven':>8}{'s':>7}"
+    )
+    for i, (n, n_slots, n_meetings) in enumerate(FORUMS):
+        raw = generate_forum(n, n_slots, n_meetings, seed=100 + i)
+        inst = parse_instance(raw)
+        t0 = time.perf_counter()
+        base = solve(inst, time_limit=limit, seed=1, exact=False)
+        base_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ours = solve(inst, time_limit=limit, seed=1)
+        took = time.perf_counter() - t0
+        st = ours.stats
+        assert st["weight"] >= base.stats["weight"]
+        print(
+            f"{f'{n}p {n_slots}s':<16}{len(inst.meetings):>6}"
+            f"{str(st['scheduled']) + '/' + str(len(inst.meetings)):>8}"
+            f"{base.stats['breaks']:>13}{base_s:>8.1f}{st['breaks']:>8}"
+            f"{st['breaks_lower_bound']:>7}{'yes' if st['breaks_optimal'] else 'no':>8}"
+            f"{took:>7.1f}"
+        )
+        sys.stdout.flush()
+
+
 def describe(problem: Problem, slot_of: list[int]) -> dict:
     deg = [0] * problem.n_people
     busy = [0] * problem.n_people
