@@ -241,8 +241,42 @@ def run(
             print(f"    full assignment LP in {lp_s:.1f}s (outside the limit)")
 
 
+def run_breaks(sizes: list[int], limits: list[float], base_max: float) -> None:
+    """Breaks on the large generated events (forum variant): the engine without the exact
+    phase (baseline, for limits up to `base_max`) and with it, same seed."""
+    print(
+        f"{'event':<12}{'limit':>7}{'weight base/ours':>18}{'breaks base/ours':>18}"
+        f"{'bound':>7}{'method':>8}{'s':>7}"
+    )
+    for n in sizes:
+        inst = parse_instance(generate(n, seed=n, variant="forum"))
+        for t in limits:
+            base = solve(inst, time_limit=t, seed=1, exact=False) if t <= base_max else None
+            t0 = time.perf_counter()
+            ours = solve(inst, time_limit=t, seed=1)
+            took = time.perf_counter() - t0
+            st = ours.stats
+            bw = base.stats["weight"] if base else "-"
+            bb = base.stats["breaks"] if base else "-"
+            print(
+                f"{'forum ' + str(n):<12}{f'{t:g}s':>7}{str(bw) + '/' + str(st['weight']):>18}"
+                f"{str(bb) + '/' + str(st['breaks']):>18}{st['breaks_lower_bound']:>7}"
+                f"{st.get('breaks_method', '-'):>8}{took:>7.1f}"
+            )
+            sys.stdout.flush()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument(
+        "table",
+        nargs="?",
+        choices=["weight", "forums", "breaks"],
+        default="weight",
+        help="weight: the large events against LP and greedy (default); forums: small real-size "
+        "forums, breaks against the lower bound; breaks: breaks on the large events",
+    )
+    ap.add_argument("--limit", type=float, default=10.0, help="seconds per forum (forums)")
     ap.add_argument("--quick", action="store_true", help="small events and short limits")
     ap.add_argument(
         "--long-max",
@@ -251,6 +285,16 @@ def main() -> None:
         help="run the 60 s limit only for events up to this many participants (0: never)",
     )
     args = ap.parse_args()
+    if args.table == "forums":
+        run_forums(args.limit)
+        return
+    if args.table == "breaks":
+        if args.quick:
+            run_breaks([1000], [10.0], 10.0)
+        else:
+            run_breaks([1000], [10.0, 60.0], 60.0)
+            run_breaks([5000], [10.0, 60.0], 10.0)
+        return
     if args.quick:
         run([200, 1000], [2.0], ["forum"], 30, 0)
     else:

@@ -226,8 +226,8 @@ def finish_breaks(
     requested = spread
     steps = None if iterations is None else max(1, iterations)
     if n_vars <= exact_mod.FULL_MODEL_MAX_VARS and left > 0.02 and scheduled:
-        # Forum size: a quarter of the time for the whole model (small events are proven here),
-        # then LNS, then the whole model again from the better schedule, for the bound.
+        # Forum size: 15% of the time for the whole model (small events are proven here), then
+        # LNS with it on neighbourhoods, then the whole model again from the better schedule.
         info["breaks_method"] = "exact"
         outs = []
 
@@ -237,9 +237,9 @@ def finish_breaks(
             outs.append(out)
             return out
 
-        out = whole(0.25)
+        out = whole(0.15)
         if not out.optimal and out.status != "INFEASIBLE":
-            lns_deadline = time.perf_counter() + 0.6 * (deadline - time.perf_counter())
+            lns_deadline = time.perf_counter() + 0.7 * (deadline - time.perf_counter())
             if spread is None:
                 info["lns_steps"] = exact_mod.lns(state, lns_deadline, seed, max_steps=steps)
             if deadline - time.perf_counter() > 0.02:
