@@ -137,6 +137,13 @@ def solve(
     """
     started = time.perf_counter() if started is None else started
     problem = Problem(instance)
+    from . import exact as exact_mod
+
+    small = sum(len(fl) for fl in problem.feas_list) <= exact_mod.FULL_MODEL_MAX_VARS
+    if exact and small:
+        # OR-Tools takes ~0.5 s to import: inside the limit, before the phases share it out.
+        # Large events import it only if the rounds stop early (their time goes to them first).
+        exact_mod.load()
     deadline = started + time_limit - output_margin(problem, time_limit)
     rng = random.Random(seed)
     cover = coverable(problem)
@@ -192,9 +199,6 @@ def solve(
         # for WEIGHT_PATIENCE rounds (not under --iterations, which fixes their number).
         # Large events keep the rounds to the deadline: there, per second, they lower breaks
         # more than LNS with the exact model does (measured, docs/scheduler.md).
-        from .exact import FULL_MODEL_MAX_VARS
-
-        small = sum(len(fl) for fl in problem.feas_list) <= FULL_MODEL_MAX_VARS
         wp = WEIGHT_PATIENCE if exact and small and iterations is None else None
         rounds = anytime(search, seed, hint, iterations, patience, wp)
     phases["anytime"] = time.perf_counter() - started
@@ -255,7 +259,7 @@ def finish_breaks(
             if o.bound is not None and (o.status != "INFEASIBLE"):
                 lower = max(lower, o.bound)
         info["breaks_solver_status"] = out.status
-    elif scheduled and left > 0.05:
+    elif scheduled and left > 1.0:
         info["breaks_method"] = "lns"
         info["lns_steps"] = exact_mod.lns(state, deadline, seed, max_steps=steps)
     per = [
