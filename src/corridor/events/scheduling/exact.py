@@ -121,6 +121,7 @@ def reoptimise(
     symmetry: bool = False,
     core: bool = False,
     light: bool = False,
+    at_least: dict[int, int] | None = None,
 ) -> Outcome:
     """Re-place the meetings `free` (scheduled in `st`) with the fewest breaks; the rest stays.
 
@@ -229,6 +230,13 @@ def reoptimise(
                     model.add(g <= 1 - here)
                     model.add(g <= after)
                 terms.append(g)
+        if (
+            at_least
+            and at_least.get(p, 0) > 0
+            and set(pb.meetings_of[p]) & free_set
+            == set(m for m in pb.meetings_of[p] if st.slot_of[m] >= 0)
+        ):
+            model.add(sum(terms) + pconst >= at_least[p])  # redundant: a stronger LP bound
         const += pconst
         objective.extend(terms)
         per_person[p] = [pconst, terms]
@@ -453,5 +461,41 @@ def per_person_bound(st: State) -> int:
                 break
             have += r
             cost += 1
+        if cost == 0 and len(pb.day_masks) == 1 and not contiguous_possible(st, p):
+            cost = 1
         total += cost
     return total
+
+
+def person_bounds(st: State) -> dict[int, int]:
+    """Participants who cannot have all their meetings back to back (one-day events): 1 each."""
+    pb = st.pb
+    if len(pb.day_masks) != 1:
+        return {}
+    return {p: 1 for p in range(pb.n_people) if st.deg[p] >= 2 and not contiguous_possible(st, p)}
+
+
+def contiguous_possible(st: State, p: int) -> bool:
+    """Whether p's scheduled meetings fit some window of consecutive slots, one per slot, each
+    in a slot it may take (a bipartite matching per window; partners' other meetings ignored)."""
+    pb = st.pb
+    ms = [m for m in pb.meetings_of[p] if st.slot_of[m] >= 0]
+    k = len(ms)
+    feas = [pb.feas[m] for m in ms]
+    return any(_fits(feas, range(a, a + k)) for a in range(pb.S - k + 1))
+
+
+def _fits(feas: list[int], window: range) -> bool:
+    """A perfect matching of the meetings (allowed-slot masks) into the window's slots."""
+    match: dict[int, int] = {}  # slot -> meeting
+
+    def augment(i: int, seen: set[int]) -> bool:
+        for s in window:
+            if feas[i] >> s & 1 and s not in seen:
+                seen.add(s)
+                if s not in match or augment(match[s], seen):
+                    match[s] = i
+                    return True
+        return False
+
+    return all(augment(i, set()) for i in range(len(feas)))

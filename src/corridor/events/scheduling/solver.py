@@ -234,10 +234,13 @@ def finish_breaks(
         # LNS with it on neighbourhoods, then the whole model again from the better schedule.
         info["breaks_method"] = "exact"
         outs = []
+        at_least = exact_mod.person_bounds(state)
 
         def whole(share: float) -> exact_mod.Outcome:
             left = max(0.02, share * (deadline - time.perf_counter()))
-            out = exact_mod.reoptimise(state, scheduled, left, seed, det, spread, symmetry=True)
+            out = exact_mod.reoptimise(
+                state, scheduled, left, seed, det, spread, symmetry=True, at_least=at_least
+            )
             outs.append(out)
             return out
 
