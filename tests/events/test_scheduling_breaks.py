@@ -191,3 +191,44 @@ def test_bad_max_break_spread_in_input(value: Any) -> None:
     with pytest.raises(InputError) as err:
         parse_instance(raw)
     assert str(err.value) == '"max_break_spread" must be a non-negative integer'
+
+
+def test_lns_on_days_keeps_meetings_and_never_adds_breaks() -> None:
+    import random
+    import time
+
+    from corridor.events.scheduling import exact
+    from corridor.events.scheduling.model import Problem
+    from corridor.events.scheduling.solver import build_schedule
+    from corridor.events.scheduling.state import State
+
+    rng = random.Random(4)
+    slots = [f"S{i}" for i in range(9)]
+    people = [{"id": f"p{i}"} for i in range(12)]
+    meetings = []
+    for k in range(30):
+        a, b = rng.sample([p["id"] for p in people], 2)
+        meetings.append({"id": f"m{k}", "participants": [a, b]})
+    raw = {
+        "slots": slots,
+        "days": [slots[:1], slots[1:5], slots[5:]],  # a one-slot day too
+        "tables": 3,
+        "participants": people,
+        "meetings": meetings,
+    }
+    pb = Problem(parse_instance(raw))
+    state = State(pb)
+    for m in range(pb.M):  # scatter: last free slot first
+        for s in reversed(pb.feas_list[m]):
+            if state.can_place(m, s):
+                state.place(m, s)
+                break
+    placed, breaks = sorted(m for m in range(pb.M) if state.slot_of[m] >= 0), state.breaks
+
+    steps = exact.lns(state, time.perf_counter() + 60, seed=2, max_steps=10)
+
+    assert steps == 10
+    assert sorted(m for m in range(pb.M) if state.slot_of[m] >= 0) == placed
+    assert state.breaks == state.total_breaks() < breaks  # it did improve
+    out = build_schedule(pb, state, 0, time.perf_counter()).to_json()
+    validate(raw, out)

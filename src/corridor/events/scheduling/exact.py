@@ -355,7 +355,7 @@ def neighbourhood(st: State, rng: random.Random, size: int) -> list[int]:
         day = pb.day_masks[rng.randrange(len(pb.day_masks))]
         slots = [s for s in range(S) if day >> s & 1]
         per_slot = max(1, sum(st.count[s] for s in slots) // max(1, len(slots)))
-        width = max(2, min(len(slots), size // per_slot))
+        width = min(len(slots), max(2, size // per_slot))
         a = rng.randrange(0, len(slots) - width + 1)
         window = set(slots[a : a + width])
         chosen = [m for m in movable if st.slot_of[m] in window]
