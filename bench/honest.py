@@ -46,15 +46,6 @@ class DiskCachedEmbedder:
                 self._vectors = {k: stored[k] for k in stored.files}
         self._dirty = False
 
-
-class HeadOnly:
-    """The embedder without chunk vectors: passages are the title and the first words only
-    (the engine before long descriptions were chunked)."""
-
-    def __init__(self, inner) -> None:
-        self.inner, self.name, self.dim = inner, inner.name + "-head", inner.dim
-        self.embed_queries, self.embed_passages = inner.embed_queries, inner.embed_passages
-
     def _key(self, text: str, kind: str) -> str:
         return hashlib.sha1(f"{kind}\0{text}".encode()).hexdigest()
 
@@ -90,6 +81,15 @@ class HeadOnly:
             OUT.mkdir(parents=True, exist_ok=True)
             np.savez(self.path, **self._vectors)
             self._dirty = False
+
+
+class HeadOnly:
+    """The embedder without chunk vectors: passages are the title and the first words only
+    (the engine before long descriptions were chunked)."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.dim = inner, inner.name + "-head", inner.dim
+        self.embed_queries, self.embed_passages = inner.embed_queries, inner.embed_passages
 
 
 # Data ----------------------------------------------------------------------------------------
