@@ -688,6 +688,7 @@ def _maybe_complete(request: MeetingRequest, by) -> None:
     MeetingSeat.objects.bulk_create(
         [MeetingSeat(meeting=meeting, registration=reg) for reg in people]
     )
+    _bump(event)
     for other in people[1:]:
         _connect(people[0].organisation, other.organisation, by=by, event=event)
     transaction.on_commit(lambda: messages.request_answered(request))
@@ -915,38 +916,56 @@ def _save_assignments(
     unknown = set(placed) - set(current)
     if unknown:
         raise EventError(_("The schedule names meetings that no longer exist; run it again."))
-    now = timezone.now()
-    meeting_rows = []
-    seat_rows = []
+    rows = []
     for pk in changed:
-        m = current[pk]
         slot_id, table = placed.get(pk, (None, None))
-        meeting_rows.append((slot_id, table, m.locked and slot_id is not None, now, pk))
-        seat_rows.append((slot_id, pk))
-    meetings_table = Meeting._meta.db_table
-    seats_table = MeetingSeat._meta.db_table
-    table_col = connection.ops.quote_name("table")
+        rows.append((pk, slot_id, table, current[pk].locked and slot_id is not None))
     try:
-        with transaction.atomic(), connection.cursor() as cur:
-            # executemany: one prepared statement for thousands of rows (bulk_update's CASE
-            # expressions are several times slower at the size of a forum).
-            for i in range(0, len(changed), 1000):
-                chunk = changed[i : i + 1000]
-                MeetingSeat.objects.filter(meeting_id__in=chunk).update(slot=None)
-                Meeting.objects.filter(pk__in=chunk).update(slot=None, table=None)
-            cur.executemany(
-                f"UPDATE {meetings_table} SET slot_id = %s, {table_col} = %s, "
-                "sequence = sequence + 1, locked = %s, updated_at = %s WHERE id = %s",
-                meeting_rows,
-            )
-            cur.executemany(
-                f"UPDATE {seats_table} SET slot_id = %s WHERE meeting_id = %s", seat_rows
-            )
+        with transaction.atomic():
+            for i in range(0, len(rows), 500):
+                _write_slots(rows[i : i + 500], timezone.now())
     except IntegrityError as exc:
         raise EventError(
             _("This change would put a participant or a table in two meetings at once.")
         ) from exc
     return changed
+
+
+def _write_slots(rows: list[tuple[int, int | None, int | None, bool]], now) -> None:
+    """Set (slot, table, locked) of a chunk of meetings, raise their SEQUENCE, copy the slot to
+    their seats: one UPDATE ... FROM (VALUES ...) per chunk (bulk_update's CASE expressions and
+    executemany's row-by-row statements are several times slower at the size of a forum)."""
+    ids = [r[0] for r in rows]
+    MeetingSeat.objects.filter(meeting_id__in=ids).update(slot=None)
+    Meeting.objects.filter(pk__in=ids).update(slot=None, table=None)
+    meetings = Meeting._meta.db_table
+    seats = MeetingSeat._meta.db_table
+    table = connection.ops.quote_name("table")
+    params: list = []
+    for row in rows:
+        params.extend(row)
+    if connection.vendor == "postgresql":
+        values = ", ".join(["(%s::bigint, %s::bigint, %s::integer, %s::boolean)"] * len(rows))
+        sql = (
+            f"UPDATE {meetings} AS m SET slot_id = v.slot_id, {table} = v.tbl, "
+            "sequence = m.sequence + 1, locked = v.locked, updated_at = %s "
+            f"FROM (VALUES {values}) AS v(id, slot_id, tbl, locked) WHERE m.id = v.id"
+        )
+    else:
+        values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+        sql = (
+            f"UPDATE {meetings} SET slot_id = v.column2, {table} = v.column3, "
+            "sequence = sequence + 1, locked = v.column4, updated_at = %s "
+            f"FROM (VALUES {values}) AS v WHERE {meetings}.id = v.column1"
+        )
+    in_ids = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cur:
+        cur.execute(sql, [now, *params])
+        cur.execute(
+            f"UPDATE {seats} SET slot_id = (SELECT m.slot_id FROM {meetings} m "
+            f"WHERE m.id = {seats}.meeting_id) WHERE meeting_id IN ({in_ids})",
+            ids,
+        )
 
 
 def _tell_changed(event: Event, meeting_ids: Iterable[int]) -> None:
