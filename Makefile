@@ -10,7 +10,7 @@ export CORRIDOR_DATA_DIR ?= $(CURDIR)/data
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[test,redis]"
 	touch $@
 
 demo: $(VENV)/.installed
@@ -48,10 +48,11 @@ bench: $(VENV)/.installed
 	$(PY) bench/scheduler.py
 	$(PY) bench/matching.py
 	$(PY) bench/directory.py
+	$(PY) bench/notifications.py
 
 # Extract new strings into the vi/th/km/lo/my catalogs, print what is left to translate, compile.
 messages: $(VENV)/.installed
-	$(PY) scripts/translate.py
+	DEBUG=1 $(PY) scripts/translate.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from corridor.accounts.models import Membership
-from corridor.accounts.services import send_localised_mail, site_url
+from corridor.accounts.services import site_url
 from corridor.events.models import Meeting, MeetingRequest, Registration
 
 KINDS = {
@@ -46,12 +46,10 @@ def muted():
 
 def register_kinds() -> None:
     """Declare the kinds to the notifications app (called from AppConfig.ready)."""
-    try:
-        from corridor.notifications import kinds
-    except ImportError:
-        return
+    from corridor.notifications import kinds
+
     for kind, (label, default) in KINDS.items():
-        kinds.register(kind, label=label, default=default)
+        kinds.register(kind, label=label, email_default=default)
 
 
 def _recipients(registration: Registration):
@@ -84,10 +82,8 @@ def _send(
 ) -> None:
     if getattr(_muted, "on", False):
         return
-    try:
-        from corridor.notifications import notify
-    except ImportError:
-        notify = None
+    from corridor.notifications.services import notify, notify_address
+
     for user, email in _recipients(registration):
         ctx = {
             **context,
@@ -95,7 +91,7 @@ def _send(
             "url": url,
             **_times(context, user, registration),
         }
-        if notify is not None and user is not None and not attachments:
+        if user is not None and not attachments:
             notify(
                 user=user,
                 kind=kind,
@@ -110,8 +106,15 @@ def _send(
         if attachments:
             _send_with_attachments(email, language, subject, template, ctx, attachments)
         else:
-            send_localised_mail(
-                to=[email], language=language, subject=subject, template=template, context=ctx
+            notify_address(
+                email=email,
+                language=language,
+                kind=kind,
+                key=f"{key}:e{email}",
+                subject=subject,
+                body_template=template,
+                context=ctx,
+                url=url,
             )
 
 
