@@ -1232,11 +1232,16 @@ def meeting_place_late(*, meeting_id: int, attempts: int = 3) -> bool:
             return False
         event = meeting.event
         version = event.schedule_version
-        raw, _names = engine_input(event, frozen_before=frozen_slot(event, timezone.now()))
+        frozen = frozen_slot(event, timezone.now())
+        if frozen is None and event.slots.filter(starts_at__lte=timezone.now()).exists():
+            messages.meeting_waiting(meeting)  # the event is over: no slot is left
+            return False
+        raw, _names = engine_input(event, frozen_before=frozen)
         previous = current_schedule(event)
         known = {m["id"] for m in raw["meetings"]}
         previous["assignments"] = [a for a in previous["assignments"] if a["meeting"] in known]
-        out = scheduling.resolve(raw, previous, {}, time_limit=2.0).to_json()
+        changes = {"frozen_before": frozen.key} if frozen else {}
+        out = scheduling.resolve(raw, previous, changes, time_limit=2.0).to_json()
         if meeting.engine_id not in out.get("added", []):
             messages.meeting_waiting(meeting)
             return False
