@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -426,3 +427,83 @@ def slots_by_session(event: Event) -> list[tuple]:
 
 def counts_by_status(qs, field: str = "status") -> dict[str, int]:
     return dict(qs.values_list(field).annotate(n=Count("pk")))
+
+
+def export_registrations(event: Event) -> tuple[list[str], Iterator[list]]:
+    """Every registration with its organisation's contacts and representatives (staff)."""
+    headers = [
+        "registration",
+        "organisation",
+        "type",
+        "country",
+        "status",
+        "email",
+        "phone",
+        "offers",
+        "looks for",
+        "max meetings",
+        "representatives",
+        "interpreter needed",
+        "checked in",
+    ]
+
+    def rows() -> Iterator[list]:
+        qs = (
+            event.registrations.select_related("organisation", "attendance")
+            .prefetch_related("representatives")
+            .order_by("organisation__name")
+        )
+        for r in qs.iterator(chunk_size=500):
+            reps = list(r.representatives.all())
+            yield [
+                r.pk,
+                r.organisation.name,
+                r.organisation.kind,
+                r.organisation.country_id,
+                r.status,
+                r.organisation.email,
+                r.organisation.phone,
+                r.offers,
+                r.looks_for,
+                r.max_meetings,
+                "; ".join(f"{p.name} <{p.email}>" if p.email else p.name for p in reps),
+                "yes" if any(p.needs_interpreter for p in reps) else "",
+                "yes" if hasattr(r, "attendance") else "",
+            ]
+
+    return headers, rows()
+
+
+def export_schedule(event: Event) -> tuple[list[str], Iterator[list]]:
+    """Every meeting: local time, table, participants, weight, status, outcome."""
+    from corridor.events.services import meeting_outcome
+
+    ez = event_zone(event)
+    headers = ["meeting", "time", "table", "participants", "weight", "status", "locked", "outcome"]
+
+    def rows() -> Iterator[list]:
+        qs = (
+            Meeting.objects.filter(event=event)
+            .select_related("slot")
+            .prefetch_related(
+                Prefetch(
+                    "seats",
+                    queryset=MeetingSeat.objects.select_related("registration__organisation"),
+                ),
+                "outcomes",
+            )
+            .order_by("slot__starts_at", "table", "pk")
+        )
+        for m in qs.iterator(chunk_size=500):
+            yield [
+                m.pk,
+                m.slot.starts_at.astimezone(ez).strftime("%Y-%m-%d %H:%M") if m.slot else "",
+                m.table or "",
+                " – ".join(s.registration.organisation.name for s in m.seats.all()),
+                m.weight,
+                m.status,
+                "yes" if m.locked else "",
+                meeting_outcome(m, [o.mark for o in m.outcomes.all()]),
+            ]
+
+    return headers, rows()

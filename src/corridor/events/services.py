@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from corridor.accounts import permissions as account_permissions
 from corridor.connections.models import Connection
+from corridor.core.hygiene import clean_text
 from corridor.directory.models import HSCode, Organisation
 from corridor.events import messages
 from corridor.events.models import (
@@ -337,8 +338,8 @@ def registration_create(
         event=event,
         organisation=organisation,
         status=status,
-        offers=offers.strip()[:2000],
-        looks_for=looks_for.strip()[:2000],
+        offers=clean_text(offers).strip()[:2000],
+        looks_for=clean_text(looks_for).strip()[:2000],
         max_meetings=max_meetings,
         visible_to_participants=visible_to_participants or organisation.is_published,
         registered_by=by,
@@ -393,9 +394,9 @@ def representative_add(
     return Representative.objects.create(
         registration=registration,
         user=user,
-        name=name.strip()[:200],
+        name=clean_text(name, multiline=False).strip()[:200],
         email=email.strip(),
-        languages=languages.strip()[:100],
+        languages=clean_text(languages, multiline=False).strip()[:100],
         needs_interpreter=needs_interpreter,
     )
 
@@ -566,7 +567,7 @@ def request_send(
                 event=event,
                 from_registration=from_registration,
                 to_registration=to_registration,
-                message=message.strip()[:1000],
+                message=clean_text(message).strip()[:1000],
                 from_priority=priority,
                 expires_at=timezone.now() + dt.timedelta(days=event.request_expiry_days),
                 created_by=by,
@@ -1213,7 +1214,7 @@ def meeting_feedback(
     )
     outcome.rating = rating
     outcome.wants_follow_up = wants_follow_up
-    outcome.comment = comment.strip()[:1000]
+    outcome.comment = clean_text(comment).strip()[:1000]
     outcome.marked_by = by
     outcome.save()
     return outcome
