@@ -908,10 +908,14 @@ def _save_assignments(
     qs = Meeting.objects.filter(event=event, status=Meeting.Status.SCHEDULED)
     if only is not None:
         qs = qs.filter(pk__in=only)
-    current = {m.pk: m for m in qs.order_by().select_for_update(of=("self",))}
-    changed = [
-        pk for pk, m in current.items() if (m.slot_id, m.table) != placed.get(pk, (None, None))
-    ]
+    # Plain tuples, not model instances: at a forum's size this read is most of the save.
+    current = {
+        pk: (slot_id, table, locked)
+        for pk, slot_id, table, locked in qs.order_by()
+        .select_for_update(of=("self",))
+        .values_list("pk", "slot_id", "table", "locked")
+    }
+    changed = [pk for pk, m in current.items() if m[:2] != placed.get(pk, (None, None))]
     if not changed:
         return []
     unknown = set(placed) - set(current)
@@ -920,7 +924,7 @@ def _save_assignments(
     rows = []
     for pk in changed:
         slot_id, table = placed.get(pk, (None, None))
-        rows.append((pk, slot_id, table, current[pk].locked and slot_id is not None))
+        rows.append((pk, slot_id, table, current[pk][2] and slot_id is not None))
     try:
         with transaction.atomic():
             for i in range(0, len(rows), 500):
