@@ -417,3 +417,33 @@ def test_reschedule_after_the_last_slot_is_refused(people, forum, staff):
     run = services.schedule_run_execute(run=run, now=at(20))
     assert run.status == ScheduleRun.Status.FAILED
     assert "nothing can be re-scheduled" in run.message
+
+
+def test_meeting_accepted_after_publication_is_placed_at_once_or_waits(people, forum, staff):
+    from tests.events.conftest import at
+
+    _scheduled(people, forum, staff, [("Rice Mill", "Buyer Co")])
+    services.schedule_publish(event=forum, by=staff)
+    forum.refresh_from_db()
+    forum.requests_close_at = at(23)  # staff keep requests open after scheduling
+    forum.save()
+    pepper = people["Pepper Farm"][1]
+    services.registration_set_unavailable(registration=pepper, by=staff, slots=forum.slots.all())
+    mail.outbox.clear()
+
+    placed = meet(people["Silk House"], people["Buyer Co"])
+    waiting = meet(people["Pepper Farm"], people["Silk House"])
+
+    placed.refresh_from_db()
+    waiting.refresh_from_db()
+    assert placed.slot_id is not None
+    assert waiting.slot_id is None
+    subjects = {(m.to[0], m.subject) for m in mail.outbox}
+    assert (
+        people["Silk House"][0].email,
+        "A meeting at Mekong SME cluster promotion and investor forum has changed",
+    ) in subjects
+    assert (
+        people["Pepper Farm"][0].email,
+        "Your meeting at Mekong SME cluster promotion and investor forum is waiting for a free slot",
+    ) in subjects
