@@ -124,8 +124,9 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
         "followup/survey.html",
         {"form": form, "lead": lead, "other": other, "invitation": invitation},
     )
-    # The token is in the address: never leak it to another site or a shared cache.
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in the address: no shared cache keeps the page. (The site's referrer policy,
+    # same-origin, already keeps it from other sites; "no-referrer" would make browsers send
+    # "Origin: null" and fail the CSRF check of the answer.)
     response["Cache-Control"] = "no-store"
     return response
 
