@@ -186,3 +186,31 @@ def test_only_staff_maintain_exchange_rates(client, staff_user, coordinator):
     assert list(ExchangeRate.objects.values_list("currency", "usd_per_unit")) == [
         ("THB", Decimal("0.0290000000"))
     ]
+
+
+def test_the_impact_report_is_a_pdf_for_staff_and_viewers_only(
+    client, staff_user, viewer, sme_owner, order
+):
+    client.force_login(staff_user)
+    pdf = client.get("/followup/impact/?format=pdf")
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    client.force_login(viewer)
+    assert client.get("/followup/impact/?format=pdf").content.startswith(b"%PDF")
+    client.force_login(sme_owner)
+    assert client.get("/followup/impact/?format=pdf").status_code == 404
+
+
+def test_the_report_html_hides_small_values_from_viewers(order):
+    from corridor.followup import selectors
+    from corridor.followup.report import impact_html
+
+    filters = selectors.Filters()
+    staff = impact_html(
+        selectors.impact(filters, viewer=False), filters=filters, title="R", viewer=False
+    )
+    seen = impact_html(
+        selectors.impact(filters, viewer=True), filters=filters, title="R", viewer=True
+    )
+    assert "4,321" in staff
+    assert "4,321" not in seen and "hidden" in seen

@@ -419,6 +419,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     table = request.GET.get("table", "")
     if fmt in ("csv", "xlsx"):
         return exports.impact_table(data, table=table, fmt=fmt)
+    if fmt == "pdf":
+        from corridor.followup.report import impact_pdf
+
+        pdf = impact_pdf(data, filters=filters, title=_("Programme impact report"), viewer=viewer)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = 'attachment; filename="impact-report.pdf"'
+        return response
     funnel = charts.funnel_chart(
         [(label, n) for _s, label, n, _c in data.funnel], title=_("Trade leads by furthest stage")
     )
