@@ -214,3 +214,21 @@ def test_the_report_html_hides_small_values_from_viewers(order):
     )
     assert "4,321" in staff
     assert "4,321" not in seen and "hidden" in seen
+
+
+def test_a_supplier_answers_a_sourcing_request_and_a_lead_starts(
+    client, sme, sme_owner, buyer_org, other_sme
+):
+    req = factories.SourcingRequestFactory(buyer=buyer_org, title="Glazed bowls")
+    client.force_login(sme_owner)
+    done = client.post(f"/followup/requests/{req.pk}/answer/", {"supplier": other_sme.pk})
+    assert done.status_code == 302
+    assert not services.Lead.objects.exists()  # not for an organisation they do not act for
+    client.post(f"/followup/requests/{req.pk}/answer/", {"supplier": sme.pk})
+    lead = services.Lead.objects.get()
+    assert (lead.supplier, lead.buyer, lead.product, lead.source) == (
+        sme,
+        buyer_org,
+        "Glazed bowls",
+        "request",
+    )

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from corridor.accounts import permissions
 from corridor.core import charts, links
-from corridor.directory.models import Country
+from corridor.directory.models import Country, Organisation, SourcingRequest
 from corridor.directory.vocab import Currency, Unit
 from corridor.followup import exports, selectors, services
 from corridor.followup.models import (
@@ -270,6 +270,27 @@ def rates(request: HttpRequest) -> HttpResponse:
         "followup/rates.html",
         {"form": form, "page": _page(request, selectors.rates())},
     )
+
+
+@login_required
+@require_POST
+def request_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """A supplier answers a buyer's sourcing request ("we can supply this"): a lead starts."""
+    req = get_object_or_404(SourcingRequest.objects.select_related("buyer", "hs_code"), pk=pk)
+    _require(permissions.can_view_request(request.user, req))
+    supplier = get_object_or_404(Organisation, pk=request.POST.get("supplier") or 0)
+    if supplier.kind not in ("sme", "cluster"):
+        messages.error(request, _("Only an SME or a cluster can answer a sourcing request."))
+        return redirect("followup:leads")
+    try:
+        lead, _created = services.lead_from_request_answer(
+            request=req, supplier=supplier, by=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("followup:leads")
+    messages.success(request, _("Your answer was recorded: follow it here."))
+    return redirect("followup:lead", pk=lead.pk)
 
 
 # --- Staff: non-responders, phone answers, copyable links, disagreements, rounds -----------
