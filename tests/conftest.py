@@ -11,6 +11,8 @@ from tests import factories
 # Playwright's sync API runs an event loop in the test thread; Django's ORM then refuses to
 # run unless told that this is a plain synchronous test.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Commands that tests run in a subprocess need a key: the default one is refused outside DEBUG.
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-0123456789abcdef")
 
 
 @pytest.fixture(autouse=True)

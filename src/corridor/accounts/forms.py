@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import UsernameField
+from django.contrib.auth.forms import PasswordResetForm, UsernameField
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from corridor.accounts.models import Membership, User
+from corridor.core.hygiene import CleanTextFormMixin
 from corridor.directory.models import Country, Organisation
 from corridor.directory.vocab import OrgKind
 
 
-class AccountFieldsMixin(forms.Form):
+class AccountFieldsMixin(CleanTextFormMixin, forms.Form):
     username = UsernameField(label=_("Username"), max_length=150)
     full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
     password1 = forms.CharField(
@@ -103,7 +105,7 @@ class InvitationAcceptForm(AccountFieldsMixin):
     """A new person accepting an invitation: the email comes from the invitation."""
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(CleanTextFormMixin, forms.Form):
     email = forms.EmailField(label=_("Email"))
     organisation = forms.ModelChoiceField(
         label=_("Organisation"),
@@ -126,7 +128,7 @@ class InvitationForm(forms.Form):
         return data
 
 
-class TokenForm(forms.Form):
+class TokenForm(CleanTextFormMixin, forms.Form):
     name = forms.CharField(
         label=_("Token name"), max_length=100, help_text=_("What will use it, e.g. 'ERP sync'.")
     )
@@ -148,3 +150,34 @@ class DeleteAccountForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError(_("The password is not correct."))
         return password
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """Django's reset form, with the email queued (notifications) rather than sent inside the
+    request: a slow or failing mail server neither delays the page nor turns it into a 500."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ) -> None:
+        import hashlib
+
+        from corridor.notifications.services import notify_address
+
+        user = context["user"]
+        # The key names the reset link without holding it (the body is cleared once sent).
+        digest = hashlib.sha256(context["token"].encode()).hexdigest()[:24]
+        notify_address(
+            email=to_email,
+            language=user.language or translation.get_language(),
+            kind="accounts.password_reset",
+            key=f"accounts.password_reset:{user.pk}:{digest}",
+            subject=_("Reset your Corridor password"),
+            body_template=email_template_name,
+            context=context,
+        )

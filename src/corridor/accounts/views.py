@@ -25,6 +25,7 @@ from corridor.accounts.forms import (
     TokenForm,
 )
 from corridor.accounts.models import ApiToken, User
+from corridor.core import ratelimit
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -32,6 +33,11 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:dashboard")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        verdict = ratelimit.check("signup_address", ratelimit.client_ip(request), request)
+        if verdict.limited:
+            return ratelimit.throttled_page(
+                request, verdict, _("Too many accounts were created from your network recently.")
+            )
         d = form.cleaned_data
         try:
             user = services.user_signup(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -12,7 +13,7 @@ from corridor.accounts import permissions
 from corridor.api import selectors, writes
 from corridor.api.auth import auth_optional, auth_required
 from corridor.api.concurrency import check_if_match, tagged
-from corridor.api.errors import ERRORS, ErrorOut
+from corridor.api.errors import ERRORS, ApiError, ErrorOut
 from corridor.api.pagination import Page, PageParams, paginate
 from corridor.api.schemas.organisations import (
     ClusterOut,
@@ -21,6 +22,7 @@ from corridor.api.schemas.organisations import (
     OrganisationOut,
     OrganisationPatch,
 )
+from corridor.core import ratelimit
 from corridor.directory.models import Organisation
 
 router = Router(tags=["organisations"])
@@ -75,6 +77,13 @@ def organisation_create(request: HttpRequest, payload: OrganisationIn):
     """Register an organisation. Who creates it becomes its owner (programme staff excepted)."""
     if not permissions.can_create_org(request.user, payload.kind):
         raise PermissionDenied(_("You may not create this kind of organisation."))
+    verdict = ratelimit.org_create_check(request)
+    if verdict.limited:
+        raise ApiError(
+            429,
+            _("You have registered many organisations recently: please try again later."),
+            code="too_many_requests",
+        )
     org = writes.organisation_create(by=request.user, data=payload.model_dump())
     return Status(201, visible_org(request, org.pk))
 
@@ -92,10 +101,11 @@ def organisation_update(
     org = visible_org(request, org_id)
     if not permissions.can_edit_org(request.user, org):
         raise PermissionDenied(_("You may not edit this organisation."))
-    check_if_match(request, org)
-    writes.organisation_update(
-        org=org, by=request.user, data=payload.model_dump(exclude_unset=True)
-    )
+    with transaction.atomic():
+        org = check_if_match(request, org)
+        writes.organisation_update(
+            org=org, by=request.user, data=payload.model_dump(exclude_unset=True)
+        )
     return tagged(response, visible_org(request, org_id))
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -13,7 +14,9 @@ from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
+from corridor.api.parsers import LoneSurrogateError
 from corridor.connections.services import ConnectionNotAllowed
+from corridor.core.seclog import security_event
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +29,7 @@ CODES = {
     405: "method_not_allowed",
     409: "conflict",
     412: "precondition_failed",
+    413: "too_large",
     422: "validation_error",
     429: "too_many_requests",
     500: "server_error",
@@ -132,12 +136,26 @@ def install(api: NinjaAPI) -> None:
             message = _("Authentication required: send a valid token or sign in.")
         elif isinstance(exc, Throttled):
             message = _("Too many requests: please wait a moment.")
+        elif isinstance(exc.__cause__, LoneSurrogateError):
+            message = _(
+                "The body holds a lone surrogate (such as \\ud800), which is not text: "
+                "send valid UTF-8."
+            )
+        elif isinstance(exc.__cause__, ValueError) and exc.status_code == 400:
+            message = _("The body is not valid JSON.")
         return error_response(api, request, exc.status_code, message, code=code, details=details)
+
+    def on_too_big(request, exc: RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        return error_response(
+            api, request, 413, _("The request is too large (at most %(mb)d MB).") % {"mb": limit}
+        )
 
     def on_404(request, exc: Http404):
         return error_response(api, request, 404, _("Not found."))
 
     def on_denied(request, exc: PermissionDenied):
+        security_event("permission_denied", request, reason=str(exc)[:120])
         message = str(exc) or _("You do not have permission to do this.")
         return error_response(api, request, 403, message)
 
@@ -150,6 +168,7 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(DjangoValidationError, on_django_validation)
     api.add_exception_handler(ConnectionNotAllowed, on_conflict)
     api.add_exception_handler(HttpError, on_http_error)
+    api.add_exception_handler(RequestDataTooBig, on_too_big)
     api.add_exception_handler(Http404, on_404)
     api.add_exception_handler(PermissionDenied, on_denied)
     api.add_exception_handler(Exception, on_unexpected)

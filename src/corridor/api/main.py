@@ -2,8 +2,21 @@
 
 from ninja import NinjaAPI
 
-from corridor.api import connections, directory, errors, followup, geo, matching, offers, tokens
+from corridor.api import (
+    connections,
+    directory,
+    errors,
+    events,
+    followup,
+    geo,
+    matching,
+    notifications,
+    offers,
+    reporting,
+    tokens,
+)
 from corridor.api.docs import LocalSwagger
+from corridor.api.parsers import CleanParser
 from corridor.api.throttling import anon_throttle, user_throttle
 
 api = NinjaAPI(
@@ -18,6 +31,7 @@ api = NinjaAPI(
     ),
     # validatorUrl: swagger-ui would otherwise send the schema to validator.swagger.io.
     throttle=[anon_throttle, user_throttle],
+    parser=CleanParser(),  # text hygiene at the edge: control characters, lone surrogates
     docs=LocalSwagger(settings={"persistAuthorization": True, "validatorUrl": None}),
 )
 errors.install(api)
@@ -28,6 +42,9 @@ api.add_router("/", geo.router)
 api.add_router("/", connections.router)
 api.add_router("/", tokens.router)
 api.add_router("/", matching.router)
+api.add_router("/", notifications.router)
 api.add_router("/", followup.router)
+api.add_router("/", events.router)
+api.add_router("/", reporting.router)
 
 api.add_router("/", errors.fallback_router)  # last: it matches every address

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -93,9 +94,11 @@ def product_update(
     product = _product(request, product_id)
     if not permissions.can_edit_product(request.user, product):
         raise PermissionDenied(_("You may not edit this product."))
-    check_if_match(request, product)
     data = payload.model_dump(exclude_unset=True)
-    return tagged(response, writes.product_save(product=product, by=request.user, data=data))
+    with transaction.atomic():
+        product = check_if_match(request, product)
+        saved = writes.product_save(product=product, by=request.user, data=data)
+    return tagged(response, saved)
 
 
 @router.delete(
@@ -158,9 +161,11 @@ def certification_update(
     cert = _certification(request, cert_id)
     if not permissions.can_edit_org(request.user, cert.organisation):
         raise PermissionDenied(_("You may not edit this certification."))
-    check_if_match(request, cert)
     data = payload.model_dump(exclude_unset=True)
-    return tagged(response, writes.certification_save(cert=cert, by=request.user, data=data))
+    with transaction.atomic():
+        cert = check_if_match(request, cert)
+        saved = writes.certification_save(cert=cert, by=request.user, data=data)
+    return tagged(response, saved)
 
 
 @router.delete(
@@ -237,9 +242,11 @@ def sourcing_request_update(
     req = _request(request, req_id)
     if not permissions.can_edit_request(request.user, req):
         raise PermissionDenied(_("You may not edit this request."))
-    check_if_match(request, req)
     data = payload.model_dump(exclude_unset=True)
-    return tagged(response, writes.sourcing_request_save(req=req, by=request.user, data=data))
+    with transaction.atomic():
+        req = check_if_match(request, req)
+        saved = writes.sourcing_request_save(req=req, by=request.user, data=data)
+    return tagged(response, saved)
 
 
 @router.delete(

@@ -9,13 +9,15 @@ from ninja import Field, Schema
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
+MAX_OFFSET = 1_000_000_000
 
 T = TypeVar("T")
 
 
 class PageParams(Schema):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page (max 100).")
-    offset: int = Field(0, ge=0, description="Items to skip.")
+    # Bounded: a 64-bit overflow in the database's OFFSET would be a server error, not a 422.
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Items to skip.")
 
 
 class Page(Schema, Generic[T]):

@@ -10,6 +10,9 @@ from django.conf import settings
 from django.http import HttpRequest
 from ninja.throttling import SimpleRateThrottle
 
+from corridor.core.ratelimit import client_ip
+from corridor.core.seclog import security_event
+
 
 class CallerThrottle(SimpleRateThrottle):
     """Counts either anonymous callers (by address) or signed-in ones (by user id)."""
@@ -25,6 +28,18 @@ class CallerThrottle(SimpleRateThrottle):
             return None
         ident = user.pk if signed_in else self.get_ident(request)
         return f"corridor_api_{'user' if signed_in else 'anon'}_{ident}"
+
+    def get_ident(self, request: HttpRequest) -> str:
+        """The address from trusted proxies only (one rule for the API and the pages)."""
+        return client_ip(request)
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        allowed = super().allow_request(request)
+        if not allowed:
+            security_event(
+                "throttled", request, limit="api_user" if self.authenticated else "api_anon"
+            )
+        return allowed
 
 
 anon_throttle = CallerThrottle(

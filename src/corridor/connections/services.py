@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy
 
 from corridor.accounts import permissions
 from corridor.accounts.models import Membership
-from corridor.accounts.services import send_localised_mail, site_url
 from corridor.connections.models import Connection
+from corridor.core.seclog import security_event
 from corridor.directory.models import Organisation
 
 DECLINE_COOLDOWN = timedelta(days=30)
@@ -26,27 +26,42 @@ class ConnectionNotAllowed(ValidationError):
     """A connection action refused, with a message to show to the user."""
 
 
-def _recipients(org: Organisation) -> list[tuple[str, str]]:
-    """(email, language) of the people who act for `org`, or the organisation's own address."""
-    rows = list(
-        Membership.objects.filter(organisation=org, user__is_active=True)
-        .exclude(user__email="")
-        .values_list("user__email", "user__language")
-    )
-    if not rows and org.email:
-        rows = [(org.email, "")]
-    return rows
+def _notify(
+    *, org: Organisation, kind: str, subject, template: str, connection: Connection
+) -> None:
+    """Tell the people who act for `org` (in-app and queued email, each in their language), or
+    the organisation's own address when nobody acts for it yet."""
+    from corridor.notifications import services as notifications
 
-
-def _notify(*, org: Organisation, subject, template: str, connection: Connection) -> None:
-    url = site_url() + reverse("connections:list")
-    for email, language in _recipients(org):
-        send_localised_mail(
-            to=[email],
-            language=language,
+    url = reverse("connections:list")
+    people = [
+        m.user
+        for m in Membership.objects.filter(organisation=org, user__is_active=True).select_related(
+            "user"
+        )
+    ]
+    key = f"{kind}:{connection.pk}"
+    context = {"connection": connection}
+    if people:
+        notifications.notify_many(
+            users=people,
+            kind=kind,
+            key=key,
             subject=subject,
-            template=template,
-            context={"connection": connection, "url": url},
+            body_template=template,
+            context=context,
+            url=url,
+        )
+    elif org.email:
+        notifications.notify_address(
+            email=org.email,
+            language="",
+            kind=kind,
+            key=key,
+            subject=subject,
+            body_template=template,
+            context=context,
+            url=url,
         )
 
 
@@ -77,6 +92,8 @@ def connection_request(
         raise ConnectionNotAllowed(_("This profile is not public."))
     # Serialise concurrent requests of one organisation so that the daily limit holds.
     Organisation.objects.select_for_update().filter(pk=from_org.pk).first()
+    if by.is_authenticated:  # ... and of one person, so that the per-person limit holds too
+        type(by).objects.select_for_update().filter(pk=by.pk).first()
     live = connection_state_between(from_org, to_org)
     if live is not None:
         if live.status == Connection.Status.ACCEPTED:
@@ -118,6 +135,20 @@ def connection_request(
             )
             % {"org": from_org.name, "limit": limit}
         )
+    # The cap also holds per person: creating more organisations does not buy more requests.
+    if by.is_authenticated and not by.is_staff:
+        sent_by_user = Connection.objects.filter(
+            requested_by=by, created_at__gte=now - timedelta(hours=24)
+        ).count()
+        if sent_by_user >= limit:
+            security_event("throttled", None, limit="connection_requests_user", user=by.pk)
+            raise ConnectionNotAllowed(
+                _(
+                    "You have sent %(limit)d connection requests in the last 24 hours, "
+                    "the most allowed. Please try again tomorrow."
+                )
+                % {"limit": limit}
+            )
     try:
         with transaction.atomic():
             connection = Connection.objects.create(
@@ -131,13 +162,12 @@ def connection_request(
         raise ConnectionNotAllowed(
             _("Your request to %(org)s is still pending.") % {"org": to_org.name}
         ) from exc
-    transaction.on_commit(
-        lambda: _notify(
-            org=to_org,
-            subject=gettext_lazy("New connection request on Corridor"),
-            template="connections/email/requested.txt",
-            connection=connection,
-        )
+    _notify(
+        org=to_org,
+        kind="connections.requested",
+        subject=gettext_lazy("New connection request on Corridor"),
+        template="connections/email/requested.txt",
+        connection=connection,
     )
     return connection
 
@@ -167,13 +197,12 @@ def connection_accept(*, connection: Connection, by) -> Connection:
     from corridor.followup.services import lead_from_connection
 
     lead_from_connection(connection=connection)
-    transaction.on_commit(
-        lambda: _notify(
-            org=connection.from_org,
-            subject=gettext_lazy("Your connection request was accepted"),
-            template="connections/email/accepted.txt",
-            connection=connection,
-        )
+    _notify(
+        org=connection.from_org,
+        kind="connections.accepted",
+        subject=gettext_lazy("Your connection request was accepted"),
+        template="connections/email/accepted.txt",
+        connection=connection,
     )
     return connection
 

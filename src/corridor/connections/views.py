@@ -18,10 +18,11 @@ from django.views.decorators.http import require_POST
 from corridor.accounts import permissions
 from corridor.connections import selectors, services
 from corridor.connections.models import Connection
+from corridor.core.hygiene import CleanTextFormMixin
 from corridor.directory.models import Organisation
 
 
-class ConnectForm(forms.Form):
+class ConnectForm(CleanTextFormMixin, forms.Form):
     from_org = forms.ModelChoiceField(
         queryset=Organisation.objects.none(), label=gettext_lazy("Ask on behalf of")
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 
 from django.http import HttpResponse, StreamingHttpResponse
@@ -10,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from corridor.accounts import permissions
+from corridor.core import exports
 from corridor.directory import selectors
 
 # An export is a working list, not a database dump: large pulls go through staff.
@@ -72,55 +72,20 @@ def rows(user, filters: selectors.SearchFilters) -> tuple[list[str], Iterator[li
                         for c in org.contacts.all()
                     ),
                 ]
-            yield [_safe(v) for v in row]
+            yield row  # made safe by corridor.core.exports
 
     return _columns(with_contacts), generate()
-
-
-def _safe(value) -> str:
-    """Neutralise spreadsheet formulas in user-typed text (CSV injection)."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
 
 
 def _filename(ext: str) -> str:
     return f"corridor-directory-{timezone.localdate().isoformat()}.{ext}"
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def csv_response(user, filters: selectors.SearchFilters) -> StreamingHttpResponse:
     header, body = rows(user, filters)
-    writer = csv.writer(_Echo())
-
-    def stream() -> Iterator[str]:
-        yield "\ufeff"  # Excel opens UTF-8 CSV with Thai or Khmer correctly only with a BOM
-        yield writer.writerow(header)
-        for row in body:
-            yield writer.writerow(row)
-
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename("csv")}"'
-    return response
+    return exports.csv_response(_filename("csv"), header, body)
 
 
 def xlsx_response(user, filters: selectors.SearchFilters) -> HttpResponse:
-    from openpyxl import Workbook
-
     header, body = rows(user, filters)
-    wb = Workbook(write_only=True)  # rows go straight to the file, not kept in memory
-    ws = wb.create_sheet(_("Directory")[:31])
-    ws.append(header)
-    for row in body:
-        ws.append(row)
-    response = HttpResponse(
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{_filename("xlsx")}"'
-    wb.save(response)
-    return response
+    return exports.xlsx_response(_filename("xlsx"), header, body, sheet=_("Directory"))

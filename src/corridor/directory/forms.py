@@ -8,6 +8,7 @@ from django import forms
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from corridor.core.hygiene import CleanTextFormMixin
 from corridor.directory import photos
 from corridor.directory.models import (
     Certification,
@@ -71,7 +72,7 @@ class CountryCodesField(forms.CharField):
         return list(dict.fromkeys(codes))
 
 
-class EditConflictMixin(forms.ModelForm):
+class EditConflictMixin(CleanTextFormMixin, forms.ModelForm):
     """Refuses to save over a change someone else made after this form was opened.
 
     The form carries a fingerprint of the values of its fields as they were when it was shown;

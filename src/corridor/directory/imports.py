@@ -15,7 +15,6 @@ import json
 import re
 import secrets
 import time
-import unicodedata
 import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -37,6 +36,7 @@ from django.utils.translation import gettext_lazy
 from corridor.accounts import permissions
 from corridor.accounts.models import ConsentRecord, User
 from corridor.accounts.services import audit_actor, unique_slug
+from corridor.core.hygiene import clean_text
 from corridor.core.text import fold
 from corridor.directory.models import (
     Certification,
@@ -299,7 +299,8 @@ def _cell_text(value: Any) -> str:
         return str(int(value))
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return unicodedata.normalize("NFC", str(value)).strip()
+    # Text hygiene at the edge: no control characters or lone surrogates from a spreadsheet.
+    return clean_text(str(value)).strip()
 
 
 def _read_csv(data: bytes) -> list[list[str]]:

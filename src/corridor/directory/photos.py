@@ -18,7 +18,20 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_PHOTOS = 6  # per product
 MAX_UPLOAD_BYTES = 12 * 1024 * 1024
 MAX_SIDE = 1600  # pixels, after shrinking
-MAX_PIXELS = 60_000_000  # refuse larger images before decoding them (decompression bombs)
+# Refuse larger images before decoding them (decompression bombs). A 48-megapixel phone photo
+# passes; the 7,700 x 7,700 PNG (59 Mpx) that took 700 MB to shrink does not.
+MAX_PIXELS = 40_000_000
+# The most memory the decoded image and its one converted copy may take. Pillow holds 4 bytes a
+# pixel (RGB is padded); a JPEG is decoded at 1/2, 1/4 or 1/8 of its size when that still
+# exceeds MAX_SIDE (Image.draft), so phone photos fit whatever their size; a PNG or WebP
+# (decoded in full) fits up to about 20 Mpx.
+MEMORY_BUDGET = 160 * 1024 * 1024
+_BYTES_PER_PIXEL = 4
+
+
+def decoded_bytes(width: int, height: int) -> int:
+    """Memory needed to decode an image of this size and hold one converted copy."""
+    return 2 * width * height * _BYTES_PER_PIXEL
 
 
 def prepare(upload: UploadedFile) -> ContentFile:
@@ -35,6 +48,12 @@ def prepare(upload: UploadedFile) -> ContentFile:
         with Image.open(upload) as image:
             if image.width * image.height > MAX_PIXELS:
                 raise ValidationError(_("The photo has too many pixels."))
+            if image.format == "JPEG":
+                image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # decode at a reduced scale
+            if decoded_bytes(image.width, image.height) > MEMORY_BUDGET:
+                raise ValidationError(
+                    _("The photo has too many pixels: please send a smaller picture or a JPEG.")
+                )
             image = ImageOps.exif_transpose(image)
             image = image.convert("RGB")
             image.thumbnail((MAX_SIDE, MAX_SIDE))

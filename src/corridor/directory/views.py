@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from corridor.accounts import permissions
+from corridor.core import ratelimit
+from corridor.core.seclog import security_event
 from corridor.directory import exports, forms, selectors, services
 from corridor.directory.models import (
     Certification,
@@ -35,6 +37,7 @@ def _allow(request: HttpRequest, allowed: bool) -> None:
         return
     if not request.user.is_authenticated:
         raise _LoginRequired
+    security_event("permission_denied", request)
     raise PermissionDenied
 
 
@@ -144,6 +147,11 @@ def organisation_create(request: HttpRequest) -> HttpResponse:
         initial["cluster"] = int(request.GET["cluster"])
     form = forms.OrganisationForm(request.POST or None, creating=True, initial=initial)
     if request.method == "POST" and form.is_valid():
+        verdict = ratelimit.org_create_check(request)
+        if verdict.limited:
+            return ratelimit.throttled_page(
+                request, verdict, _("You have registered many organisations recently.")
+            )
         try:
             org = services.organisation_create(by=request.user, data=form.cleaned_data)
         except ValidationError as e:

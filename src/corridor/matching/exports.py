@@ -1,24 +1,25 @@
-"""Excel export of matches for a matchmaking forum: every open request × its best suppliers."""
+"""Excel export of matches for a matchmaking forum: every open request × its best suppliers.
+
+The cells are written by the one safe writer (`corridor.core.exports`): a request title typed
+as a formula stays text.
+"""
 
 from __future__ import annotations
 
-import io
+from collections.abc import Iterable, Iterator
 
+from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 
+from corridor.core.exports import xlsx_response
 from corridor.matching.hs import format_code
 
+WIDTHS = [9, 28, 32, 10, 6, 30, 9, 8, 32, 9, 10, 80]
 
-def matches_workbook(rows) -> bytes:
-    """An .xlsx of `selectors.open_request_matches()` output, one line per request × supplier."""
-    from corridor.matching.selectors import product_name
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = _("Matches")[:31]
-    header = [
+def header() -> list[str]:
+    return [
         _("Request"),
         _("Buyer"),
         _("Product wanted"),
@@ -32,40 +33,36 @@ def matches_workbook(rows) -> bytes:
         _("Meets all requirements"),
         _("Reasons"),
     ]
-    ws.append(header)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
+
+
+def match_rows(rows: Iterable) -> Iterator[list]:
+    """One line per request × supplier, from `selectors.open_request_matches()` output."""
+    from corridor.matching.selectors import product_name
+
     for req, top in rows:
         if not top:
-            ws.append(
-                [req.pk, req.buyer.name, req.title, format_code(req.hs_code_id or ""), None]
-                + [_("no supplier found")]
-            )
+            yield [req.pk, req.buyer.name, req.title, format_code(req.hs_code_id or ""), None] + [
+                _("no supplier found")
+            ]
             continue
         for rank, (ref, match, _others) in enumerate(top, start=1):
-            ws.append(
-                [
-                    req.pk,
-                    req.buyer.name,
-                    req.title,
-                    format_code(req.hs_code_id or ""),
-                    rank,
-                    ref.name,
-                    ref.kind,
-                    ref.country_id,
-                    product_name(match.offer_id),
-                    round(100 * match.score),
-                    _("yes") if match.passes else _("no"),
-                    "; ".join(match.reason_texts()),
-                ]
-            )
-    for column, width in zip(
-        "ABCDEFGHIJKL", (9, 28, 32, 10, 6, 30, 9, 8, 32, 9, 10, 80), strict=True
-    ):
-        ws.column_dimensions[column].width = width
-    for row in ws.iter_rows(min_row=2, min_col=12, max_col=12):
-        row[0].alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = "A2"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+            yield [
+                req.pk,
+                req.buyer.name,
+                req.title,
+                format_code(req.hs_code_id or ""),
+                rank,
+                ref.name,
+                ref.kind,
+                ref.country_id,
+                product_name(match.offer_id),
+                round(100 * match.score),
+                _("yes") if match.passes else _("no"),
+                "; ".join(match.reason_texts()),
+            ]
+
+
+def matches_response(rows: Iterable) -> HttpResponse:
+    """The workbook as a download."""
+    name = f"corridor-matches-{timezone.localdate():%Y-%m-%d}.xlsx"
+    return xlsx_response(name, header(), match_rows(rows), sheet=_("Matches"), widths=WIDTHS)

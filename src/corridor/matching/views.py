@@ -9,7 +9,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -144,15 +143,11 @@ def export_matches(request: HttpRequest) -> HttpResponse:
     """All open requests × their best suppliers, as an Excel workbook for a matchmaking forum."""
     if (response := _staff_only(request)) is not None:
         return response
-    per_request = min(max(int(request.GET.get("top", "10") or 10), 1), 50)
-    content = exports.matches_workbook(selectors.open_request_matches(per_request=per_request))
-    response = HttpResponse(
-        content,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    name = f"corridor-matches-{timezone.localdate():%Y-%m-%d}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    try:
+        per_request = min(max(int(request.GET.get("top", "10") or 10), 1), 50)
+    except ValueError:
+        per_request = 10  # a malformed ?top= falls back to the default, not a server error
+    return exports.matches_response(selectors.open_request_matches(per_request=per_request))
 
 
 # --- Digest settings --------------------------------------------------------------------------

@@ -31,8 +31,9 @@ class ContactPersonOut(Schema):
 
 
 class OrganisationOut(Schema):
-    """A profile. `email`, `phone` and `contacts` are null unless the caller may see them
-    (programme staff, the organisation's own people, and accepted connections)."""
+    """A profile. `email`, `phone`, `address` and `contacts` are null unless the caller may see
+    them (programme staff, the organisation's own people, and accepted connections): the rule
+    of the profile page."""
 
     id: int
     kind: str
@@ -43,7 +44,7 @@ class OrganisationOut(Schema):
     local_description: str
     country: str = Field(alias="country_id")
     province: str | None = Field(None, alias="province_id")
-    address: str
+    address: str | None = None
     website: str
     founded_year: int | None
     employees: int | None
@@ -62,6 +63,10 @@ class OrganisationOut(Schema):
     @staticmethod
     def resolve_email(obj, context) -> str | None:
         return obj.email if _allowed(obj, context) else None
+
+    @staticmethod
+    def resolve_address(obj, context) -> str | None:
+        return obj.address if _allowed(obj, context) else None
 
     @staticmethod
     def resolve_phone(obj, context) -> str | None:

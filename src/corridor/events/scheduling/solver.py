@@ -9,7 +9,7 @@ from typing import Any
 
 from . import bound as bound_mod
 from .greedy import construct, coverable
-from .model import Assignment, Instance, Problem, Schedule, breaks_of_mask
+from .model import Assignment, Instance, Problem, Schedule
 from .search import Search
 from .state import State
 
@@ -55,7 +55,7 @@ def assign_tables(
 
 def break_stats(problem: Problem, state: State) -> dict[str, float]:
     """Spread of breaks over the participants who have at least one meeting."""
-    per = [breaks_of_mask(state.busy[p]) for p in range(problem.n_people) if state.deg[p]]
+    per = [problem.breaks_of_mask(state.busy[p]) for p in range(problem.n_people) if state.deg[p]]
     if not per:
         return {"breaks_max": 0, "breaks_mean": 0.0, "breaks_std": 0.0}
     mean = sum(per) / len(per)
