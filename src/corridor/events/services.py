@@ -1197,6 +1197,10 @@ def meeting_feedback(
     outcome.comment = comment.strip()[:1000]
     outcome.marked_by = by
     outcome.save()
+    if wants_follow_up:  # a lead to follow up (imported here: followup imports this app)
+        from corridor.followup.services import lead_from_meeting
+
+        lead_from_meeting(meeting=meeting)
     return outcome
 
 

@@ -22,6 +22,7 @@ from corridor.accounts import permissions
 from corridor.core import charts, links
 from corridor.directory.models import Country, Organisation, SourcingRequest
 from corridor.directory.vocab import Currency, Unit
+from corridor.events.models import Event
 from corridor.followup import exports, selectors, services
 from corridor.followup.models import (
     STAGES_BY_KIND,
@@ -411,8 +412,10 @@ def _filters(request: HttpRequest) -> selectors.Filters:
             return None
 
     cluster = request.GET.get("cluster", "")
+    event = request.GET.get("event", "")
     chapter = request.GET.get("hs_chapter", "")[:2]
     return selectors.Filters(
+        event=int(event) if event.isdigit() else None,
         country=request.GET.get("country", "")[:2].upper(),
         province=request.GET.get("province", "")[:12],
         cluster=int(cluster) if cluster.isdigit() else None,
@@ -423,6 +426,7 @@ def _filters(request: HttpRequest) -> selectors.Filters:
 
 
 GROUP_LABELS = {
+    "event": gettext_lazy("Event"),
     "country": gettext_lazy("Country (supplier)"),
     "province": gettext_lazy("Province (supplier)"),
     "cluster": gettext_lazy("Cluster"),
@@ -443,7 +447,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if fmt == "pdf":
         from corridor.followup.report import impact_pdf
 
-        pdf = impact_pdf(data, filters=filters, title=_("Programme impact report"), viewer=viewer)
+        event = Event.objects.filter(pk=filters.event).first() if filters.event else None
+        title = (
+            _("Impact report: %(event)s") % {"event": event.name}
+            if event
+            else _("Programme impact report")
+        )
+        pdf = impact_pdf(data, filters=filters, title=title, viewer=viewer)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = 'attachment; filename="impact-report.pdf"'
         return response
@@ -472,6 +482,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "value_svg": value_bars,
             "groups": [(k, GROUP_LABELS[k], data.by[k]) for k in GROUP_LABELS],
             "countries": Country.objects.filter(code__in=["KH", "LA", "MM", "TH", "VN"]),
+            "events": Event.objects.order_by("-id").only("id", "name")[:100],
             "query": request.GET.urlencode(),
         },
     )
