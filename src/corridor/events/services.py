@@ -1221,6 +1221,10 @@ def meeting_feedback(
     outcome.comment = clean_text(comment).strip()[:1000]
     outcome.marked_by = by
     outcome.save()
+    if wants_follow_up:  # a lead to follow up (imported here: followup imports this app)
+        from corridor.followup.services import lead_from_meeting
+
+        lead_from_meeting(meeting=meeting)
     return outcome
 
 
