@@ -35,7 +35,7 @@ TODAY = timezone.localdate()
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache(db):
     cache.clear()
     yield
     cache.clear()
@@ -441,7 +441,9 @@ def test_border_times_match_hand_computed_values(sme, sme_owner, thai_buyer, sta
     )
     staff = Client()
     staff.force_login(staff_user)
-    assert "Poipet" in staff.get("/reporting/orders/border-times/").content.decode()
+    page = staff.get("/reporting/orders/border-times/").content.decode()
+    assert "Poipet — 2 days" in page  # the chart's bar label
+    assert "<svg" in page
     outsider = Client()
     outsider.force_login(stranger)
     assert outsider.get("/reporting/orders/border-times/").status_code == 403
