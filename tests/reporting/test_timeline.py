@@ -478,3 +478,27 @@ def test_order_page_query_count_does_not_grow_with_updates(
         assert client.get(f"/reporting/orders/{order.pk}/").status_code == 200
     with django_assert_max_num_queries(15):
         assert client.get("/reporting/orders/").status_code == 200
+
+
+def test_api_timeline_read(order, sme_owner, thai_buyer, stranger):
+    services.step_record(
+        order=order, by=sme_owner, kind="ready", expected_on=TODAY - datetime.timedelta(days=1)
+    )
+    body = bearer_client(thai_buyer[1]).get(f"/api/v1/orders/{order.pk}/timeline").json()
+    assert body["domestic"] is False
+    assert [s["step"] for s in body["steps"]] == [
+        "placed",
+        "in_production",
+        "ready",
+        "shipped",
+        "at_border",
+        "cleared",
+        "delivered",
+        "paid",
+    ]
+    ready = next(s for s in body["steps"] if s["step"] == "ready")
+    assert ready["late"] is True
+    assert body["shipments"] == [{"number": 1, "crossing": None, "transport_mode": ""}]
+    assert_error(
+        bearer_client(stranger).get(f"/api/v1/orders/{order.pk}/timeline"), 404, "not_found"
+    )
