@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "corridor.notifications",
     "corridor.followup",
     "corridor.reporting",
+    "corridor.reporting.timeline",  # order timelines, keyed to followup.Order
 ]
 
 MIDDLEWARE = [
