@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "corridor.notifications",
     "corridor.followup",
     "corridor.reporting",
+    "corridor.training",
 ]
 
 MIDDLEWARE = [
