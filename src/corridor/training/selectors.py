@@ -56,6 +56,10 @@ def session_attendance(session: Session) -> list[Attendance]:
     )
 
 
+def attendance_detail(pk: int) -> Attendance:
+    return Attendance.objects.select_related("organisation", "session__module").get(pk=pk)
+
+
 def known_people(session: Session) -> list[Attendance]:
     """People who attended another session of the same programme and are not marked at this
     one: the list staff tick from (one row per person and organisation)."""
