@@ -21,7 +21,8 @@ def test_answer_after_assessment_through_the_link(client, attendance, staff_user
     url = reverse("training:assess", args=["after", raw])
     page = client.get(url)
     assert page.status_code == 200 and "Nguyen Thi Lan" in page.content.decode()
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
+    assert page["Cache-Control"] == "no-store"
     r = client.post(url, _answers(module))
     assert r.status_code == 200 and "Thank you" in r.content.decode()
     response = AssessmentResponse.objects.get(attendance=attendance, phase="after")

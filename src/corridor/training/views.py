@@ -307,7 +307,9 @@ def assess(request: HttpRequest, phase: str, token: str) -> HttpResponse:
         "training/assess.html",
         {"form": form, "attendance": attendance, "phase": phase, "link": link},
     )
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in the address: never send it to another site. Not "no-referrer": Chromium
+    # then posts the form with `Origin: null`, which Django's CSRF check refuses.
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "no-store"
     return response
 
