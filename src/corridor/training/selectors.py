@@ -201,7 +201,8 @@ def what_followed(programme: Programme) -> WhatFollowed:
     A lead counts when the SME is one of its two sides and it started in the SME's window; a
     deal is such a lead now at a deal stage (as on the impact dashboard); value is the SME's
     orders as supplier dated in the window, in US dollars at the rate of the order's day
-    (amounts without a known rate are counted apart). Four queries, whatever the size."""
+    (amounts without a known rate are counted apart). A constant number of queries (five at
+    most), whatever the number of SMEs."""
     from corridor.core.money import RateTable
     from corridor.followup.models import DEAL_STAGES, Lead, Order
 
@@ -211,15 +212,9 @@ def what_followed(programme: Programme) -> WhatFollowed:
         .annotate(first=Min("session__date"))
         .order_by()
     )
-    ever_trained = set(
-        Attendance.objects.filter(organisation__kind="sme")
-        .values_list("organisation_id", flat=True)
-        .distinct()
-        .order_by()
-    )
     untrained_ids = set(
         Organisation.objects.filter(kind="sme", merged_into__isnull=True)
-        .exclude(id__in=ever_trained)
+        .exclude(id__in=Attendance.objects.values("organisation_id"))
         .values_list("id", flat=True)
         .order_by()
     )
@@ -239,11 +234,14 @@ def what_followed(programme: Programme) -> WhatFollowed:
         return result
     low = min(w[0] for w in windows.values())
     high = max(w[1] for w in windows.values())
-    ids = list(windows)
     per_sme: dict[int, dict[str, int]] = {}
-    for supplier_id, buyer_id, started_on, stage in Lead.objects.filter(
-        Q(supplier_id__in=ids) | Q(buyer_id__in=ids), started_on__gte=low, started_on__lt=high
-    ).values_list("supplier_id", "buyer_id", "started_on", "stage"):
+    # By kind, not by a list of thousands of ids: the windows dict below does the picking.
+    for supplier_id, buyer_id, started_on, stage in (
+        Lead.objects.filter(Q(supplier__kind="sme") | Q(buyer__kind="sme"))
+        .filter(started_on__gte=low, started_on__lt=high)
+        .values_list("supplier_id", "buyer_id", "started_on", "stage")
+        .order_by()
+    ):
         for sid in {supplier_id, buyer_id}:
             w = windows.get(sid)
             if w and w[0] <= started_on < w[1]:
@@ -254,14 +252,14 @@ def what_followed(programme: Programme) -> WhatFollowed:
                     mine["deals"] += 1
                     groups[sid].deals += 1
     orders = list(
-        Order.objects.filter(
-            supplier_id__in=ids, ordered_on__gte=low, ordered_on__lt=high
-        ).values_list("supplier_id", "ordered_on", "value", "currency")
+        Order.objects.filter(supplier__kind="sme", ordered_on__gte=low, ordered_on__lt=high)
+        .values_list("supplier_id", "ordered_on", "value", "currency")
+        .order_by()
     )
     table = RateTable.load({o[3] for o in orders})
     for sid, ordered_on, value, currency in orders:
-        w = windows[sid]
-        if not (w[0] <= ordered_on < w[1]):
+        w = windows.get(sid)
+        if not w or not (w[0] <= ordered_on < w[1]):
             continue
         group = groups[sid]
         per_sme.setdefault(sid, {"leads": 0, "deals": 0, "orders": 0})["orders"] += 1
