@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "corridor.followup",
     "corridor.reporting",
     "corridor.reporting.timeline",  # order timelines, keyed to followup.Order
+    "corridor.training",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,7 @@ urlpatterns = [
     path("followup/", include("corridor.followup.urls")),
     path("events/", include("corridor.events.urls")),
     path("reporting/", include("corridor.reporting.urls")),
+    path("training/", include("corridor.training.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     # Private uploads (certificate documents...), through a permission check: core.uploads.
