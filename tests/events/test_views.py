@@ -393,3 +393,9 @@ def test_control_characters_are_cleaned_from_request_messages(people, forum):
         from_registration=ra, to_registration=rb, by=ua, message="hello\x00\x1b world"
     )
     assert req.message == "hello world"
+
+
+def test_marks_are_offered_only_once_a_meeting_has_started(client, scheduled, people, forum):
+    client.force_login(people["Rice Mill"][0])
+    page = client.get(reverse("events:agenda", args=[forum.slug])).content.decode()
+    assert "They did not come" not in page  # the forum is in 2030

@@ -203,6 +203,7 @@ class AgendaItem:
     own: dt.datetime | None
     mine: MeetingOutcome | None
     outcome: str
+    started: bool = False
 
 
 def agenda(me: Registration, user, now: dt.datetime | None = None) -> dict:
@@ -242,6 +243,7 @@ def agenda(me: Registration, user, now: dt.datetime | None = None) -> dict:
                 own,
                 marks.get(me.pk),
                 meeting_outcome(m, [o.mark for o in marks.values()]),
+                m.slot is not None and m.slot.starts_at <= now,
             )
         )
     scheduled = [i for i in items if i.meeting.status == Meeting.Status.SCHEDULED]
