@@ -194,42 +194,9 @@ def reoptimise(
                 else:
                     vs = [x[m, s] for m in mine[p] if (m, s) in x]
                     ys.append(sum(vs) if vs else 0)
-            # later[i]: p is busy after the i-th slot of the day (an OR, kept small by the
-            # objective; exact when the spread is limited).
-            n = len(ys)
-            later: list = [0] * n
-            for i in range(n - 2, -1, -1):
-                nxt, rest = ys[i + 1], later[i + 1]
-                if (isinstance(nxt, int) and nxt) or (isinstance(rest, int) and rest):
-                    later[i] = 1
-                elif isinstance(nxt, int) and isinstance(rest, int):
-                    later[i] = 0
-                else:
-                    v = model.new_bool_var(f"l{p}_{day_slots[i]}")
-                    model.add(v >= nxt)
-                    model.add(v >= rest)
-                    if spread is not None:
-                        model.add(v <= nxt + rest)
-                    later[i] = v
-            # A break starts at the i-th slot: busy just before, idle here, busy later.
-            for i in range(1, n):
-                before, here, after = ys[i - 1], ys[i], later[i]
-                if (
-                    (isinstance(before, int) and not before)
-                    or (isinstance(here, int) and here)
-                    or (isinstance(after, int) and not after)
-                ):
-                    continue
-                if all(isinstance(v, int) for v in (before, here, after)):
-                    pconst += 1
-                    continue
-                g = model.new_bool_var(f"g{p}_{day_slots[i]}")
-                model.add(g >= before - here + after - 1)
-                if spread is not None:
-                    model.add(g <= before)
-                    model.add(g <= 1 - here)
-                    model.add(g <= after)
-                terms.append(g)
+            day_terms, day_const = _day_breaks(model, ys, f"{p}_{day_slots[0]}", spread is not None)
+            terms.extend(day_terms)
+            pconst += day_const
         if (
             at_least
             and at_least.get(p, 0) > 0
@@ -311,6 +278,49 @@ def reoptimise(
         out.improved = value < before
     out.extra = {"before": before, "after": value, "changed": len(free_set)}
     return out
+
+
+def _day_breaks(model, ys: list, name: str, exact: bool) -> tuple[list, int]:  # noqa: ANN001
+    """Break Booleans of one participant on one day, from the busy terms `ys` (0, 1 or a sum of
+    Booleans per slot): a break starts at slot i when busy at i-1, idle at i and busy later.
+    `later` and the break Booleans are only bounded below (the objective keeps them small) unless
+    `exact`. Returns (Booleans, constant breaks)."""
+    n = len(ys)
+    const = 0
+    terms = []
+    later: list = [0] * n  # busy after the i-th slot (an OR)
+    for i in range(n - 2, -1, -1):
+        nxt, rest = ys[i + 1], later[i + 1]
+        if (isinstance(nxt, int) and nxt) or (isinstance(rest, int) and rest):
+            later[i] = 1
+        elif isinstance(nxt, int) and isinstance(rest, int):
+            later[i] = 0
+        else:
+            v = model.new_bool_var(f"l{name}_{i}")
+            model.add(v >= nxt)
+            model.add(v >= rest)
+            if exact:
+                model.add(v <= nxt + rest)
+            later[i] = v
+    for i in range(1, n):
+        before, here, after = ys[i - 1], ys[i], later[i]
+        if (
+            (isinstance(before, int) and not before)
+            or (isinstance(here, int) and here)
+            or (isinstance(after, int) and not after)
+        ):
+            continue
+        if all(isinstance(v, int) for v in (before, here, after)):
+            const += 1
+            continue
+        g = model.new_bool_var(f"g{name}_{i}")
+        model.add(g >= before - here + after - 1)
+        if exact:
+            model.add(g <= before)
+            model.add(g <= 1 - here)
+            model.add(g <= after)
+        terms.append(g)
+    return terms, const
 
 
 def _canonical(st: State, free: list[int], slot: dict[int, int]) -> dict[int, int]:
