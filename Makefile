@@ -10,14 +10,16 @@ export CORRIDOR_DATA_DIR ?= $(CURDIR)/data
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[test,redis]"
 	touch $@
 
 demo: $(VENV)/.installed
 	DEBUG=1 $(CORRIDOR) migrate --noinput
 	DEBUG=1 $(CORRIDOR) compilemessages --ignore ".venv" -v0 || true
 	DEBUG=1 $(CORRIDOR) load_demo
-	DEBUG=1 HUEY_IMMEDIATE=1 $(CORRIDOR) runserver 127.0.0.1:8000
+	# A task worker as in production, so that long jobs (schedule runs) show real progress.
+	DEBUG=1 HUEY_IMMEDIATE=0 $(CORRIDOR) run_huey --workers 2 & trap 'kill $$!' EXIT INT TERM; \
+	DEBUG=1 HUEY_IMMEDIATE=0 $(CORRIDOR) runserver 127.0.0.1:8000
 
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -46,10 +48,11 @@ bench: $(VENV)/.installed
 	$(PY) bench/scheduler.py
 	$(PY) bench/matching.py
 	$(PY) bench/directory.py
+	$(PY) bench/notifications.py
 
 # Extract new strings into the vi/th/km/lo/my catalogs, print what is left to translate, compile.
 messages: $(VENV)/.installed
-	$(PY) scripts/translate.py
+	DEBUG=1 $(PY) scripts/translate.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -34,6 +34,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from corridor.core.text import fold  # noqa: E402
 from corridor.core.text import tokens as plain_tokens  # noqa: E402
@@ -315,6 +316,37 @@ def section_hs(embedder) -> None:
     print(f"suggestion time incl. loading: {elapsed * 1000:.0f} ms per description")
 
 
+# 0. Honest evaluation -------------------------------------------------------------------------
+
+
+def section_honest(embedder, limit: int | None = None) -> None:
+    """Figures on outside data (bench/honest.py), each next to BM25 and the plain mix."""
+    import honest
+
+    from corridor.matching.hs_suggest import _HAND, FEATURES, HsSuggester
+
+    cached = honest.DiskCachedEmbedder(embedder)
+    hand = {"features": list(FEATURES), "weights": [_HAND.get(f, 0.0) for f in FEATURES]}
+    suggesters = {
+        "suggester (default: learned fusion)": HsSuggester(embedder=cached),
+        "  without the UK examples": HsSuggester(embedder=cached, use_uk=False),
+        "  before (hand weights, no HTS/UK/kNN)": HsSuggester(
+            embedder=cached, use_uk=False, fusion=hand
+        ),
+    }
+
+    def suggest_fn(suggester):
+        return lambda texts: [[s.code for s in r] for r in suggester.suggest_many(texts)]
+
+    engines = {
+        "engine (default)": lambda offers: Matcher(embedder=cached).build(offers),
+        "  before (0.1/0.5 by hand, head only)": lambda offers: Matcher(
+            embedder=honest.HeadOnly(cached), weights=Weights(semantic=0.1, lexical=0.5)
+        ).build(offers),
+    }
+    honest.section(cached, {k: suggest_fn(v) for k, v in suggesters.items()}, engines, limit)
+
+
 # 3. and 4. Speed -----------------------------------------------------------------------------
 
 EXTRA = {
@@ -511,9 +543,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", action="store_true", help="also compare embedders")
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--honest-only", action="store_true", help="only the outside data")
+    parser.add_argument("--limit", type=int, default=None, help="first N reported UK texts")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     embedder = E5Embedder()
+    section_honest(embedder, args.limit)
+    if args.honest_only:
+        print(f"\nbench finished in {time.perf_counter() - started:.0f} s")
+        return 0
     if not args.skip_quality:
         section_ranking(embedder, args.models)
         section_hs(embedder)

@@ -11,6 +11,8 @@ from tests import factories
 # Playwright's sync API runs an event loop in the test thread; Django's ORM then refuses to
 # run unless told that this is a plain synchronous test.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Commands that tests run in a subprocess need a key: the default one is refused outside DEBUG.
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-0123456789abcdef")
 
 
 @pytest.fixture(autouse=True)
@@ -18,6 +20,11 @@ def _fast_hashing_and_mail(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.HUEY = {**settings.HUEY, "immediate": True}
+    # Production shares counters through the database cache; a test keeps its own in memory,
+    # so that cache reads are not database queries (query counts) and need no database.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
+    }
 
 
 @pytest.fixture

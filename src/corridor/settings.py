@@ -2,30 +2,56 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
 
-import dj_database_url
 import django.conf.locale
+import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+# django-environ parses every variable (booleans, lists, DATABASE_URL, EMAIL_URL, CACHE_URL).
+env = environ.Env()
+# The test run (pytest in this process) may use the default key and ignores .env; subprocesses of
+# tests get a SECRET_KEY from tests/conftest.py.
+TESTING = "pytest" in sys.modules
+# A .env file in the working folder (see .env.example) fills in what the environment lacks.
+if not TESTING and (Path.cwd() / ".env").is_file():
+    environ.Env.read_env(Path.cwd() / ".env")
+
 BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(os.environ.get("CORRIDOR_DATA_DIR", Path.cwd() / "data")).resolve()
+DATA_DIR = Path(env.str("CORRIDOR_DATA_DIR", default=str(Path.cwd() / "data"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def env_bool(name: str, default: bool = False) -> bool:
-    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+    return env.bool(name, default=default)
 
 
-DEBUG = env_bool("DEBUG")
+PRODUCTION = env.bool("CORRIDOR_PRODUCTION", default=False)
+# Production forces DEBUG off: a DEBUG=1 left in a production environment would show tracebacks
+# (settings, SQL) to anyone.
+DEBUG = env.bool("DEBUG", default=False) and not PRODUCTION
 _DEFAULT_SECRET = "insecure-dev-key-change-me"  # noqa: S105 - refused below outside DEBUG/tests
-SECRET_KEY = os.environ.get("SECRET_KEY") or _DEFAULT_SECRET
-if SECRET_KEY == _DEFAULT_SECRET and env_bool("CORRIDOR_PRODUCTION"):
-    raise ImproperlyConfigured("Set SECRET_KEY: production refuses the default secret key.")
-ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
-CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+SECRET_KEY = env.str("SECRET_KEY", default="") or _DEFAULT_SECRET
+if SECRET_KEY == _DEFAULT_SECRET and not (DEBUG or TESTING):
+    raise ImproperlyConfigured(
+        "Set SECRET_KEY: the default secret key is refused outside DEBUG=1 (local development)."
+    )
+ALLOWED_HOSTS = [h for h in env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"]) if h]
+CSRF_TRUSTED_ORIGINS = [o for o in env.list("CSRF_TRUSTED_ORIGINS", default=[]) if o]
+# Production hands private downloads to the web server: deploy/nginx.conf maps this internal
+# location to the private files folder. Empty: the download view sends the file itself.
+CORRIDOR_ACCEL_REDIRECT_PREFIX = env.str(
+    "CORRIDOR_ACCEL_REDIRECT_PREFIX", default="/protected/" if PRODUCTION else ""
+)
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL and importlib.util.find_spec("redis") is None:
+    raise ImproperlyConfigured(
+        "REDIS_URL is set but the redis package is missing: pip install 'corridor[redis]'."
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -48,9 +74,16 @@ INSTALLED_APPS = [
     "corridor.connections",
     "corridor.matching",
     "corridor.events",
+    "corridor.notifications",
+    "corridor.followup",
+    "corridor.reporting",
+    "corridor.reporting.timeline",  # order timelines, keyed to followup.Order
+    "corridor.training",
 ]
 
 MIDDLEWARE = [
+    # First: a database that is down or restarting answers 503 (retry shortly), not a 500.
+    "corridor.core.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -82,18 +115,22 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "corridor.core.context_processors.site",
+                "corridor.notifications.context_processors.unread",
             ],
         },
     }
 ]
 
+# An empty DATABASE_URL means the embedded default, like an unset one.
 DATABASES = {
-    # An empty DATABASE_URL means the embedded default, like an unset one.
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'corridor.sqlite3'}",
-        conn_max_age=60,
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{DATA_DIR / 'corridor.sqlite3'}"
     )
 }
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# A persistent connection is tested before each request reuses it: after a database restart the
+# first request reconnects instead of failing on a dead socket.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while a writer commits; IMMEDIATE avoids lock upgrades deadlocking.
     DATABASES["default"]["OPTIONS"] = {
@@ -140,20 +177,20 @@ USE_TZ = True
 TIME_ZONE = "Asia/Bangkok"
 
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", DATA_DIR / "static"))
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or DATA_DIR / "static")
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root
 # corridor/static is not inside an installed app (corridor.core, ...): list it explicitly.
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default="") or DATA_DIR / "media")
 # Uploads waiting for a staff member to confirm an import: private, never under MEDIA_ROOT.
-IMPORT_STASH_DIR = Path(os.environ.get("IMPORT_STASH_DIR", DATA_DIR / "imports"))
+IMPORT_STASH_DIR = Path(env.str("IMPORT_STASH_DIR", default="") or DATA_DIR / "imports")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if env_bool("CORRIDOR_PRODUCTION")
+            if PRODUCTION
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
@@ -161,45 +198,92 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-# Email: console by default; EMAIL_URL like smtp://user:pass@host:587?tls=1 in production.
-_email_url = os.environ.get("EMAIL_URL", "")
-if _email_url.startswith(("smtp://", "submission://")):
-    from urllib.parse import parse_qs, unquote, urlparse
 
-    _u = urlparse(_email_url)
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = _u.hostname or "localhost"
-    EMAIL_PORT = _u.port or 25
-    EMAIL_HOST_USER = unquote(_u.username or "")
-    EMAIL_HOST_PASSWORD = unquote(_u.password or "")
-    EMAIL_USE_TLS = parse_qs(_u.query).get("tls", ["0"])[0] in {"1", "true"}
-elif _email_url.startswith("file://"):
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = _email_url.removeprefix("file://")
-else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Corridor <noreply@corridor.local>")
+# Email: console by default. EMAIL_URL: smtp://user:pass@host:587?tls=1 (STARTTLS; also
+# submission:// and smtp+tls://), smtps:// or smtp+ssl:// (SMTP over SSL, port 465 by default),
+# file:///path (one file per message), console: or memory: (tests).
+def _email_config(url: str) -> dict:
+    if not url or url.startswith("console"):
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if url.startswith("memory"):
+        return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+    if url.startswith("file://"):
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": url.removeprefix("file://"),
+        }
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in {"smtp", "submission", "smtp+tls", "smtps", "smtp+ssl"}:
+        raise ImproperlyConfigured(f"EMAIL_URL: unknown scheme {scheme!r} (smtp, smtps, file...)")
+    # django-environ reads smtps:// as STARTTLS; here smtps means SMTP over SSL (port 465).
+    ssl = scheme in {"smtps", "smtp+ssl"}
+    rest, _sep, query = rest.partition("?")
+    config = environ.Env.email_url_config(f"smtp://{rest}")
+    flags = {k.lower(): v for k, v in (p.partition("=")[::2] for p in query.split("&") if p)}
+    tls = scheme in {"submission", "smtp+tls"} or flags.get("tls", "0").lower() in {"1", "true"}
+    ssl = ssl or flags.get("ssl", "0").lower() in {"1", "true"}
+    config.update(EMAIL_USE_SSL=ssl, EMAIL_USE_TLS=tls and not ssl)
+    config["EMAIL_HOST"] = config["EMAIL_HOST"] or "localhost"
+    config["EMAIL_HOST_USER"] = config["EMAIL_HOST_USER"] or ""
+    config["EMAIL_HOST_PASSWORD"] = config["EMAIL_HOST_PASSWORD"] or ""
+    config["EMAIL_PORT"] = config["EMAIL_PORT"] or (465 if ssl else 587 if tls else 25)
+    if "timeout" in flags:
+        config["EMAIL_TIMEOUT"] = int(flags["timeout"])
+    config.pop("EMAIL_FILE_PATH", None)
+    return config
+
+
+globals().update(_email_config(env.str("EMAIL_URL", default="")))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Corridor <noreply@corridor.local>")
 
 # Background tasks: huey on SQLite by default (no broker to run), Redis when REDIS_URL is set.
 # HUEY_IMMEDIATE runs tasks in-process, which tests and `make demo` use.
-_redis_url = os.environ.get("REDIS_URL")
 HUEY = {
     "name": "corridor",
-    "immediate": env_bool("HUEY_IMMEDIATE", default=not _redis_url and DEBUG),
+    "immediate": env.bool("HUEY_IMMEDIATE", default=not REDIS_URL and DEBUG),
     "results": True,
 }
-if _redis_url:
-    HUEY.update({"huey_class": "huey.RedisHuey", "url": _redis_url})
+if REDIS_URL:
+    HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "tasks.sqlite3")})
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The cache is shared by all workers (abuse-limit counters live there): a database table by
+# default (created by `corridor migrate`), Redis when REDIS_URL is set, or any CACHE_URL.
+if env.str("CACHE_URL", default=""):
+    CACHES = {"default": env.cache_url("CACHE_URL")}
+elif REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "corridor_cache",
+        }
+    }
 
+# LOG_FORMAT=json writes one JSON object per line (for a log collector), kv writes key=value
+# pairs; both keep the fields passed with `extra=` (security events use them).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "corridor.core.logs.JsonFormatter"},
+        "kv": {"()": "corridor.core.logs.KeyValueFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT if LOG_FORMAT in {"json", "kv"} else "text",
+        }
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Configured here, `corridor run_huey` adds no second handler of its own (duplicate lines).
+    "loggers": {"huey": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
 
 # Security: strict in production, relaxed for local http.
@@ -234,7 +318,7 @@ CORRIDOR = {
 
 # Client addresses: X-Forwarded-For is trusted only as far as this many proxies in front of us
 # (0: none, REMOTE_ADDR is the client). One setting for the API (django-ninja) and the pages.
-NINJA_NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
+NINJA_NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # Abuse limits (corridor.core.ratelimit) count in the shared cache; refuse when it fails.
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_FAIL_OPEN = False
@@ -244,15 +328,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Private uploads (certificate documents, ...): outside MEDIA_ROOT, served only through
 # corridor.core.uploads' permission-checking view. In production that view hands the file to
 # the web server (X-Accel-Redirect to CORRIDOR_ACCEL_REDIRECT_PREFIX, an `internal` location).
-PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", DATA_DIR / "private"))
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(DATA_DIR / "private")))
 if "CORRIDOR_ACCEL_REDIRECT_PREFIX" not in globals():  # set by the environment parsing above
-    CORRIDOR_ACCEL_REDIRECT_PREFIX = os.environ.get(
+    CORRIDOR_ACCEL_REDIRECT_PREFIX = env.str(
         "CORRIDOR_ACCEL_REDIRECT_PREFIX",
-        "/protected/"
-        if os.environ.get("CORRIDOR_PRODUCTION", "") in {"1", "true", "yes", "on"}
-        else "",
+        default="/protected/" if env.bool("CORRIDOR_PRODUCTION", default=False) else "",
     )
-DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 # Content-Security-Policy (django-csp): no inline script anywhere (page behaviour lives in
 # static/corridor/site.js); the one inline <style> (web fonts per script) is allowed by its hash

@@ -17,6 +17,11 @@ urlpatterns = [
     path("directory/", include("corridor.directory.urls")),
     path("connections/", include("corridor.connections.urls")),
     path("matching/", include("corridor.matching.urls")),
+    path("notifications/", include("corridor.notifications.urls")),
+    path("followup/", include("corridor.followup.urls")),
+    path("events/", include("corridor.events.urls")),
+    path("reporting/", include("corridor.reporting.urls")),
+    path("training/", include("corridor.training.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     # Private uploads (certificate documents...), through a permission check: core.uploads.

@@ -108,8 +108,9 @@ def test_dashboard_anonymous_redirected_to_login(client):
     )
 
 
-def test_password_reset_email_and_link(client, sme_owner):
-    response = client.post("/accounts/password/reset/", {"email": sme_owner.email})
+def test_password_reset_email_and_link(client, sme_owner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # queued, sent after commit
+        response = client.post("/accounts/password/reset/", {"email": sme_owner.email})
     assert response["Location"] == "/accounts/password/reset/sent/"
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -146,12 +147,19 @@ def _invite(staff_user, org=None, **kw):
     return invitation, raw
 
 
-def test_invitation_email_holds_link_and_only_hash_is_stored(staff_user, sme):
-    invitation, raw = _invite(staff_user, sme)
+def test_invitation_email_holds_link_and_only_hash_is_stored(
+    staff_user, sme, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # queued, sent after commit
+        invitation, raw = _invite(staff_user, sme)
     assert raw not in invitation.token_hash
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["new@example.com"]
     assert f"http://localhost:8000/accounts/invitation/{raw}/" in mail.outbox[0].body
     assert sme.name in mail.outbox[0].body
+    # The queued copy of the email is cleared once sent: the one-time link is not kept.
+    from corridor.notifications.models import Notification
+
+    assert not Notification.objects.filter(body__contains=raw).exists()
 
 
 def test_invitation_create_denied_for_non_staff(sme_owner, sme):

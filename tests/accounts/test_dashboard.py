@@ -36,7 +36,9 @@ def test_dashboard_query_count(client, sme, sme_owner, django_assert_num_queries
         api_token_create(user=sme_owner, name=f"t{i}")
     client.force_login(sme_owner)
     client.get("/accounts/")
-    with django_assert_num_queries(6):  # session, user, memberships, connections, tokens, claims
+    with django_assert_num_queries(
+        7
+    ):  # session, user, memberships, connections, tokens, claims, unread
         client.get("/accounts/")
 
 

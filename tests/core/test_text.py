@@ -28,3 +28,36 @@ def test_scripts_in_names_non_latin_scripts():
 
 def test_search_document_deduplicates():
     assert search_document("rice rice", "Rice") == "rice"
+
+
+def test_each_thread_segments_with_its_own_icu_iterator():
+    """An ICU iterator holds the text it splits: threads must not share one."""
+    import threading
+
+    from corridor.core import text
+
+    samples = {
+        "ข้าวหอมมะลิจากสุรินทร์": ["ข้าว", "หอม", "มะลิ", "จาก", "สุรินทร์"],
+        "ស្រូវអង្ករក្រអូប": ["ស្រូវ", "អង្ករ", "ក្រអូប"],
+        "ເຂົ້າໜຽວແຂວງ": ["ເຂົ້າ", "ໜຽວ", "ແຂວງ"],
+        "ဆန်စပါးထုတ်လုပ်သူ": ["ဆန်", "စပါး", "ထုတ်လုပ်သူ"],
+    }
+    iterators: list[int] = []
+    wrong: list[tuple[str, list[str]]] = []
+    start = threading.Barrier(8)
+
+    def work(run: str, expected: list[str]) -> None:
+        iterators.append(id(text._break_iterator("th")))
+        start.wait()
+        for _ in range(300):
+            got = text.segment(run)
+            if got != expected:
+                wrong.append((run, got))
+
+    threads = [threading.Thread(target=work, args=item) for item in list(samples.items()) * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
+    assert len(set(iterators)) == 8

@@ -181,8 +181,9 @@ def test_preview_query_count_does_not_grow_with_rows(client, staff_user, django_
     for row in rows[::3]:
         row[1] = "Bat Trang ceramics cluster"
     response = _upload(client, "smes", csv_bytes(SME_HEADER, *rows))
-    # Session, user, countries, provinces, aliases, names of existing SMEs, clusters.
-    with django_assert_num_queries(7):
+    # Session, user, countries, provinces, aliases, names of existing SMEs, clusters, and the
+    # unread notifications of the header.
+    with django_assert_num_queries(8):
         page = client.get(response["Location"])
     assert page.status_code == 200
     assert "100 with errors" in page.content.decode()

@@ -165,7 +165,7 @@ def test_claims_queue_query_count(client, staff_user, django_assert_num_queries)
         trust.organisation_claim(org=factories.OrganisationFactory(), by=factories.UserFactory())
     client.force_login(staff_user)
     client.get("/directory/trust/claims/")
-    with django_assert_num_queries(4):  # session, user, count, page
+    with django_assert_num_queries(5):  # session, user, count, page, unread notifications
         client.get("/directory/trust/claims/")
 
 
@@ -305,7 +305,7 @@ def test_history_query_count(client, staff_user, sme, django_assert_num_queries)
             sme.save()
     client.force_login(staff_user)
     client.get(f"/directory/trust/{sme.slug}/history/")
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):  # 9 + the unread count of the header
         client.get(f"/directory/trust/{sme.slug}/history/")
 
 

@@ -73,8 +73,8 @@ def test_search_page_query_count_constant(client, django_assert_num_queries, sme
     client.get("/directory/")  # warm the session and the user
     cache.clear()
     # session, user, memberships, clusters, generation, text search (total, page ids, facets),
-    # the page's rows, products, certificates
-    with django_assert_num_queries(9):
+    # the page's rows, products, certificates, the header's unread notifications
+    with django_assert_num_queries(10):
         client.get("/directory/?q=org")
     for i in range(10):
         org = factories.OrganisationFactory(name=f"Org x{i}")
@@ -82,7 +82,7 @@ def test_search_page_query_count_constant(client, django_assert_num_queries, sme
         factories.CertificationFactory(organisation=org)
     _reindex()
     cache.clear()
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         client.get("/directory/?q=org")
 
 

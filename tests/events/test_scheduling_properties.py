@@ -64,18 +64,26 @@ def validate(raw: dict[str, Any], out: dict[str, Any]) -> None:
     assert stats["status"] in ("optimal", "feasible")
     if stats["status"] == "optimal":
         assert abs(stats["upper_bound"] - weight) < 1e-6
-    assert stats["breaks"] == count_breaks(slots, busy)
+    assert stats["breaks"] == count_breaks(slots, busy, raw.get("days"))
 
 
-def count_breaks(slots: list[str], busy: dict[tuple[str, str], str]) -> int:
+def count_breaks(
+    slots: list[str], busy: dict[tuple[str, str], str], days: list[list[str]] | None = None
+) -> int:
+    """Idle gaps between two meetings of a participant on the same day."""
     order = {s: i for i, s in enumerate(slots)}
+    day_of = {s: d for d, day in enumerate(days or [slots]) for s in day}
     per: dict[str, list[int]] = {}
     for pid, slot in busy:
         per.setdefault(pid, []).append(order[slot])
     total = 0
     for idx in per.values():
         idx.sort()
-        total += sum(1 for a, b in itertools.pairwise(idx) if b > a + 1)
+        total += sum(
+            1
+            for a, b in itertools.pairwise(idx)
+            if b > a + 1 and day_of[slots[a]] == day_of[slots[b]]
+        )
     return total
 
 

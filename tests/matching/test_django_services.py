@@ -208,8 +208,12 @@ def test_unknown_codes_are_not_confirmed(db):
 # --- Digest -----------------------------------------------------------------------------------
 
 
-def test_digest_tells_both_sides_once(world, sme_owner, buyer_user):
-    assert services.digest_send() == 2
+def test_digest_tells_both_sides_once(
+    world, sme_owner, buyer_user, django_capture_on_commit_callbacks
+):
+    # The emails are queued (notifications) and go out once the digest's writes are committed.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.digest_send() == 2
     recipients = sorted(m.to[0] for m in mail.outbox)
     assert recipients == sorted([sme_owner.email, buyer_user.email])
     to_supplier = next(m for m in mail.outbox if m.to == [sme_owner.email])
@@ -219,13 +223,15 @@ def test_digest_tells_both_sides_once(world, sme_owner, buyer_user):
     assert MatchNotice.objects.count() == 2
 
     mail.outbox.clear()
-    assert services.digest_send() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.digest_send() == 0
     assert mail.outbox == []
 
 
-def test_digest_respects_opt_out(world, sme_owner, buyer_user):
+def test_digest_respects_opt_out(world, sme_owner, buyer_user, django_capture_on_commit_callbacks):
     services.digest_opt_out(user=sme_owner)
-    assert services.digest_send() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.digest_send() == 1
     assert [m.to for m in mail.outbox] == [[buyer_user.email]]
     # The match counts as told: opting in again does not send old matches.
     services.digest_opt_in(user=sme_owner)
@@ -248,8 +254,11 @@ def test_daily_digest_task_runs_the_service(world):
     assert tasks.daily_digest.call_local() == 2
 
 
-def test_unsubscribe_link_opts_out_without_login(client, world, sme_owner):
-    services.digest_send()
+def test_unsubscribe_link_opts_out_without_login(
+    client, world, sme_owner, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.digest_send()
     body = next(m.body for m in mail.outbox if m.to == [sme_owner.email])
     url = next(w for w in body.split() if "/matching/digest/unsubscribe/" in w)
     path = url.removeprefix("http://localhost:8000")

@@ -19,6 +19,10 @@ class User(AbstractUser):
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
     language = models.CharField(_("language"), max_length=8, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    # A donor or reviewer: sees the programme's impact figures (aggregates), never a single lead.
+    is_programme_viewer = models.BooleanField(_("programme viewer"), default=False)
+    # IANA zone chosen in the profile; empty: the zone of the user's organisation's country.
+    time_zone = models.CharField(_("time zone"), max_length=50, blank=True)
 
     @property
     def is_programme_staff(self) -> bool:
@@ -35,6 +39,8 @@ class Membership(models.Model):
         OWNER = "owner", _("Owner")
         MEMBER = "member", _("Member")
         COORDINATOR = "coordinator", _("Cluster coordinator")
+        # Answers bottleneck reports assigned to a support organisation (reporting app).
+        FOCAL_POINT = "focal_point", _("Focal point")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"

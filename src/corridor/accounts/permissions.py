@@ -244,3 +244,57 @@ def can_set_cluster(user, cluster: Organisation | None) -> bool:
     if cluster is None or is_staff(user):
         return True
     return cluster.kind == "cluster" and cluster.pk in member_org_ids(user)
+
+
+# --- Follow-up: leads, orders and impact figures ----------------------------------------------
+
+
+def is_programme_viewer(user) -> bool:
+    """A donor or reviewer: impact aggregates only, never a single lead."""
+    return bool(user and user.is_authenticated and user.is_active and user.is_programme_viewer)
+
+
+def lead_side_org_ids(user) -> set[int]:
+    """Organisations whose leads the user sees: their own and, for a coordinator, their
+    cluster's members (member_org_ids already includes them)."""
+    return member_org_ids(user)
+
+
+def visible_leads(user, qs=None):
+    """Leads the user may open: the two sides, their cluster's coordinator, staff."""
+    from corridor.followup.models import Lead
+
+    qs = Lead.objects.all() if qs is None else qs
+    if is_staff(user):
+        return qs
+    own = lead_side_org_ids(user)
+    if not own:
+        return qs.none()
+    return qs.filter(Q(supplier_id__in=own) | Q(buyer_id__in=own))
+
+
+def can_view_lead(user, lead) -> bool:
+    if is_staff(user):
+        return True
+    own = lead_side_org_ids(user)
+    return lead.supplier_id in own or lead.buyer_id in own
+
+
+def can_update_lead(user, lead) -> bool:
+    """Report a stage or an order: the two sides and staff (a coordinator reads, and staff
+    enter what a coordinator hears by phone)."""
+    return can_view_lead(user, lead)
+
+
+def can_view_impact(user) -> bool:
+    """The impact dashboard: staff and programme viewers."""
+    return is_staff(user) or is_programme_viewer(user)
+
+
+def can_manage_followup(user) -> bool:
+    """Plans, sending rounds, phone answers and settling disagreements: programme staff."""
+    return is_staff(user)
+
+
+def can_manage_rates(user) -> bool:
+    return is_staff(user)

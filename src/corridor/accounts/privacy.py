@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from corridor.accounts.models import AccountDeletion, ConsentRecord, Membership, User
 from corridor.connections.models import Connection
 from corridor.directory.models import ContactPerson, Organisation
+from corridor.notifications.models import Notification
 
 
 def _dt(value) -> str | None:
@@ -120,6 +121,21 @@ def personal_data_export(user: User) -> dict[str, Any]:
             }
             for t in user.api_tokens.order_by("created_at")
         ],
+        "notifications": [
+            {
+                "kind": n.kind,
+                "subject": n.subject,
+                "body": n.body,
+                "url": n.url,
+                "created_at": _dt(n.created_at),
+                "read_at": _dt(n.read_at),
+                "emailed_at": _dt(n.emailed_at),
+            }
+            for n in user.notifications.order_by("created_at")
+        ],
+        "notification_email_choices": {
+            p.kind: p.email for p in user.notification_preferences.order_by("kind")
+        },
         "audit_entries": [
             {
                 "timestamp": _dt(e.timestamp),
@@ -172,13 +188,17 @@ def account_delete(*, user: User) -> AccountDeletion:
         )
     # Contacts first: their deletion is itself logged with this person as actor.
     ContactPerson.objects.filter(email__iexact=user.email).exclude(email="").delete()
+    # Emails sent to the address before it had an account (invitations); the account's own
+    # notifications cascade with it.
+    if user.email:
+        Notification.objects.filter(recipient=None, to_email__iexact=user.email).delete()
     LogEntry.objects.filter(actor=user).update(
         actor=None, actor_email=None, remote_addr=None, remote_port=None
     )
     record = AccountDeletion.objects.create(
         user_id_deleted=user.pk, orphaned_organisations=orphan_ids
     )
-    # Memberships, API tokens, claims and digest opt-outs cascade; other references are SET_NULL.
+    # Memberships, API tokens, claims, notifications and digest opt-outs cascade; other references are SET_NULL.
     try:
         user.delete()
     except ProtectedError as exc:  # a record another app must keep (rolled back entirely)

@@ -10,9 +10,7 @@ from datetime import timedelta
 from auditlog.context import auditlog_value, set_actor
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
@@ -42,17 +40,6 @@ def audit_actor(user) -> Iterator[None]:
 
 def site_url() -> str:
     return settings.CORRIDOR.get("SITE_URL", "http://localhost:8000")
-
-
-def send_localised_mail(
-    *, to: list[str], language: str, subject: str, template: str, context: dict
-):
-    """Send one plain-text email in the recipient's language (templates use {% translate %})."""
-    if not to:
-        return
-    with translation.override(language or settings.LANGUAGE_CODE):
-        body = render_to_string(template, {**context, "site_url": site_url()})
-        send_mail(str(subject), body, None, to)
 
 
 def unique_slug(name: str) -> str:
@@ -151,12 +138,20 @@ def invitation_create(
         invited_by=by,
         expires_at=timezone.now() + timedelta(days=settings.CORRIDOR["INVITATION_DAYS"]),
     )
+    from corridor.notifications.services import notify_address
+
     existing = User.objects.filter(email__iexact=email).only("language").first()
-    send_localised_mail(
-        to=[invitation.email],
-        language=existing.language if existing else translation.get_language(),
+    # To the address (the person may have no account yet), queued after commit. Only the
+    # token's hash is stored: the email's body is cleared once sent.
+    notify_address(
+        email=invitation.email,
+        language=existing.language
+        if existing and existing.language
+        else translation.get_language(),
+        kind="accounts.invitation",
+        key=f"accounts.invitation:{invitation.pk}",
         subject=gettext_lazy("You are invited to Corridor"),
-        template="accounts/email/invitation.txt",
+        body_template="accounts/email/invitation.txt",
         context={"invitation": invitation, "url": invitation_url(raw), "inviter": by},
     )
     return invitation, raw

@@ -5,6 +5,7 @@ from django.urls import path, reverse_lazy
 
 from corridor.accounts import auth_views as auth_throttled
 from corridor.accounts import two_factor, views
+from corridor.accounts.forms import QueuedPasswordResetForm
 
 app_name = "accounts"
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path(
         "password/reset/",
         auth_throttled.ThrottledPasswordResetView.as_view(
+            form_class=QueuedPasswordResetForm,
             email_template_name="registration/password_reset_email.txt",
             subject_template_name="registration/password_reset_subject.txt",
             success_url=reverse_lazy("accounts:password_reset_done"),

@@ -2,7 +2,20 @@
 
 from ninja import NinjaAPI
 
-from corridor.api import connections, directory, errors, geo, matching, offers, tokens
+from corridor.api import (
+    connections,
+    directory,
+    errors,
+    events,
+    followup,
+    geo,
+    matching,
+    notifications,
+    offers,
+    reporting,
+    tokens,
+    training,
+)
 from corridor.api.docs import LocalSwagger
 from corridor.api.parsers import CleanParser
 from corridor.api.throttling import anon_throttle, user_throttle
@@ -30,5 +43,10 @@ api.add_router("/", geo.router)
 api.add_router("/", connections.router)
 api.add_router("/", tokens.router)
 api.add_router("/", matching.router)
+api.add_router("/", notifications.router)
+api.add_router("/", followup.router)
+api.add_router("/", events.router)
+api.add_router("/", reporting.router)
+api.add_router("/", training.router)
 
 api.add_router("/", errors.fallback_router)  # last: it matches every address

@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy
 
 from corridor.accounts import permissions
 from corridor.accounts.models import Membership
-from corridor.accounts.services import send_localised_mail, site_url
 from corridor.connections.models import Connection
 from corridor.core.seclog import security_event
 from corridor.directory.models import Organisation
@@ -28,27 +27,42 @@ class ConnectionNotAllowed(ValidationError):
     """A connection action refused, with a message to show to the user."""
 
 
-def _recipients(org: Organisation) -> list[tuple[str, str]]:
-    """(email, language) of the people who act for `org`, or the organisation's own address."""
-    rows = list(
-        Membership.objects.filter(organisation=org, user__is_active=True)
-        .exclude(user__email="")
-        .values_list("user__email", "user__language")
-    )
-    if not rows and org.email:
-        rows = [(org.email, "")]
-    return rows
+def _notify(
+    *, org: Organisation, kind: str, subject, template: str, connection: Connection
+) -> None:
+    """Tell the people who act for `org` (in-app and queued email, each in their language), or
+    the organisation's own address when nobody acts for it yet."""
+    from corridor.notifications import services as notifications
 
-
-def _notify(*, org: Organisation, subject, template: str, connection: Connection) -> None:
-    url = site_url() + reverse("connections:list")
-    for email, language in _recipients(org):
-        send_localised_mail(
-            to=[email],
-            language=language,
+    url = reverse("connections:list")
+    people = [
+        m.user
+        for m in Membership.objects.filter(organisation=org, user__is_active=True).select_related(
+            "user"
+        )
+    ]
+    key = f"{kind}:{connection.pk}"
+    context = {"connection": connection}
+    if people:
+        notifications.notify_many(
+            users=people,
+            kind=kind,
+            key=key,
             subject=subject,
-            template=template,
-            context={"connection": connection, "url": url},
+            body_template=template,
+            context=context,
+            url=url,
+        )
+    elif org.email:
+        notifications.notify_address(
+            email=org.email,
+            language="",
+            kind=kind,
+            key=key,
+            subject=subject,
+            body_template=template,
+            context=context,
+            url=url,
         )
 
 
@@ -149,13 +163,12 @@ def connection_request(
         raise ConnectionNotAllowed(
             _("Your request to %(org)s is still pending.") % {"org": to_org.name}
         ) from exc
-    transaction.on_commit(
-        lambda: _notify(
-            org=to_org,
-            subject=gettext_lazy("New connection request on Corridor"),
-            template="connections/email/requested.txt",
-            connection=connection,
-        )
+    _notify(
+        org=to_org,
+        kind="connections.requested",
+        subject=gettext_lazy("New connection request on Corridor"),
+        template="connections/email/requested.txt",
+        connection=connection,
     )
     return connection
 
@@ -181,13 +194,16 @@ def connection_accept(*, connection: Connection, by) -> Connection:
     connection.responded_by = by
     connection.responded_at = timezone.now()
     connection.save(update_fields=["status", "responded_by", "responded_at"])
-    transaction.on_commit(
-        lambda: _notify(
-            org=connection.from_org,
-            subject=gettext_lazy("Your connection request was accepted"),
-            template="connections/email/accepted.txt",
-            connection=connection,
-        )
+    # An accepted connection is a lead to follow up (imported here: followup imports this app).
+    from corridor.followup.services import lead_from_connection
+
+    lead_from_connection(connection=connection)
+    _notify(
+        org=connection.from_org,
+        kind="connections.accepted",
+        subject=gettext_lazy("Your connection request was accepted"),
+        template="connections/email/accepted.txt",
+        connection=connection,
     )
     return connection
 

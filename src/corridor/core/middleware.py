@@ -1,16 +1,24 @@
-"""Middleware: load web fonts only for the scripts that a page actually contains."""
+"""Middleware: web fonts only for the scripts a page contains; a 503 when the database is down."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import logging
+import sys
 
+from django.core.signals import got_request_exception
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.templatetags.static import static
+from django.utils.translation import gettext
 
 from corridor.core.text import scripts_in
 
 PLACEHOLDER = b"<!--script-fonts-->"
+logger = logging.getLogger("corridor.health")
 # Scripts whose glyphs many phones lack; each has a subset Noto font in static/corridor/fonts/.
+
 FONT_FAMILIES = {
     "thai": "Noto Sans Thai",
     "lao": "Noto Sans Lao",
@@ -70,3 +78,62 @@ class ScriptFontsMiddleware:
         if response.has_header("Content-Length"):
             response["Content-Length"] = str(len(response.content))
         return response
+
+
+def is_database_down(exception: BaseException | None) -> bool:
+    """True for the errors of a database that is unreachable, restarting or shutting down."""
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exception, OperationalError | InterfaceError)
+
+
+def _flag_database_down(sender, request=None, **kwargs) -> None:
+    # Sent while Django handles an exception raised outside a view (a middleware reading the
+    # session or the user): remember it so that the outermost middleware answers 503.
+    if request is not None and is_database_down(sys.exc_info()[1]):
+        request._corridor_database_down = True
+
+
+got_request_exception.connect(_flag_database_down, dispatch_uid="corridor-database-down")
+
+
+class DatabaseUnavailableMiddleware:
+    """Answer 503 (with Retry-After) when the database is down or restarting, instead of a 500.
+
+    First in MIDDLEWARE so that it also covers the middlewares that read the database (session,
+    user, audit log). Django closes a connection that raised an error at the end of the request,
+    and CONN_HEALTH_CHECKS tests a reused one first, so once the database is back the next
+    request reconnects by itself.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 500 and getattr(request, "_corridor_database_down", False):
+            return database_unavailable_response(request)
+        return response
+
+    def process_exception(self, request, exception):
+        if not is_database_down(exception):
+            return None
+        logger.error(
+            "database unavailable", extra={"event": "db_unavailable", "path": request.path}
+        )
+        return database_unavailable_response(request)
+
+
+def database_unavailable_response(request) -> HttpResponse:
+    """A 503 that needs no database: JSON for the API and health check, a plain page otherwise."""
+    message = gettext("The service is briefly unavailable. Please try again in a minute.")
+    if request.path.startswith(("/api/", "/healthz")) or "json" in request.headers.get(
+        "Accept", ""
+    ):
+        body = {"error": {"code": "unavailable", "message": str(message), "details": []}}
+        response: HttpResponse = JsonResponse(body, status=503)
+    else:
+        html = render_to_string("503.html", {"message": message})
+        response = HttpResponse(html, status=503)
+    response["Retry-After"] = "30"
+    return response

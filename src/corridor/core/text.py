@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
 
@@ -62,24 +63,35 @@ def scripts_in(text: str) -> set[str]:
     return {script_of(ch) for ch in text if ord(ch) > 0x2FF} - {"latin"}
 
 
+# An ICU BreakIterator holds the text it is splitting: two threads sharing one (gunicorn threads,
+# huey workers) would split each other's text. Each thread gets its own ICU objects, made once.
+_local = threading.local()
+
 _MYANMAR_RE = re.compile("[\u1000-\u109f]")
 
 
 @functools.lru_cache(maxsize=1)
-def _zawgyi_tools():
-    import icu
+def _zawgyi_detector():
     from myanmartools import ZawgyiDetector
 
-    return ZawgyiDetector(), icu.Transliterator.createInstance("Zawgyi-my")
+    return ZawgyiDetector()  # plain Python, read-only once loaded: shared by all threads
+
+
+def _zawgyi_converter():
+    # ICU objects are not safe to share between threads: one transliterator per thread.
+    if not hasattr(_local, "zawgyi"):
+        import icu
+
+        _local.zawgyi = icu.Transliterator.createInstance("Zawgyi-my")
+    return _local.zawgyi
 
 
 def zawgyi_to_unicode(text: str, threshold: float = 0.95) -> str:
     """Convert Burmese typed in the Zawgyi font encoding to Unicode; other text is unchanged."""
     if not _MYANMAR_RE.search(text):
         return text
-    detector, converter = _zawgyi_tools()
-    if detector.get_zawgyi_probability(text) >= threshold:
-        return converter.transliterate(text)
+    if _zawgyi_detector().get_zawgyi_probability(text) >= threshold:
+        return _zawgyi_converter().transliterate(text)
     return text
 
 
@@ -95,11 +107,13 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-@functools.lru_cache(maxsize=8)
 def _break_iterator(locale: str):
-    import icu
+    iterators = _local.__dict__.setdefault("iterators", {})
+    if locale not in iterators:
+        import icu
 
-    return icu.BreakIterator.createWordInstance(icu.Locale(locale))
+        iterators[locale] = icu.BreakIterator.createWordInstance(icu.Locale(locale))
+    return iterators[locale]
 
 
 def segment(run: str) -> list[str]:

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DirectoryConfig(AppConfig):
@@ -16,6 +17,10 @@ class DirectoryConfig(AppConfig):
         auditlog.register(m.Certification)
         auditlog.register(m.ContactPerson)
         auditlog.register(m.SourcingRequest, exclude_fields=["embedding", "updated_at"])
+
+        from corridor.notifications import kinds
+
+        kinds.register("directory.claim_decided", label=_("Decisions on my profile claims"))
 
         # Certificate documents are private files: who may see the organisation's contact
         # details (staff, its own people, accepted connections) may download them.

@@ -319,6 +319,9 @@ def load_demo(*, stdout: TextIO | None = None) -> dict[str, int]:
         loader.memberships(users[name], spec)
 
     indexed = reindex_organisations(loader.org_ids)
+    from corridor.notifications.demo import load_demo_notifications
+
+    load_demo_notifications(users.values())
     embedded = _embed(loader)
     counts = demo_counts()
     created = sum(loader.created.values())

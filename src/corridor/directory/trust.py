@@ -9,13 +9,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from corridor.accounts import permissions
 from corridor.accounts.models import ClaimRequest, ConsentRecord, Invitation, Membership, User
-from corridor.accounts.services import audit_actor, send_localised_mail
+from corridor.accounts.services import audit_actor
 from corridor.connections.models import Connection
 from corridor.directory.models import (
     Certification,
@@ -116,15 +117,19 @@ def organisation_claim(*, org: Organisation, by: User, message: str = "") -> Cla
 
 
 def _claim_decided_mail(claim: ClaimRequest) -> None:
+    from corridor.notifications.services import notify
+
     approved = claim.status == ClaimRequest.Status.APPROVED
-    send_localised_mail(
-        to=[claim.user.email] if claim.user.email else [],
-        language=claim.user.language,
+    notify(
+        user=claim.user,
+        kind="directory.claim_decided",
+        key=f"directory.claim_decided:{claim.pk}",
         subject=gettext_lazy("Your claim on Corridor was approved")
         if approved
         else gettext_lazy("Your claim on Corridor was not approved"),
-        template="directory/trust/email/claim_decided.txt",
+        body_template="directory/trust/email/claim_decided.txt",
         context={"claim": claim, "approved": approved},
+        url=reverse("accounts:dashboard"),
     )
 
 
@@ -157,7 +162,7 @@ def claim_approve(*, claim: ClaimRequest, by: User, note: str = "") -> Membershi
         decision_note="another claim was approved",
     )
     _forget_org_cache(claim.user)
-    transaction.on_commit(lambda: _claim_decided_mail(claim))
+    _claim_decided_mail(claim)
     return membership
 
 
@@ -178,7 +183,7 @@ def claim_reject(*, claim: ClaimRequest, by: User, note: str = "") -> ClaimReque
     )
     claim.decision_note = note[:2000]
     claim.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-    transaction.on_commit(lambda: _claim_decided_mail(claim))
+    _claim_decided_mail(claim)
     return claim
 
 

@@ -11,6 +11,7 @@ class OrgKind(models.TextChoices):
     CLUSTER = "cluster", _("Cluster")
     BUYER = "buyer", _("Buyer / trader")
     SUPPORT = "support", _("Support organisation")
+    INVESTOR = "investor", _("Investor")
 
 
 class BuyerType(models.TextChoices):

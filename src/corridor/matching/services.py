@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -17,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from corridor.accounts import permissions
 from corridor.accounts.models import Membership, User
-from corridor.accounts.services import send_localised_mail, site_url
+from corridor.accounts.services import site_url
 from corridor.directory.models import Product, SourcingRequest
 from corridor.matching import adapters, selectors
 from corridor.matching.engine import embed_offers
@@ -270,27 +271,38 @@ def digest_send(*, per_request: int = 5) -> int:
     with transaction.atomic():
         # ignore_conflicts: the unique constraint wins if two digests ever overlap.
         MatchNotice.objects.bulk_create(notices, ignore_conflicts=True)
+    from corridor.notifications.services import batched, notify
+
     base = site_url()
     sent = 0
-    for entry in per_user.values():
-        user = entry["user"]
-        if not (entry["requests"] or entry["suppliers"]):
-            continue
-        try:
-            send_localised_mail(
-                to=[user.email],
-                language=user.language,
-                subject=gettext_lazy("New matches on Corridor"),
-                template="matching/email/digest.txt",
-                context={
-                    **entry,
-                    "base": base,
-                    "unsubscribe_url": base
-                    + reverse("matching:unsubscribe", args=[unsubscribe_token(user)]),
-                },
+    with batched():  # one email job (one SMTP connection per batch) for the whole digest
+        for entry in per_user.values():
+            user = entry["user"]
+            if not (entry["requests"] or entry["suppliers"]):
+                continue
+            # The key names the matches told, so a retried digest tells nobody twice.
+            told = sorted(
+                f"{i['request'].pk}/{i['supplier'].id}/{i['product']}"
+                for i in entry["requests"] + entry["suppliers"]
             )
-        except Exception:  # one bad address must not stop the others' digest
-            log.exception("digest to user %s failed", user.pk)
-            continue
-        sent += 1
+            digest = hashlib.sha256(" ".join(told).encode()).hexdigest()[:32]
+            try:
+                notification = notify(
+                    user=user,
+                    kind="matching.digest",
+                    key=f"matching.digest:{digest}",
+                    subject=gettext_lazy("New matches on Corridor"),
+                    body_template="matching/email/digest.txt",
+                    context={
+                        **entry,
+                        "base": base,
+                        "unsubscribe_url": base
+                        + reverse("matching:unsubscribe", args=[unsubscribe_token(user)]),
+                    },
+                )
+            except Exception:  # one bad record must not stop the others' digest
+                log.exception("digest to user %s failed", user.pk)
+                continue
+            if notification is not None and notification.email_status != "none":
+                sent += 1
     return sent

@@ -35,8 +35,9 @@ def break_delta(state: State, m: int, s: int) -> int:
     """Change in the total breaks if m were added in slot s (m not scheduled)."""
     delta = 0
     busy = state.busy
+    day = state.pb.day_mask_of_slot[s]
     for p in state.pb.people[m]:
-        x = busy[p]
+        x = busy[p] & day
         if not x:
             continue
         nxt = x >> (s + 1) & 1

@@ -34,6 +34,10 @@ class Instance:
     tables: dict[str, int]
     participants: list[Participant]
     meetings: list[Meeting]
+    # Slot ids per day, in slot order (one day holding every slot when the input names none).
+    days: list[list[str]] = field(default_factory=list)
+    # Largest allowed spread of breaks (max - min over participants with two meetings or more).
+    max_break_spread: int | None = None
     # Lookups by id, filled by __post_init__.
     participant_by_id: dict[str, Participant] = field(init=False, repr=False)
     meeting_by_id: dict[str, Meeting] = field(init=False, repr=False)
@@ -41,6 +45,8 @@ class Instance:
     def __post_init__(self) -> None:
         self.participant_by_id = {p.id: p for p in self.participants}
         self.meeting_by_id = {m.id: m for m in self.meetings}
+        if not self.days:
+            self.days = [list(self.slots)]
 
 
 @dataclass(frozen=True)
@@ -183,6 +189,28 @@ def parse_tables(raw: Any, slots: list[str]) -> dict[str, int]:
     raise InputError('"tables" must be an integer or an object mapping each slot to an integer')
 
 
+def parse_days(raw: Any, slots: list[str]) -> list[list[str]]:
+    """`"days": [[slot ids], ...]`: consecutive runs of `slots`, in order, covering every slot."""
+    if raw is None:
+        return [list(slots)]
+    if not isinstance(raw, list) or not raw:
+        raise InputError('"days" must be a non-empty list of lists of slot ids')
+    flat: list[str] = []
+    for i, day in enumerate(raw):
+        if not isinstance(day, list) or not day:
+            raise InputError(f'"days": day {i + 1} must be a non-empty list of slot ids')
+        for slot in day:
+            if not isinstance(slot, str) or slot not in slots:
+                raise InputError(f'"days": day {i + 1} names unknown slot "{slot}"')
+        flat.extend(day)
+    if flat != slots:
+        for slot in slots:
+            if flat.count(slot) != 1:
+                raise InputError(f'"days": slot "{slot}" must be in exactly one day')
+        raise InputError('"days" must list the slots in the order of "slots"')
+    return [list(day) for day in raw]
+
+
 def parse_instance(raw: Any) -> Instance:
     """Validate a JSON-decoded input and build an Instance; raise InputError naming the culprit."""
     if not isinstance(raw, dict):
@@ -220,7 +248,11 @@ def parse_instance(raw: Any) -> Instance:
             raise InputError(f'duplicate meeting "{m.id}"')
         seen.add(m.id)
         meetings.append(m)
-    instance = Instance(list(slots), tables, list(participants.values()), meetings)
+    days = parse_days(raw.get("days"), list(slots))
+    spread = raw.get("max_break_spread")
+    if spread is not None and (not _is_int(spread) or spread < 0):
+        raise InputError('"max_break_spread" must be a non-negative integer')
+    instance = Instance(list(slots), tables, list(participants.values()), meetings, days, spread)
     check_locks(instance)
     return instance
 
@@ -295,6 +327,19 @@ class Problem:
         self.slots = instance.slots
         self.S = S = len(instance.slots)
         self.slot_index = {s: i for i, s in enumerate(instance.slots)}
+        # Bitmask of each day's slots; breaks never span two days.
+        self.day_masks: list[int] = []
+        self.day_of_slot = [0] * S
+        for d, day in enumerate(instance.days):
+            mask = 0
+            for slot in day:
+                mask |= 1 << self.slot_index[slot]
+                self.day_of_slot[self.slot_index[slot]] = d
+            self.day_masks.append(mask)
+        self.day_mask_of_slot = [self.day_masks[self.day_of_slot[s]] for s in range(S)]
+        self.breaks_of_mask = (
+            breaks_of_mask if len(self.day_masks) == 1 else _day_breaks(self.day_masks)
+        )
         self.tables = [instance.tables[s] for s in instance.slots]
         self.n_people = len(instance.participants)
         self.person_index = {p.id: i for i, p in enumerate(instance.participants)}
@@ -374,3 +419,15 @@ def breaks_of_mask(mask: int) -> int:
     if not mask:
         return 0
     return (mask & ~(mask << 1)).bit_count() - 1
+
+
+def _day_breaks(day_masks: list[int]):  # noqa: ANN202 - returns a mask -> int function
+    def breaks(mask: int) -> int:
+        total = 0
+        for d in day_masks:
+            x = mask & d
+            if x:
+                total += (x & ~(x << 1)).bit_count() - 1
+        return total
+
+    return breaks

@@ -8,12 +8,20 @@ import time
 from typing import Any
 
 from . import bound as bound_mod
-from .model import InputError, Instance, Problem, Schedule, parse_instance
+from .model import InputError, Instance, Problem, Schedule, parse_days, parse_instance
 from .search import Search
 from .solver import DEFAULT_TIME_LIMIT, build_schedule
 from .state import State
 
-CHANGE_KEYS = {"cancel", "add", "no_show", "unavailable", "participants", "tables"}
+CHANGE_KEYS = {
+    "cancel",
+    "add",
+    "no_show",
+    "unavailable",
+    "participants",
+    "tables",
+    "frozen_before",
+}
 
 
 def apply_changes(raw_input: dict[str, Any], changes: Any) -> tuple[dict[str, Any], set[str]]:
@@ -23,10 +31,15 @@ def apply_changes(raw_input: dict[str, Any], changes: Any) -> tuple[dict[str, An
       {"cancel": ["m3"],                          meetings called off
        "add": [{meeting object}],                 new accepted requests
        "participants": [{participant object}],    new participants (for added meetings)
-       "no_show": ["p7"],                         participants who will not come at all
+       "no_show": ["p7", {"participant": "p8", "from_slot": "S05"}],
+                                                  p7 will not come at all; p8 is unavailable
+                                                  from S05 to the end of S05's day
        "unavailable": {"p2": ["S05", "S06"]},     new unavailability
-       "tables": 38 or {"S01": 38, ...}}          a new table count
+       "tables": 38 or {"S01": 38, ...},          a new table count
+       "frozen_before": "S05"}                    slots before S05 are past: kept as they are
     A lock that a change makes impossible (its participant no longer available) is released.
+    `frozen_before` is applied by `resolve` (it needs the previous schedule); here it only limits
+    new unavailability to the slots from that one on (the past cannot change).
     """
     if not isinstance(changes, dict):
         raise InputError("the changes must be a JSON object")
@@ -44,6 +57,8 @@ def apply_changes(raw_input: dict[str, Any], changes: Any) -> tuple[dict[str, An
         value = changes.get(key, [])
         if not isinstance(value, list):
             raise InputError(f'changes: "{key}" must be a list of ids')
+    slots = raw.get("slots") if isinstance(raw.get("slots"), list) else []
+    frozen = frozen_slots(raw, changes)
     for mid in changes.get("cancel", []):
         if mid not in meeting:
             raise InputError(f'changes: cancelled meeting "{mid}" is unknown')
@@ -65,11 +80,14 @@ def apply_changes(raw_input: dict[str, Any], changes: Any) -> tuple[dict[str, An
         raise InputError('changes: "add" must be a list of meeting objects')
     raw["meetings"].extend(added)
     blocked: dict[str, set[str]] = {}
-    slots = raw.get("slots") if isinstance(raw.get("slots"), list) else []
-    for pid in changes.get("no_show", []):
+    for entry in changes.get("no_show", []):
+        pid, from_slot = _no_show(entry, slots)
         if pid not in person:
             raise InputError(f'changes: no-show participant "{pid}" is unknown')
-        blocked.setdefault(pid, set()).update(slots)
+        if from_slot is None:
+            blocked.setdefault(pid, set()).update(slots)
+        else:
+            blocked.setdefault(pid, set()).update(rest_of_day(raw, from_slot))
     unavailable = changes.get("unavailable", {})
     if not isinstance(unavailable, dict):
         raise InputError('changes: "unavailable" must map participant ids to lists of slots')
@@ -82,6 +100,8 @@ def apply_changes(raw_input: dict[str, Any], changes: Any) -> tuple[dict[str, An
             if s not in slots:
                 raise InputError(f'changes: "unavailable" of "{pid}" names unknown slot "{s}"')
         blocked.setdefault(pid, set()).update(ss)
+    for pid in blocked:
+        blocked[pid] -= frozen  # the past cannot change
     for pid, ss in blocked.items():
         entry = person[pid]
         old = entry.get("unavailable") or []
@@ -95,6 +115,100 @@ def apply_changes(raw_input: dict[str, Any], changes: Any) -> tuple[dict[str, An
         if any(m.get("locked_slot") in blocked.get(p, ()) for p in m.get("participants") or []):
             m["locked_slot"] = None
     return raw, cancelled
+
+
+def _no_show(entry: Any, slots: list[str]) -> tuple[str, str | None]:
+    """A no-show entry: "p7" (the whole event) or {"participant": "p7", "from_slot": "S05"}."""
+    if isinstance(entry, str):
+        return entry, None
+    if not isinstance(entry, dict):
+        raise InputError(
+            'changes: a "no_show" entry must be a participant id or '
+            f'{{"participant": id, "from_slot": slot}}: {entry!r}'
+        )
+    unknown = set(entry) - {"participant", "from_slot"}
+    if unknown:
+        raise InputError(f'changes: "no_show" entry has unknown key "{sorted(unknown)[0]}"')
+    pid = entry.get("participant")
+    if not isinstance(pid, str):
+        raise InputError(f'changes: "no_show" entry needs a "participant" id: {entry!r}')
+    from_slot = entry.get("from_slot")
+    if from_slot is not None and from_slot not in slots:
+        raise InputError(f'changes: no-show of "{pid}" names unknown slot "{from_slot}"')
+    return pid, from_slot
+
+
+def _days(raw: dict[str, Any]) -> list[list[str]]:
+    slots = raw.get("slots") if isinstance(raw.get("slots"), list) else []
+    try:
+        return parse_days(raw.get("days"), list(slots))
+    except InputError as exc:
+        raise InputError(f"input: {exc}") from exc
+
+
+def rest_of_day(raw: dict[str, Any], from_slot: str) -> list[str]:
+    """`from_slot` and the slots after it on the same day."""
+    for day in _days(raw):
+        if from_slot in day:
+            return day[day.index(from_slot) :]
+    return [from_slot]
+
+
+def frozen_slots(raw: dict[str, Any], changes: dict[str, Any]) -> set[str]:
+    """The slots before `changes["frozen_before"]` (empty when the key is absent)."""
+    first = changes.get("frozen_before")
+    if first is None:
+        return set()
+    slots = raw.get("slots") if isinstance(raw.get("slots"), list) else []
+    if not isinstance(first, str) or first not in slots:
+        raise InputError(f'changes: "frozen_before" names unknown slot "{first}"')
+    return set(slots[: slots.index(first)])
+
+
+def freeze(raw: dict[str, Any], previous: Any, frozen: set[str]) -> None:
+    """Keep the previous meetings of the frozen slots there (locked) and put nothing else there.
+
+    Unavailability in frozen slots no longer matters (nothing new goes there) and is dropped, so
+    that a participant marked a no-show afterwards keeps the meetings already held.
+    """
+    if not frozen:
+        return
+    if not isinstance(previous, dict) or not isinstance(previous.get("assignments"), list):
+        raise InputError('the previous schedule must be an object with an "assignments" list')
+    kept: dict[str, str] = {}
+    for a in previous["assignments"]:
+        if isinstance(a, dict) and a.get("slot") in frozen and isinstance(a.get("meeting"), str):
+            kept[a["meeting"]] = a["slot"]
+    slots = [s for s in raw.get("slots", []) if isinstance(s, str)]
+    open_slots = [s for s in slots if s not in frozen]
+    per_slot: dict[str, int] = {}
+    for m in raw.get("meetings", []):
+        if not isinstance(m, dict):
+            continue
+        if m.get("id") in kept:
+            m["locked_slot"] = kept[m["id"]]
+            m["allowed_slots"] = None
+            per_slot[m["locked_slot"]] = per_slot.get(m["locked_slot"], 0) + 1
+            continue
+        if m.get("locked_slot") in frozen:
+            m["locked_slot"] = None
+        allowed = m.get("allowed_slots")
+        if isinstance(allowed, list):
+            m["allowed_slots"] = [s for s in allowed if s not in frozen]
+        else:
+            m["allowed_slots"] = list(open_slots)
+    for p in raw.get("participants", []):
+        if isinstance(p, dict) and isinstance(p.get("unavailable"), list):
+            p["unavailable"] = [s for s in p["unavailable"] if s not in frozen]
+    # A smaller table count does not undo meetings already held.
+    tables = raw.get("tables")
+    if isinstance(tables, int) and not isinstance(tables, bool):
+        if any(n > tables for n in per_slot.values()):
+            raw["tables"] = {s: max(tables, per_slot.get(s, 0)) for s in slots}
+    elif isinstance(tables, dict):
+        for s, n in per_slot.items():
+            if isinstance(tables.get(s), int) and tables[s] < n:
+                tables[s] = n
 
 
 def parse_previous(previous: Any, instance: Instance) -> dict[str, tuple[str, int]]:
@@ -131,6 +245,7 @@ def resolve(
     started = time.perf_counter() if started is None else started
     deadline = started + max(0.05, time_limit * 0.9 - 0.15)
     new_raw, cancelled = apply_changes(raw_input, changes)
+    freeze(new_raw, previous, frozen_slots(new_raw, changes))
     instance = parse_instance(new_raw)
     old_ids = {m.get("id") for m in raw_input.get("meetings", []) if isinstance(m, dict)}
     prev = parse_previous(previous, instance)
@@ -187,7 +302,9 @@ def resolve(
             break
         search.insert(m)
     bound = bound_mod.aggregated_bound(problem, max(0.05, deadline - time.perf_counter()))
-    schedule = build_schedule(problem, state, bound, started, prev_table)
+    # Only a meeting that stays in its slot claims its old table (a moved one gets any free one).
+    keep_table = {m: t for m, t in prev_table.items() if state.slot_of[m] == prev_slot[m]}
+    schedule = build_schedule(problem, state, bound, started, keep_table)
     table_now = {a.meeting: (a.slot, a.table) for a in schedule.assignments}
     moved, added, dropped = [], [], []
     for m in range(problem.M):

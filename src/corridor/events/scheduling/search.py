@@ -12,7 +12,6 @@ import random
 import time
 
 from .greedy import best_slot, break_delta
-from .model import breaks_of_mask
 from .state import State
 
 
@@ -390,7 +389,7 @@ class Search:
         S = st.S
         occ = st.occ
         for p in people:
-            if breaks_of_mask(st.busy[p]) == 0:
+            if pb.breaks_of_mask(st.busy[p]) == 0:
                 continue
             if self.out_of_time():
                 return False
@@ -439,7 +438,8 @@ class Search:
         for x, _f, t in moves:
             for p in people[x]:
                 new[p] |= 1 << t
-        return sum(breaks_of_mask(v) - breaks_of_mask(busy[p]) for p, v in new.items())
+        bom = self.pb.breaks_of_mask
+        return sum(bom(v) - bom(busy[p]) for p, v in new.items())
 
     def swap_slots(self) -> int:
         """Swap the whole contents of two slots when everything stays allowed and breaks drop.
@@ -475,7 +475,7 @@ class Search:
                         y |= 1 << b
                     if x >> b & 1:
                         y |= 1 << a
-                    delta += breaks_of_mask(y) - breaks_of_mask(x)
+                    delta += pb.breaks_of_mask(y) - pb.breaks_of_mask(x)
                 if delta < 0:
                     xa, xb = list(ma), list(mb)
                     for x in xa + xb:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import Problem, breaks_of_mask
+from .model import Problem
 
 
 class State:
@@ -89,12 +89,13 @@ class State:
             self.occ[p * S + s] = m
         deg = self.deg
         delta = 0
+        bom = pb.breaks_of_mask
         for p in pb.people[m]:
             if not deg[p]:
                 self.covered += 1
             deg[p] += 1
             x = busy[p]
-            delta += breaks_of_mask(x | bit) - breaks_of_mask(x)
+            delta += bom(x | bit) - bom(x)
         for p in pb.nodes[m]:
             busy[p] |= bit
         self.breaks += delta
@@ -114,12 +115,13 @@ class State:
         busy = self.busy
         deg = self.deg
         delta = 0
+        bom = pb.breaks_of_mask
         for p in pb.people[m]:
             deg[p] -= 1
             if not deg[p]:
                 self.covered -= 1
             x = busy[p]
-            delta += breaks_of_mask(x & mask) - breaks_of_mask(x)
+            delta += bom(x & mask) - bom(x)
         for p in pb.nodes[m]:
             self.occ[p * S + s] = -1
             busy[p] &= mask
@@ -214,8 +216,9 @@ class State:
     # --- measures --------------------------------------------------------------------------------
 
     def breaks_of(self, p: int) -> int:
-        return breaks_of_mask(self.busy[p])
+        return self.pb.breaks_of_mask(self.busy[p])
 
     def total_breaks(self) -> int:
         busy = self.busy
-        return sum(breaks_of_mask(busy[p]) for p in range(self.pb.n_people))
+        bom = self.pb.breaks_of_mask
+        return sum(bom(busy[p]) for p in range(self.pb.n_people))

@@ -1,0 +1,509 @@
+"""Reads of the events app: lists, participant browser, suggestions, inbox, agenda, dashboard."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.templatetags.tz import do_timezone
+from django.utils import timezone
+
+from corridor.core.text import tokens
+from corridor.events.models import (
+    Event,
+    Meeting,
+    MeetingOutcome,
+    MeetingRequest,
+    MeetingSeat,
+    Registration,
+    ScheduleRun,
+)
+from corridor.events.permissions import can_manage_event
+
+
+def events_for(user) -> tuple[list[Event], list[Event]]:
+    """(upcoming, past) events the user may see; an event's date is its last slot's."""
+    qs = Event.objects.exclude(status=Event.Status.DRAFT)
+    if user.is_authenticated and (user.is_staff or user.is_superuser):
+        qs = Event.objects.all()
+    rows = list(_with_dates(qs))
+    now = timezone.now()
+    upcoming = [e for e in rows if e.ends is None or e.ends >= now]
+    past = [e for e in rows if e.ends is not None and e.ends < now]
+    upcoming.sort(key=lambda e: (e.starts is None, e.starts or now))
+    past.sort(key=lambda e: e.starts, reverse=True)
+    return upcoming, past
+
+
+def _with_dates(qs: QuerySet[Event]) -> QuerySet[Event]:
+    from django.db.models import Max, Min
+
+    return qs.annotate(starts=Min("slots__starts_at"), ends=Max("slots__ends_at"))
+
+
+def event_zone(event: Event) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(event.time_zone)
+
+
+def user_zone(user, registration: Registration | None = None) -> zoneinfo.ZoneInfo | None:
+    """The user's zone from their profile, else their organisation's country's zone."""
+    name = getattr(user, "time_zone", "") if user is not None else ""
+    if not name and registration is not None:
+        name = registration.organisation.country.timezone
+    try:
+        return zoneinfo.ZoneInfo(name) if name else None
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _offset(zone: zoneinfo.ZoneInfo, when: dt.datetime) -> dt.timedelta | None:
+    return when.astimezone(zone).utcoffset()
+
+
+def in_zone(when: dt.datetime, zone) -> dt.datetime:
+    """`when` in `zone`, marked so that templates show it as is (not in the visitor's zone)."""
+    return do_timezone(when, zone)
+
+
+def both_times(when: dt.datetime, event_tz, own_tz) -> tuple[dt.datetime, dt.datetime | None]:
+    """The time in the event's zone, and in the participant's when its offset differs."""
+    local = in_zone(when, event_tz)
+    if own_tz is None or _offset(own_tz, when) == _offset(event_tz, when):
+        return local, None
+    return local, in_zone(when, own_tz)
+
+
+# --- participants ---------------------------------------------------------------------------------
+
+
+def visible_registrations(event: Event, user) -> QuerySet[Registration]:
+    """Approved participants the viewer may see: published profiles, or those that agreed."""
+    qs = event.registrations.filter(status=Registration.Status.APPROVED).select_related(
+        "organisation", "organisation__country"
+    )
+    if not can_manage_event(user, event):
+        qs = qs.filter(Q(organisation__is_published=True) | Q(visible_to_participants=True))
+    return qs
+
+
+def participants(
+    event: Event, user, *, q: str = "", kind: str = "", country: str = ""
+) -> QuerySet[Registration]:
+    qs = visible_registrations(event, user).prefetch_related("offer_hs_codes", "wanted_hs_codes")
+    if kind:
+        qs = qs.filter(organisation__kind=kind)
+    if country:
+        qs = qs.filter(organisation__country_id=country.upper())
+    if q:
+        qs = qs.filter(
+            Q(organisation__name__icontains=q)
+            | Q(offers__icontains=q)
+            | Q(looks_for__icontains=q)
+            | Q(organisation__product_focus__icontains=q)
+        )
+    return qs.order_by("organisation__name")
+
+
+@dataclass
+class Suggestion:
+    registration: Registration
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+
+def _words(text: str) -> set[str]:
+    return {t for t in tokens(text, ngrams=False) if len(t) > 2}
+
+
+def suggestions(event: Event, me: Registration, user, limit: int = 10) -> list[Suggestion]:
+    """Participants ranked for `me`, with reasons: what they offer matches what I look for (HS
+    codes: same subheading, heading or chapter; words), what they look for matches my offers,
+    and a complementary kind (buyer ↔ supplier). People already asked are left out."""
+    my_wanted = {h.code for h in me.wanted_hs_codes.all()}
+    my_offered = {h.code for h in me.offer_hs_codes.all()}
+    my_look = _words(me.looks_for)
+    my_offer = _words(me.offers + " " + (me.organisation.product_focus or ""))
+    asked = set(
+        MeetingRequest.objects.filter(
+            Q(from_registration=me) | Q(to_registration=me),
+            status__in=[MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED],
+        ).values_list("from_registration_id", "to_registration_id")
+    )
+    skip = {a for pair in asked for a in pair} | {me.pk}
+    out: list[Suggestion] = []
+    for reg in participants(event, user).exclude(pk__in=skip):
+        score = 0.0
+        reasons: list[str] = []
+        theirs_offered = {h.code for h in reg.offer_hs_codes.all()}
+        theirs_wanted = {h.code for h in reg.wanted_hs_codes.all()}
+        for mine, theirs, label in (
+            (my_wanted, theirs_offered, "offers"),
+            (my_offered, theirs_wanted, "wants"),
+        ):
+            best = 0
+            hit = ""
+            for a in mine:
+                for b in theirs:
+                    n = 6 if a == b else 4 if a[:4] == b[:4] else 2 if a[:2] == b[:2] else 0
+                    if n > best:
+                        best, hit = n, b
+            if best:
+                score += best
+                if label == "offers":
+                    reasons.append(f"They offer HS {hit}, which you look for")
+                else:
+                    reasons.append(f"They look for HS {hit}, which you offer")
+        shared = my_look & _words(reg.offers + " " + (reg.organisation.product_focus or ""))
+        if shared:
+            score += min(3, len(shared))
+            reasons.append("They offer: " + ", ".join(sorted(shared)[:4]))
+        shared = my_offer & _words(reg.looks_for)
+        if shared:
+            score += min(3, len(shared))
+            reasons.append("They look for: " + ", ".join(sorted(shared)[:4]))
+        kinds = {me.organisation.kind, reg.organisation.kind}
+        if "buyer" in kinds and kinds & {"sme", "cluster"}:
+            score += 1
+            reasons.append("A buyer and a supplier")
+        if score > 0:
+            out.append(Suggestion(reg, score, reasons))
+    out.sort(key=lambda s: (-s.score, s.registration.organisation.name))
+    return out[:limit]
+
+
+# --- requests -------------------------------------------------------------------------------------
+
+
+def inbox(me: Registration) -> dict[str, list[MeetingRequest]]:
+    base = MeetingRequest.objects.select_related(
+        "from_registration__organisation", "to_registration__organisation"
+    ).prefetch_related("invitees__registration__organisation")
+    received = list(
+        base.filter(
+            Q(to_registration=me) | Q(invitees__registration=me), event_id=me.event_id
+        ).distinct()
+    )
+    sent = list(base.filter(from_registration=me))
+    return {"received": received, "sent": sent}
+
+
+# --- agenda ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class AgendaItem:
+    meeting: Meeting
+    partners: list[Registration]
+    local: dt.datetime | None
+    own: dt.datetime | None
+    mine: MeetingOutcome | None
+    outcome: str
+
+
+def agenda(me: Registration, user, now: dt.datetime | None = None) -> dict:
+    """A participant's meetings, next first, in the event's zone (and theirs when different)."""
+    from corridor.events.services import meeting_outcome
+
+    now = now or timezone.now()
+    event = me.event
+    ez = event_zone(event)
+    oz = user_zone(user, me)
+    meetings = list(
+        Meeting.objects.filter(seats__registration=me)
+        .select_related("slot")
+        .prefetch_related(
+            Prefetch(
+                "seats",
+                queryset=MeetingSeat.objects.select_related(
+                    "registration__organisation__country"
+                ).prefetch_related("registration__organisation__products"),
+            ),
+            "outcomes",
+        )
+        .order_by("slot__starts_at", "pk")
+    )
+    items = []
+    for m in meetings:
+        partners = [s.registration for s in m.seats.all() if s.registration_id != me.pk]
+        local = own = None
+        if m.slot is not None:
+            local, own = both_times(m.slot.starts_at, ez, oz)
+        marks = {o.registration_id: o for o in m.outcomes.all()}
+        items.append(
+            AgendaItem(
+                m,
+                partners,
+                local,
+                own,
+                marks.get(me.pk),
+                meeting_outcome(m, [o.mark for o in marks.values()]),
+            )
+        )
+    scheduled = [i for i in items if i.meeting.status == Meeting.Status.SCHEDULED]
+    placed = [i for i in scheduled if i.meeting.slot is not None]
+    upcoming = [i for i in placed if i.meeting.slot.ends_at >= now]
+    done = [i for i in placed if i.meeting.slot.ends_at < now]
+    return {
+        "next": upcoming[0] if upcoming else None,
+        "upcoming": upcoming,
+        "done": done,
+        "waiting": [i for i in scheduled if i.meeting.slot is None],
+        "cancelled": [i for i in items if i.meeting.status == Meeting.Status.CANCELLED],
+        "all": items,
+        "event_zone": ez,
+        "own_zone": oz if oz and _offset(oz, now) != _offset(ez, now) else None,
+    }
+
+
+def agenda_meetings(me: Registration) -> list[Meeting]:
+    """Meetings for the calendar file: scheduled and cancelled ones that had a slot."""
+    return list(
+        Meeting.objects.filter(seats__registration=me, slot__isnull=False)
+        .select_related("slot", "event")
+        .prefetch_related("seats__registration__organisation")
+        .order_by("slot__starts_at")
+    )
+
+
+# --- staff dashboard ------------------------------------------------------------------------------
+
+
+def dashboard(event: Event) -> dict:
+    regs = Counter(event.registrations.values_list("status", flat=True))
+    reqs = Counter(event.meeting_requests.values_list("status", flat=True))
+    meetings = event.meetings.filter(status=Meeting.Status.SCHEDULED)
+    placed = meetings.filter(slot__isnull=False).count()
+    total = meetings.count()
+    last_run = event.schedule_runs.first()
+    checked_in = event.registrations.filter(attendance__isnull=False).count()
+    return {
+        "registrations": sorted(regs.items()),
+        "requests": sorted(reqs.items()),
+        "meetings_total": total,
+        "meetings_placed": placed,
+        "meetings_waiting": total - placed,
+        "last_run": last_run,
+        "checked_in": checked_in,
+    }
+
+
+def pending_registrations(event: Event) -> QuerySet[Registration]:
+    return (
+        event.registrations.filter(
+            status__in=[Registration.Status.PENDING, Registration.Status.WAITLISTED]
+        )
+        .select_related("organisation", "organisation__country")
+        .order_by("created_at")
+    )
+
+
+def schedule_grid(event: Event, *, page_slot: str = "") -> dict:
+    """Meetings by slot for the staff schedule page (a constant number of queries)."""
+    slots = list(event.slots.select_related("session").order_by("starts_at"))
+    ez = event_zone(event)
+    meetings = (
+        Meeting.objects.filter(event=event, status=Meeting.Status.SCHEDULED)
+        .select_related("slot")
+        .prefetch_related(
+            Prefetch(
+                "seats", queryset=MeetingSeat.objects.select_related("registration__organisation")
+            )
+        )
+        .order_by("slot__starts_at", "table", "pk")
+    )
+    if page_slot:
+        meetings = meetings.filter(Q(slot__key=page_slot) | Q(slot__isnull=True))
+    by_slot: dict[int | None, list[Meeting]] = {}
+    for m in meetings:
+        by_slot.setdefault(m.slot_id, []).append(m)
+    return {
+        "slots": [(s, in_zone(s.starts_at, ez), by_slot.get(s.pk, [])) for s in slots],
+        "waiting": by_slot.get(None, []),
+    }
+
+
+def schedule_page(event: Event, *, slot_key: str = "", page: str | int | None = 1) -> dict:
+    """One slot of the staff schedule page, 50 meetings a page, and the first waiting ones:
+    a constant number of queries and a bounded page at any event size."""
+    from django.core.paginator import Paginator
+
+    ez = event_zone(event)
+    slots = [(s, in_zone(s.starts_at, ez)) for s in event.slots.order_by("starts_at")]
+    current = next((s for s, _local in slots if s.key == slot_key), slots[0][0] if slots else None)
+    seats = Prefetch(
+        "seats", queryset=MeetingSeat.objects.select_related("registration__organisation")
+    )
+    base = Meeting.objects.filter(event=event, status=Meeting.Status.SCHEDULED)
+    meetings = Paginator(
+        base.filter(slot=current).prefetch_related(seats).order_by("table", "pk"), 50
+    ).get_page(page)
+    waiting = base.filter(slot__isnull=True)
+    return {
+        "slot_nav": slots,
+        "current_slot": current,
+        "current_local": in_zone(current.starts_at, ez) if current else None,
+        "meetings": meetings,
+        "waiting": list(waiting.prefetch_related(seats).order_by("pk")[:20]),
+        "waiting_count": waiting.count(),
+    }
+
+
+def schedule_summary(event: Event) -> dict:
+    """Participants with requests but no scheduled meeting, and the idle gaps ("breaks") as of
+    the last applied run. Cached per schedule version: every change of meetings raises it."""
+    key = f"events:summary:{event.pk}:{event.created_at.timestamp()}:{event.schedule_version}"
+    summary = cache.get(key)
+    if summary is None:
+        summary = _schedule_summary(event)
+        cache.set(key, summary, 3600)
+    return summary
+
+
+def _schedule_summary(event: Event) -> dict:
+    seats = MeetingSeat.objects.filter(
+        meeting__event=event, meeting__status=Meeting.Status.SCHEDULED
+    )
+    requested = set(seats.values_list("registration_id", flat=True).distinct())
+    placed = set(
+        seats.filter(slot__isnull=False).values_list("registration_id", flat=True).distinct()
+    )
+    without = requested - placed
+    names = list(
+        Registration.objects.filter(pk__in=sorted(without)[:2000])
+        .order_by("organisation__name")
+        .values_list("organisation__name", flat=True)[:50]
+    )
+    last = (
+        event.schedule_runs.filter(status=ScheduleRun.Status.APPLIED).defer("assignments").first()
+    )
+    return {
+        "participants_without_meeting": len(without),
+        "without_names": names,
+        "breaks": (last.result.get("stats", {}).get("breaks") if last else None),
+    }
+
+
+def checkin_search(event: Event, q: str) -> QuerySet[Registration]:
+    qs = event.registrations.filter(status=Registration.Status.APPROVED).select_related(
+        "organisation", "attendance"
+    )
+    if q:
+        qs = qs.filter(
+            Q(organisation__name__icontains=q)
+            | Q(organisation__local_name__icontains=q)
+            | Q(representatives__name__icontains=q)
+        ).distinct()
+    return qs.order_by("organisation__name")[:30]
+
+
+def latest_runs(event: Event) -> list[ScheduleRun]:
+    runs = list(event.schedule_runs.defer("assignments")[:5])
+    for run in runs:
+        run.readable = run_changes(run)
+    return runs
+
+
+def run_changes(run: ScheduleRun) -> dict[str, list[str]]:
+    """A re-schedule's moved / added / dropped meetings, named by their participants."""
+    names = run.result.get("names", {}) if isinstance(run.result, dict) else {}
+    return {
+        key: [names.get(mid, mid) for mid in run.result.get(key, [])]
+        for key in ("moved", "added", "dropped")
+    }
+
+
+def slots_by_session(event: Event) -> list[tuple]:
+    ez = event_zone(event)
+    return [
+        (s, in_zone(s.starts_at, ez))
+        for s in event.slots.select_related("session").order_by("starts_at")
+    ]
+
+
+def counts_by_status(qs, field: str = "status") -> dict[str, int]:
+    return dict(qs.values_list(field).annotate(n=Count("pk")))
+
+
+def export_registrations(event: Event) -> tuple[list[str], Iterator[list]]:
+    """Every registration with its organisation's contacts and representatives (staff)."""
+    headers = [
+        "registration",
+        "organisation",
+        "type",
+        "country",
+        "status",
+        "email",
+        "phone",
+        "offers",
+        "looks for",
+        "max meetings",
+        "representatives",
+        "interpreter needed",
+        "checked in",
+    ]
+
+    def rows() -> Iterator[list]:
+        qs = (
+            event.registrations.select_related("organisation", "attendance")
+            .prefetch_related("representatives")
+            .order_by("organisation__name")
+        )
+        for r in qs.iterator(chunk_size=500):
+            reps = list(r.representatives.all())
+            yield [
+                r.pk,
+                r.organisation.name,
+                r.organisation.kind,
+                r.organisation.country_id,
+                r.status,
+                r.organisation.email,
+                r.organisation.phone,
+                r.offers,
+                r.looks_for,
+                r.max_meetings,
+                "; ".join(f"{p.name} <{p.email}>" if p.email else p.name for p in reps),
+                "yes" if any(p.needs_interpreter for p in reps) else "",
+                "yes" if hasattr(r, "attendance") else "",
+            ]
+
+    return headers, rows()
+
+
+def export_schedule(event: Event) -> tuple[list[str], Iterator[list]]:
+    """Every meeting: local time, table, participants, weight, status, outcome."""
+    from corridor.events.services import meeting_outcome
+
+    ez = event_zone(event)
+    headers = ["meeting", "time", "table", "participants", "weight", "status", "locked", "outcome"]
+
+    def rows() -> Iterator[list]:
+        qs = (
+            Meeting.objects.filter(event=event)
+            .select_related("slot")
+            .prefetch_related(
+                Prefetch(
+                    "seats",
+                    queryset=MeetingSeat.objects.select_related("registration__organisation"),
+                ),
+                "outcomes",
+            )
+            .order_by("slot__starts_at", "table", "pk")
+        )
+        for m in qs.iterator(chunk_size=500):
+            yield [
+                m.pk,
+                m.slot.starts_at.astimezone(ez).strftime("%Y-%m-%d %H:%M") if m.slot else "",
+                m.table or "",
+                " – ".join(s.registration.organisation.name for s in m.seats.all()),
+                m.weight,
+                m.status,
+                "yes" if m.locked else "",
+                meeting_outcome(m, [o.mark for o in m.outcomes.all()]),
+            ]
+
+    return headers, rows()

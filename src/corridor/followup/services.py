@@ -1,0 +1,456 @@
+"""Lead life cycle (creation from connections and requests, stage changes with history),
+orders, exchange rates, survey answers and settling disagreements between the two sides."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from corridor.accounts import permissions
+from corridor.core import links
+from corridor.directory.models import HSCode, Organisation, SourcingRequest
+from corridor.followup.models import (
+    FIRST_STAGE,
+    STAGES_BY_KIND,
+    DropReason,
+    ExchangeRate,
+    Lead,
+    LeadKind,
+    LeadSource,
+    LeadStageChange,
+    Order,
+    Side,
+    Stage,
+    SurveyAnswer,
+    SurveyInvitation,
+)
+
+SURVEY_PURPOSE = "followup.survey"
+
+
+class FollowupError(ValidationError):
+    """A follow-up action refused, with a message to show."""
+
+
+def _kind_for(a: Organisation, b: Organisation) -> str:
+    """Trade between a seller and a buyer; collaboration between two clusters or two SMEs."""
+    if a.kind == b.kind and a.kind in ("cluster", "sme"):
+        return LeadKind.COLLABORATION
+    return LeadKind.TRADE
+
+
+def _orient(a: Organisation, b: Organisation, kind: str) -> tuple[Organisation, Organisation]:
+    """(supplier, buyer): the buyer organisation is the buyer; partners by id so a pair is one."""
+    if kind == LeadKind.COLLABORATION:
+        return (a, b) if a.pk < b.pk else (b, a)
+    if a.kind == "buyer" and b.kind != "buyer":
+        return b, a
+    return a, b
+
+
+def lead_for_pair(
+    *,
+    a: Organisation,
+    b: Organisation,
+    source: str,
+    started_on: datetime.date,
+    by=None,
+    connection=None,
+    sourcing_request: SourcingRequest | None = None,
+    meeting=None,
+    product: str = "",
+    hs_code: HSCode | None = None,
+) -> tuple[Lead, bool]:
+    """The lead between `a` and `b` (created at its first stage when missing): (lead, created).
+    A second source for an existing pair only fills links that are still empty."""
+    if a.pk == b.pk:
+        raise FollowupError(_("A lead needs two different organisations."))
+    kind = _kind_for(a, b)
+    supplier, buyer = _orient(a, b, kind)
+    existing = Lead.objects.filter(supplier=supplier, buyer=buyer, kind=kind).first()
+    if existing is not None:
+        return _fill(existing, connection, sourcing_request, product, hs_code, meeting), False
+    if not product and sourcing_request is not None:
+        product, hs_code = sourcing_request.title, sourcing_request.hs_code
+    if not product and kind == LeadKind.TRADE:
+        first = supplier.products.filter(is_active=True).select_related("hs_code").first()
+        if first is not None:
+            product, hs_code = first.name, first.hs_code
+    now = timezone.now()
+    stage = FIRST_STAGE[kind]
+    try:
+        with transaction.atomic():
+            lead = Lead.objects.create(
+                kind=kind,
+                supplier=supplier,
+                buyer=buyer,
+                product=product[:200],
+                hs_code=hs_code,
+                hs_chapter=hs_code.code[:2] if hs_code else "",
+                stage=stage,
+                source=source,
+                connection=connection,
+                sourcing_request=sourcing_request,
+                meeting=meeting,
+                event_id=meeting.event_id if meeting is not None else None,
+                started_on=started_on,
+                stage_changed_at=now,
+                created_by=by if by is not None and by.is_authenticated else None,
+            )
+            LeadStageChange.objects.create(
+                lead=lead,
+                to_stage=stage,
+                changed_on=started_on,
+                reported_by=lead.created_by,
+                side=Side.STAFF,
+                via=LeadStageChange.Via.SYSTEM,
+                note=str(LeadSource(source).label),
+            )
+    except IntegrityError:  # a concurrent call created the pair first
+        return Lead.objects.get(supplier=supplier, buyer=buyer, kind=kind), False
+    return lead, True
+
+
+def _fill(lead: Lead, connection, sourcing_request, product: str, hs_code, meeting=None) -> Lead:
+    changed = []
+    if meeting is not None and lead.meeting_id is None:
+        lead.meeting, lead.event_id = meeting, meeting.event_id
+        changed += ["meeting", "event"]
+    if connection is not None and lead.connection_id is None:
+        lead.connection = connection
+        changed.append("connection")
+    if sourcing_request is not None and lead.sourcing_request_id is None:
+        lead.sourcing_request = sourcing_request
+        changed.append("sourcing_request")
+    if product and not lead.product:
+        lead.product, lead.hs_code = product[:200], hs_code
+        lead.hs_chapter = hs_code.code[:2] if hs_code else ""
+        changed += ["product", "hs_code", "hs_chapter"]
+    if changed:
+        lead.save(update_fields=[*changed, "updated_at"])
+    return lead
+
+
+def lead_from_connection(*, connection) -> tuple[Lead, bool]:
+    """Called when a connection is accepted (and by `backfill_leads` for older ones)."""
+    on = timezone.localdate(connection.responded_at) if connection.responded_at else None
+    return lead_for_pair(
+        a=connection.from_org,
+        b=connection.to_org,
+        source=LeadSource.CONNECTION,
+        started_on=on or timezone.localdate(),
+        by=connection.responded_by,
+        connection=connection,
+    )
+
+
+def lead_from_meeting(*, meeting) -> list[Lead]:
+    """A held meeting where either side wants to follow up: a lead for each pair at the table
+    (called by events.services.meeting_feedback, and by `backfill_leads`)."""
+    from corridor.events.models import Meeting
+    from corridor.events.services import meeting_outcome
+
+    meeting = (
+        Meeting.objects.select_related("slot", "event")
+        .prefetch_related("seats__registration__organisation", "outcomes")
+        .get(pk=meeting.pk)
+    )
+    if meeting_outcome(meeting) != Meeting.Outcome.HELD:
+        return []
+    if not any(o.wants_follow_up for o in meeting.outcomes.all()):
+        return []
+    orgs = [seat.registration.organisation for seat in meeting.seats.all()]
+    on = timezone.localdate(meeting.slot.starts_at) if meeting.slot_id else timezone.localdate()
+    leads = []
+    for i, a in enumerate(orgs):
+        for b in orgs[i + 1 :]:
+            if a.pk != b.pk:
+                lead, _new = lead_for_pair(
+                    a=a, b=b, source=LeadSource.MEETING, started_on=on, meeting=meeting
+                )
+                leads.append(lead)
+    return leads
+
+
+def lead_from_request_answer(
+    *, request: SourcingRequest, supplier: Organisation, by
+) -> tuple[Lead, bool]:
+    """A supplier answered a buyer's sourcing request: a lead on the requested product."""
+    if not permissions.can_act_for_org(by, supplier):
+        raise FollowupError(_("You do not act for %(org)s.") % {"org": supplier.name})
+    return lead_for_pair(
+        a=supplier,
+        b=request.buyer,
+        source=LeadSource.REQUEST,
+        started_on=timezone.localdate(),
+        by=by,
+        sourcing_request=request,
+        product=request.title,
+        hs_code=request.hs_code,
+    )
+
+
+def side_of(user, lead: Lead) -> str:
+    """Which side `user` speaks for on `lead` (staff when they act for neither)."""
+    own = permissions.member_org_ids(user)
+    direct = set(user.memberships.values_list("organisation_id", flat=True))
+    if lead.supplier_id in direct:
+        return Side.SUPPLIER
+    if lead.buyer_id in direct:
+        return Side.BUYER
+    if permissions.is_staff(user):
+        return Side.STAFF
+    if lead.supplier_id in own:  # a coordinator for a member
+        return Side.SUPPLIER
+    return Side.BUYER
+
+
+def _check_stage(lead: Lead, stage: str, drop_reason: str) -> None:
+    if stage != Stage.DROPPED and stage not in STAGES_BY_KIND[lead.kind]:
+        raise FollowupError(
+            _("“%(stage)s” is not a stage of a %(kind)s lead.")
+            % {"stage": stage, "kind": lead.get_kind_display()}
+        )
+    if stage == Stage.DROPPED and drop_reason not in DropReason.values:
+        raise FollowupError(_("Say why the lead was dropped."))
+    if stage != Stage.DROPPED and drop_reason:
+        raise FollowupError(_("A reason is only given when a lead is dropped."))
+
+
+@transaction.atomic
+def lead_set_stage(
+    *,
+    lead: Lead,
+    stage: str,
+    by,
+    side: str | None = None,
+    drop_reason: str = "",
+    note: str = "",
+    on: datetime.date | None = None,
+    via: str = LeadStageChange.Via.WEB,
+    check: bool = True,
+) -> Lead:
+    """Move `lead` to `stage`, keeping the change in its history. `check=False` is for the
+    survey and phone paths, whose permission comes from the link or from staff."""
+    if check and not permissions.can_update_lead(by, lead):
+        raise FollowupError(_("You cannot update this lead."))
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    _check_stage(lead, stage, drop_reason)
+    on = on or timezone.localdate()
+    if on > timezone.localdate():
+        raise FollowupError(_("The date of a change cannot be in the future."))
+    if lead.stage == stage and lead.drop_reason == drop_reason:
+        return lead
+    if side is None:
+        side = side_of(by, lead) if by is not None else Side.STAFF
+    LeadStageChange.objects.create(
+        lead=lead,
+        from_stage=lead.stage,
+        to_stage=stage,
+        drop_reason=drop_reason,
+        changed_on=on,
+        reported_by=by if by is not None and by.is_authenticated else None,
+        side=side,
+        via=via,
+        note=note[:300],
+    )
+    lead.stage = stage
+    if stage in STAGES_BY_KIND[lead.kind]:
+        lead.furthest = max(lead.furthest, STAGES_BY_KIND[lead.kind].index(stage))
+    lead.drop_reason = drop_reason
+    lead.drop_note = note[:300] if stage == Stage.DROPPED else ""
+    lead.stage_changed_at = timezone.now()
+    lead.save(
+        update_fields=[
+            "stage",
+            "furthest",
+            "drop_reason",
+            "drop_note",
+            "stage_changed_at",
+            "updated_at",
+        ]
+    )
+    return lead
+
+
+@transaction.atomic
+def lead_update_product(*, lead: Lead, by, product: str, hs_code: HSCode | None) -> Lead:
+    if not permissions.can_update_lead(by, lead):
+        raise FollowupError(_("You cannot update this lead."))
+    lead.product = product.strip()[:200]
+    lead.hs_code = hs_code
+    lead.hs_chapter = hs_code.code[:2] if hs_code else ""
+    lead.save(update_fields=["product", "hs_code", "hs_chapter", "updated_at"])
+    return lead
+
+
+# --- Orders and rates -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_create(
+    *,
+    by,
+    supplier: Organisation,
+    buyer: Organisation,
+    ordered_on: datetime.date,
+    value: Decimal | None,
+    currency: str,
+    lead: Lead | None = None,
+    volume: Decimal | None = None,
+    unit: str = "",
+    product: str = "",
+    hs_code: HSCode | None = None,
+) -> Order:
+    """Record an order: staff for anyone, a supplier for itself. Its lead (if any) moves to
+    first or repeat orders."""
+    if not (permissions.is_staff(by) or permissions.can_act_for_org(by, supplier)):
+        raise FollowupError(_("Only the supplier or programme staff can record an order."))
+    if supplier.pk == buyer.pk:
+        raise FollowupError(_("An order needs two different organisations."))
+    if lead is not None and (lead.supplier_id, lead.buyer_id) != (supplier.pk, buyer.pk):
+        raise FollowupError(_("This order is not between the two sides of the lead."))
+    if value is not None and value < 0:
+        raise FollowupError(_("An order's value cannot be negative."))
+    if ordered_on > timezone.localdate():
+        raise FollowupError(_("The order date cannot be in the future."))
+    previous = Order.objects.filter(supplier=supplier, buyer=buyer).exists()
+    order = Order.objects.create(
+        lead=lead,
+        supplier=supplier,
+        buyer=buyer,
+        kind=Order.Kind.REPEAT if previous else Order.Kind.FIRST,
+        ordered_on=ordered_on,
+        value=value,
+        currency=currency,
+        volume=volume,
+        unit=unit,
+        product=product[:200] or (lead.product if lead else ""),
+        hs_code=hs_code or (lead.hs_code if lead else None),
+        created_by=by,
+    )
+    if lead is not None and lead.kind == LeadKind.TRADE:
+        target = Stage.REPEAT_ORDERS if previous else Stage.FIRST_ORDER
+        if lead.stage != Stage.REPEAT_ORDERS:
+            lead_set_stage(lead=lead, stage=target, by=by, on=ordered_on, check=False)
+    return order
+
+
+@transaction.atomic
+def rate_set(
+    *, by, currency: str, valid_from: datetime.date, usd_per_unit: Decimal, note: str = ""
+) -> ExchangeRate:
+    if not permissions.can_manage_rates(by):
+        raise FollowupError(_("Only programme staff maintain exchange rates."))
+    if usd_per_unit is None or usd_per_unit <= 0:
+        raise FollowupError(_("A rate must be more than zero."))
+    rate, _created = ExchangeRate.objects.update_or_create(
+        currency=currency,
+        valid_from=valid_from,
+        defaults={"usd_per_unit": usd_per_unit, "note": note[:200], "created_by": by},
+    )
+    return rate
+
+
+# --- Survey answers and disagreements ---------------------------------------------------------
+
+
+def _other(side: str) -> str:
+    return Side.BUYER if side == Side.SUPPLIER else Side.SUPPLIER
+
+
+@transaction.atomic
+def survey_answer(
+    *,
+    invitation: SurveyInvitation,
+    stage: str,
+    drop_reason: str = "",
+    order_value: Decimal | None = None,
+    currency: str = "USD",
+    comment: str = "",
+    entered_by=None,
+) -> SurveyAnswer:
+    """Record one side's answer (from its link, or by phone when `entered_by` is staff).
+
+    The lead moves to the answered stage unless the other side answered the same step with
+    another stage: then the lead is marked in conflict for staff to settle."""
+    invitation = (
+        SurveyInvitation.objects.select_for_update().select_related("lead").get(pk=invitation.pk)
+    )
+    if entered_by is not None and not permissions.can_manage_followup(entered_by):
+        raise FollowupError(_("Only programme staff enter answers taken by phone."))
+    if invitation.answered_at is not None:
+        raise FollowupError(_("This survey was already answered. Thank you!"))
+    lead = invitation.lead
+    _check_stage(lead, stage, drop_reason)
+    if order_value is not None and order_value < 0:
+        raise FollowupError(_("The value cannot be negative."))
+    via = LeadStageChange.Via.PHONE if entered_by is not None else LeadStageChange.Via.SURVEY
+    answer = SurveyAnswer.objects.create(
+        invitation=invitation,
+        lead=lead,
+        side=invitation.side,
+        stage=stage,
+        drop_reason=drop_reason,
+        order_value=order_value,
+        currency=currency,
+        comment=comment.strip()[:1000],
+        via=via,
+        entered_by=entered_by,
+    )
+    now = timezone.now()
+    invitation.answered_at = now
+    invitation.status = SurveyInvitation.Status.ANSWERED
+    invitation.save(update_fields=["answered_at", "status"])
+    links.links_close(purpose=SURVEY_PURPOSE, target=invitation)
+    other = (
+        SurveyAnswer.objects.filter(
+            invitation__lead=lead, invitation__step=invitation.step_id, side=_other(invitation.side)
+        )
+        .order_by("-id")
+        .first()
+    )
+    if other is not None and (other.stage, other.drop_reason) != (stage, drop_reason):
+        Lead.objects.filter(pk=lead.pk).update(in_conflict=True)
+        return answer
+    lead_set_stage(
+        lead=lead,
+        stage=stage,
+        by=entered_by or invitation.recipient,
+        side=invitation.side,
+        drop_reason=drop_reason,
+        note=comment[:300],
+        via=via,
+        check=False,
+    )
+    return answer
+
+
+@transaction.atomic
+def conflict_settle(*, lead: Lead, by, stage: str, drop_reason: str = "", note: str = "") -> Lead:
+    """Staff decide where a lead stands when the two sides' answers disagree."""
+    if not permissions.can_manage_followup(by):
+        raise FollowupError(_("Only programme staff settle a disagreement."))
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if not lead.in_conflict:
+        raise FollowupError(_("The two sides of this lead do not disagree."))
+    lead = lead_set_stage(
+        lead=lead,
+        stage=stage,
+        by=by,
+        side=Side.STAFF,
+        drop_reason=drop_reason,
+        note=note,
+        via=LeadStageChange.Via.SETTLEMENT,
+        check=False,
+    )
+    now = timezone.now()
+    SurveyAnswer.objects.filter(lead=lead, settled_at__isnull=True).update(settled_at=now)
+    Lead.objects.filter(pk=lead.pk).update(in_conflict=False)
+    lead.in_conflict = False
+    return lead
