@@ -14,6 +14,19 @@
     if (el && el.matches && el.matches("select[data-autosubmit]")) el.form.submit();
   });
 
+  // A form that asks before doing something hard to undo (data-confirm="question").
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form && form.dataset ? form.dataset.confirm : null;
+    if (question && !window.confirm(question.replace(/\\'/g, "'"))) event.preventDefault();
+  });
+
+  // A personal link shown once is selected with one tap, ready to copy.
+  document.addEventListener("focusin", function (event) {
+    var el = event.target;
+    if (el && el.matches && el.matches("input.copy-link")) el.select();
+  });
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest("button.hs-pick") : null;
     if (!button) return;
