@@ -20,7 +20,7 @@ SECRET = "Broker Vannak at the Bavet gate wanted 200 dollars from Mekong Rice Co
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache(db):
     cache.clear()
     yield
     cache.clear()

@@ -14,6 +14,7 @@ from corridor.api import (
     offers,
     reporting,
     tokens,
+    training,
 )
 from corridor.api.docs import LocalSwagger
 from corridor.api.parsers import CleanParser
@@ -46,5 +47,6 @@ api.add_router("/", notifications.router)
 api.add_router("/", followup.router)
 api.add_router("/", events.router)
 api.add_router("/", reporting.router)
+api.add_router("/", training.router)
 
 api.add_router("/", errors.fallback_router)  # last: it matches every address

@@ -8,6 +8,7 @@ from corridor.directory.demo import load_demo, login_box
 from corridor.events.demo import load_event_demo
 from corridor.followup.demo import load_followup_demo
 from corridor.reporting.demo import load_reporting_demo
+from corridor.training.demo import load_training_demo
 
 
 class Command(BaseCommand):
@@ -22,5 +23,6 @@ class Command(BaseCommand):
         load_event_demo(stdout=self.stdout)
         load_followup_demo(stdout=self.stdout)
         load_reporting_demo(stdout=self.stdout)
+        load_training_demo(stdout=self.stdout)
         self.stdout.write("")
         self.stdout.write(login_box())
