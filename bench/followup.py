@@ -61,7 +61,7 @@ def _p(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-def run(url: str, label: str, scale: float, repeats: int) -> None:
+def run(url: str, label: str, scale: float, repeats: int, dashboard_only: bool = False) -> None:
     from aiosmtpd.controller import Controller
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # one line per SMTP command
@@ -71,7 +71,11 @@ def run(url: str, label: str, scale: float, repeats: int) -> None:
         port = probe.getsockname()[1]
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
-    data_dir = tempfile.mkdtemp(prefix="corridor-followup-bench-")
+    data_dir = (
+        os.path.dirname(urlparse(url).path)
+        if dashboard_only and url.startswith("sqlite")
+        else tempfile.mkdtemp(prefix="corridor-followup-bench-")
+    )
     os.environ["DJANGO_SETTINGS_MODULE"] = "corridor.settings"
     os.environ["CORRIDOR_DATA_DIR"] = data_dir
     os.environ["DATABASE_URL"] = url or f"sqlite:///{data_dir}/bench.sqlite3"
@@ -87,6 +91,9 @@ def run(url: str, label: str, scale: float, repeats: int) -> None:
     call_command("migrate", verbosity=0)
     print(f"\n== {label}")
     try:
+        if dashboard_only:  # the data of an earlier run (--url), measured again
+            _dashboard(repeats)
+            return
         _round(sink, scale)
         _load(scale)
         if connection.vendor == "postgresql":
@@ -350,9 +357,12 @@ def _dashboard(repeats: int) -> None:
     from corridor.accounts.models import User
     from corridor.directory.models import Organisation
 
-    staff = User.objects.create(username="bench-staff", email="s@bench.example", is_staff=True)
-    viewer = User.objects.create(
-        username="bench-viewer", email="v@bench.example", is_programme_viewer=True
+    staff, _ = User.objects.get_or_create(
+        username="bench-staff", defaults={"email": "s@bench.example", "is_staff": True}
+    )
+    viewer, _ = User.objects.get_or_create(
+        username="bench-viewer",
+        defaults={"email": "v@bench.example", "is_programme_viewer": True},
     )
     cluster = Organisation.objects.filter(
         kind="cluster", slug__startswith="bench-cluster-d"
@@ -404,10 +414,15 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL", ""))
     parser.add_argument("--only", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
     parser.add_argument("--url", default="", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--dashboard-only",
+        action="store_true",
+        help="with --only and --url: time the dashboard on the data of an earlier run",
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     if args.only:
-        run(args.url, args.only, args.scale, args.repeats)
+        run(args.url, args.only, args.scale, args.repeats, args.dashboard_only)
         return
     base = [sys.executable, __file__, "--scale", str(args.scale), "--repeats", str(args.repeats)]
     subprocess.run([*base, "--only", "sqlite"], check=True)

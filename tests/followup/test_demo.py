@@ -8,6 +8,7 @@ import pytest
 from django.test import override_settings
 
 from corridor.directory.demo import load_demo
+from corridor.events.demo import load_event_demo
 from corridor.followup import selectors
 from corridor.followup.demo import load_followup_demo
 from corridor.followup.models import Lead, Order, Stage, SurveyAnswer, SurveyInvitation
@@ -18,6 +19,7 @@ from corridor.followup.models import Lead, Order, Stage, SurveyAnswer, SurveyInv
 def test_demo_has_every_stage_surveys_and_creates_nothing_the_second_time(settings):
     with override_settings(CORRIDOR={**settings.CORRIDOR, "EMBEDDER": "hash"}):
         load_demo(stdout=StringIO())
+        load_event_demo(stdout=StringIO())
         first = load_followup_demo(stdout=StringIO())
         second = load_followup_demo(stdout=StringIO())
 
@@ -31,6 +33,7 @@ def test_demo_has_every_stage_surveys_and_creates_nothing_the_second_time(settin
     assert SurveyInvitation.objects.filter(status="sent").exists()
     assert SurveyAnswer.objects.count() == 16
     assert Lead.objects.filter(in_conflict=True).count() == 1
+    assert Lead.objects.filter(source="meeting", event__isnull=False).exists()
     assert Order.objects.count() == 8
     data = selectors.impact(selectors.Filters(), viewer=False)
     assert data.value_usd > 0 and data.unconverted == 0

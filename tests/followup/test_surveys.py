@@ -287,3 +287,10 @@ def test_sides_without_an_address_are_listed_not_emailed(plan, buyer_org, buyer_
     run = sending.send_followups()
     assert (run.sent, run.skipped) == (1, 1)
     assert SurveyInvitation.objects.get(side="supplier").status == "no_address"
+
+
+def test_a_survey_comment_loses_control_characters(client, lead, plan):
+    sending.send_followups()
+    path = URL.search(next(m for m in mail.outbox if m.to == ["buyer@example.com"]).body).group(1)
+    client.post(path, {"stage": "contact", "currency": "USD", "comment": "good\x00 talk\x07"})
+    assert SurveyInvitation.objects.get(lead=lead, side="buyer").answer.comment == "good talk"

@@ -6,10 +6,11 @@ Every dashboard figure is defined in docs/followup.md; the page repeats the defi
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, F, Q, QuerySet, When
 
 from corridor.accounts import permissions
 from corridor.core.money import RateTable
@@ -27,13 +28,8 @@ from corridor.followup.models import (
 # Fewer deals than this in a cell and a programme viewer sees no value (it would reveal one deal).
 MIN_DEALS_FOR_VALUE = 3
 
-GROUPS = {
-    "event": ("event_id", "event__name"),
-    "country": ("supplier__country_id", "supplier__country__name"),
-    "province": ("supplier__province_id", "supplier__province__name"),
-    "cluster": ("cluster_id", "cluster_name"),
-    "hs_chapter": ("hs_chapter", "hs_chapter"),
-}
+# The dimensions of the dashboard's tables (the supplier's place and cluster).
+GROUPS = ("event", "country", "province", "cluster", "hs_chapter")
 
 
 def leads_for(user, *, stage: str = "", kind: str = "") -> QuerySet[Lead]:
@@ -166,9 +162,9 @@ class Impact:
     by_month: list[Row] = field(default_factory=list)
 
 
-def _funnel(qs: QuerySet[Lead], kind: str) -> list[tuple[str, str, int, float | None]]:
+def _funnel(counts: dict[int, int], kind: str) -> list[tuple[str, str, int, float | None]]:
+    """Leads of `kind` that reached each stage, from the counts by furthest stage reached."""
     stages = STAGES_BY_KIND[kind]
-    counts = dict(qs.filter(kind=kind).values_list("furthest").annotate(n=Count("id")).order_by())
     out = []
     previous = None
     for i, stage in enumerate(stages):
@@ -198,6 +194,44 @@ def _meetings_held(filters: Filters) -> int:
     return qs.values("id").distinct().count()
 
 
+def _labels(keys: dict[str, set[str]]) -> dict[str, dict[str, str]]:
+    """Names of the groups present (one small query per dimension with keys)."""
+    from corridor.directory.models import Country, Organisation, Province
+    from corridor.events.models import Event
+
+    def ids(name: str) -> list[int]:
+        return [int(k) for k in keys.get(name, ()) if k.isdigit()]
+
+    out: dict[str, dict[str, str]] = {name: {} for name in GROUPS}
+    if keys.get("country"):
+        out["country"] = dict(
+            Country.objects.filter(code__in=[k for k in keys["country"] if k])
+            .order_by()
+            .values_list("code", "name")
+        )
+    if keys.get("province"):
+        out["province"] = dict(
+            Province.objects.filter(code__in=[k for k in keys["province"] if k])
+            .order_by()
+            .values_list("code", "name")
+        )
+    if ids("cluster"):
+        out["cluster"] = {
+            str(pk): name
+            for pk, name in Organisation.objects.filter(pk__in=ids("cluster"))
+            .order_by()
+            .values_list("id", "name")
+        }
+    if ids("event"):
+        out["event"] = {
+            str(pk): name
+            for pk, name in Event.objects.filter(pk__in=ids("event"))
+            .order_by()
+            .values_list("id", "name")
+        }
+    return out
+
+
 def _order_rows(filters: Filters):
     """(group keys..., month, currency, ordered_on, value) of every order matching the filters."""
     return filters.orders().values_list(
@@ -225,49 +259,58 @@ def impact(filters: Filters, *, viewer: bool) -> Impact:
     """The dashboard's figures. `viewer`: a programme viewer, who never sees a value resting on
     fewer than three deals."""
     leads = filters.leads()
-    by_kind = dict(leads.values_list("kind").annotate(n=Count("id")).order_by())
-    stage_counts = dict(leads.values_list("stage").annotate(n=Count("id")).order_by())
-    deals = sum(n for s, n in stage_counts.items() if s in DEAL_STAGES)
-    drop_reasons = list(
-        leads.filter(stage=Stage.DROPPED)
-        .values_list("drop_reason")
-        .annotate(n=Count("id"))
-        .order_by("-n", "drop_reason")
+    # One GROUP BY over every dimension at once (a few thousand groups at most); every lead
+    # figure is summed from it in Python, and the labels are read for the keys present.
+    cluster_key = Case(
+        When(supplier__kind="cluster", then=F("supplier_id")), default=F("supplier__cluster_id")
     )
-    # Leads, deals per group (one GROUP BY each).
-    by: dict[str, dict[str, Row]] = {}
-    for name, (key_field, label_field) in GROUPS.items():
-        if name == "cluster":
-            continue
-        rows: dict[str, Row] = {}
-        for key, label, stage, n in (
-            leads.values_list(key_field, label_field, "stage").annotate(n=Count("id")).order_by()
-        ):
-            k = str(key or "")
-            row = rows.setdefault(k, Row(k, str(label or "—")))
-            row.leads += n
-            if stage in DEAL_STAGES:
-                row.deals += n
-        by[name] = rows
-    clusters: dict[str, Row] = {}
-    for sid, skind, sname, cid, cname, stage, n in (
-        leads.values_list(
-            "supplier_id",
-            "supplier__kind",
-            "supplier__name",
-            "supplier__cluster_id",
-            "supplier__cluster__name",
+    grouped = list(
+        leads.annotate(cluster_key=cluster_key)
+        .values_list(
+            "event_id",
+            "supplier__country_id",
+            "supplier__province_id",
+            "cluster_key",
+            "hs_chapter",
+            "kind",
             "stage",
+            "furthest",
+            "drop_reason",
         )
         .annotate(n=Count("id"))
         .order_by()
-    ):
-        k, label = (str(sid), sname) if skind == "cluster" else (str(cid or ""), cname or "—")
-        row = clusters.setdefault(k, Row(k, label))
-        row.leads += n
-        if stage in DEAL_STAGES:
-            row.deals += n
-    by["cluster"] = clusters
+    )
+    by_kind: dict[str, int] = defaultdict(int)
+    stage_counts: dict[str, int] = defaultdict(int)
+    furthest: dict[str, dict[int, int]] = {k: defaultdict(int) for k in STAGES_BY_KIND}
+    reasons: dict[str, int] = defaultdict(int)
+    keys: dict[str, dict[str, list[int]]] = {name: {} for name in GROUPS}
+    for event, country, province, cluster, chapter, kind, stage, rank, reason, n in grouped:
+        by_kind[kind] += n
+        stage_counts[stage] += n
+        furthest[kind][rank] += n
+        if stage == Stage.DROPPED:
+            reasons[reason] += n
+        deal = n if stage in DEAL_STAGES else 0
+        for name, key in (
+            ("event", event),
+            ("country", country),
+            ("province", province),
+            ("cluster", cluster),
+            ("hs_chapter", chapter),
+        ):
+            cell = keys[name].setdefault(str(key or ""), [0, 0])
+            cell[0] += n
+            cell[1] += deal
+    deals = sum(n for s, n in stage_counts.items() if s in DEAL_STAGES)
+    drop_reasons = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
+    labels = _labels({name: set(cells) for name, cells in keys.items()})
+    by: dict[str, dict[str, Row]] = {}
+    for name, cells in keys.items():
+        by[name] = {
+            k: Row(k, labels[name].get(k) or k or "—", leads=n, deals=d)
+            for k, (n, d) in cells.items()
+        }
     # Orders and their value in US dollars, grouped in Python (rates by date).
     rows = list(_order_rows(filters))
     table = RateTable.load({r[14] for r in rows})
@@ -334,9 +377,9 @@ def impact(filters: Filters, *, viewer: bool) -> Impact:
     return Impact(
         meetings_held=_meetings_held(filters),
         leads=sum(by_kind.values()),
-        leads_by_kind=by_kind,
-        funnel=_funnel(leads, LeadKind.TRADE),
-        collab_funnel=_funnel(leads, LeadKind.COLLABORATION),
+        leads_by_kind=dict(by_kind),
+        funnel=_funnel(furthest[LeadKind.TRADE], LeadKind.TRADE),
+        collab_funnel=_funnel(furthest[LeadKind.COLLABORATION], LeadKind.COLLABORATION),
         deals=deals,
         dropped=stage_counts.get(Stage.DROPPED, 0),
         drop_reasons=drop_reasons,

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from corridor.accounts import permissions
 from corridor.core import charts, links
+from corridor.core.hygiene import CleanTextFormMixin
 from corridor.directory.models import Country, Organisation, SourcingRequest
 from corridor.directory.vocab import Currency, Unit
 from corridor.events.models import Event
@@ -43,7 +44,7 @@ def _require(allowed: bool) -> None:
         raise Http404
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(CleanTextFormMixin, forms.Form):
     stage = forms.ChoiceField(label=gettext_lazy("Where does it stand?"), widget=forms.RadioSelect)
     drop_reason = forms.ChoiceField(
         label=gettext_lazy("If it stopped, why?"),
@@ -145,7 +146,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-class StageForm(forms.Form):
+class StageForm(CleanTextFormMixin, forms.Form):
     stage = forms.ChoiceField(label=gettext_lazy("Stage"))
     drop_reason = forms.ChoiceField(
         label=gettext_lazy("Reason"), choices=[("", "—"), *DropReason.choices], required=False
@@ -195,7 +196,7 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-class OrderForm(forms.Form):
+class OrderForm(CleanTextFormMixin, forms.Form):
     ordered_on = forms.DateField(
         label=gettext_lazy("Order date"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -242,7 +243,7 @@ def order_add(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("followup:lead", pk=lead.pk)
 
 
-class RateForm(forms.Form):
+class RateForm(CleanTextFormMixin, forms.Form):
     currency = forms.ChoiceField(label=gettext_lazy("Currency"), choices=Currency.choices)
     valid_from = forms.DateField(
         label=gettext_lazy("Valid from"), widget=forms.DateInput(attrs={"type": "date"})
@@ -344,7 +345,7 @@ def copy_link(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "followup/_copy_link.html", {"url": url})
 
 
-class SettleForm(forms.Form):
+class SettleForm(CleanTextFormMixin, forms.Form):
     stage = forms.ChoiceField(choices=Stage.choices)
     drop_reason = forms.ChoiceField(choices=[("", "—"), *DropReason.choices], required=False)
     note = forms.CharField(required=False, max_length=300)
