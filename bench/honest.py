@@ -96,13 +96,14 @@ class HeadOnly:
 
 
 def uk_rows(split: str) -> list[tuple[str, str]]:
-    rows = csv.DictReader((DATA / "uk_references" / "split.csv").open(encoding="utf-8"))
-    return [(r["text"], r["hs6"]) for r in rows if r["split"] == split]
+    with (DATA / "uk_references" / "split.csv").open(encoding="utf-8", newline="") as fh:
+        return [(r["text"], r["hs6"]) for r in csv.DictReader(fh) if r["split"] == split]
 
 
 def dev_rows() -> list[tuple[str, str]]:
     mapping = {"080300": "080390", "851712": "851713", "390760": "390761", "854140": "854143"}
-    rows = csv.DictReader((DATA / "hs_benchmark_cases.csv").open(encoding="utf-8"))
+    with (DATA / "hs_benchmark_cases.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
     return [(r["text"], mapping.get(r["expected_hs_code"], r["expected_hs_code"])) for r in rows]
 
 

@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from corridor.core.text import fold  # noqa: E402
 from corridor.core.text import tokens as plain_tokens  # noqa: E402
 from corridor.matching.embedding import E5Embedder  # noqa: E402
-from corridor.matching.engine import Matcher, Weights  # noqa: E402
+from corridor.matching.engine import Matcher, Weights, description_chunks  # noqa: E402
 from corridor.matching.index import VectorIndex  # noqa: E402
 from corridor.matching.lexical import BM25  # noqa: E402
 from corridor.matching.records import Offer, Query  # noqa: E402
@@ -323,12 +323,16 @@ def section_honest(embedder, limit: int | None = None) -> None:
     """Figures on outside data (bench/honest.py), each next to BM25 and the plain mix."""
     import honest
 
-    from corridor.matching.hs_suggest import _HAND, FEATURES, HsSuggester
+    from corridor.matching.hs_suggest import _HAND, FEATURES, HsSuggester, learned_weights
 
     cached = honest.DiskCachedEmbedder(embedder)
     hand = {"features": list(FEATURES), "weights": [_HAND.get(f, 0.0) for f in FEATURES]}
     suggesters = {
         "suggester (default: learned fusion)": HsSuggester(embedder=cached),
+        "  learned weights as fitted (unclipped)": HsSuggester(
+            embedder=cached,
+            fusion={**learned_weights(), "weights": learned_weights()["fitted_weights"]},
+        ),
         "  without the UK examples": HsSuggester(embedder=cached, use_uk=False),
         "  before (hand weights, no HTS/UK/kNN)": HsSuggester(
             embedder=cached, use_uk=False, fusion=hand
@@ -422,7 +426,31 @@ def section_build(embedder, n: int) -> tuple[Matcher, list[Offer]]:
     matcher = Matcher(embedder=embedder).build(offers)
     elapsed = time.perf_counter() - started
     print(f"built in {elapsed:.1f} s: {n / elapsed:.0f} offers/s (BM25 + embedding + index)")
+    chunked = sum(bool(description_chunks(o.description)) for o in offers)
+    print(f"  {chunked} of them long enough to be embedded in chunks too")
+    section_build_long(embedder, 200)
     return matcher, offers
+
+
+def section_build_long(embedder, n: int) -> None:
+    """The build rate for descriptions of about 300 words (the frozen long set, each made
+    distinct and lengthened by a second description of the same set)."""
+    import honest
+
+    items = honest.long_items()
+    offers = []
+    for i in range(n):
+        a, b = items[i % len(items)], items[(i * 7 + 3) % len(items)]
+        text = f"{a['description']} {b['description']} Ref {i}."
+        offers.append(Offer(id=i, title=a["title"], description=text))
+    words = statistics.fmean(len(o.text.split()) for o in offers)
+    started = time.perf_counter()
+    Matcher(embedder=embedder).build(offers)
+    elapsed = time.perf_counter() - started
+    print(
+        f"long descriptions ({n} offers, {words:.0f} space-separated words on average, "
+        f"chunks pooled): {n / elapsed:.1f} offers/s"
+    )
 
 
 def query_texts(n: int, seed: int = 5) -> list[str]:
