@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from corridor.core import links
-from corridor.core.exports import csv_response
+from corridor.core.exports import csv_response, xlsx_response
 from corridor.directory.imports import Row
 from corridor.directory.models import Organisation
 from corridor.training import documents, forms, imports, permissions, selectors, services
@@ -198,11 +198,10 @@ def session_export(request: HttpRequest, pk: int):
         ]
         for a in selectors.session_attendance(session)
     ]
-    return csv_response(
-        f"attendance-{session.pk}.csv",
-        [_("Name"), _("Organisation"), _("Slug"), _("Language"), _("Assessments answered")],
-        rows,
-    )
+    headers = [_("Name"), _("Organisation"), _("Slug"), _("Language"), _("Assessments answered")]
+    if request.GET.get("format") == "xlsx":
+        return xlsx_response(f"attendance-{session.pk}.xlsx", headers, rows, sheet=_("Attendance"))
+    return csv_response(f"attendance-{session.pk}.csv", headers, rows)
 
 
 @login_required
