@@ -253,7 +253,7 @@ def run(size: int, database_url: str, label: str, repeats: int, limit: float, pd
         times.append(time.perf_counter() - t0)
         assert response.status_code == 200
     print(
-        f"staff schedule page (one slot, 100 meetings a page): p50 "
+        f"staff schedule page (one slot, 50 meetings a page): p50 "
         f"{statistics.median(times) * 1000:.0f} ms, p95 {pct(times, 0.95) * 1000:.0f} ms"
     )
     sample = people[:pdfs]

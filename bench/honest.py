@@ -46,9 +46,6 @@ class DiskCachedEmbedder:
                 self._vectors = {k: stored[k] for k in stored.files}
         self._dirty = False
 
-    def __getattr__(self, name):  # truncate(), model, ...: the wrapped embedder's
-        return getattr(self.inner, name)
-
     def _key(self, text: str, kind: str) -> str:
         return hashlib.sha1(f"{kind}\0{text}".encode()).hexdigest()
 
@@ -58,7 +55,11 @@ class DiskCachedEmbedder:
             dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in self._vectors)
         )
         if missing:
-            fn = self.inner.embed_queries if kind == "q" else self.inner.embed_passages
+            fn = {
+                "q": self.inner.embed_queries,
+                "p": self.inner.embed_passages,
+                "c": getattr(self.inner, "embed_chunks", None),
+            }[kind]
             for text, vec in zip(missing, fn(missing), strict=True):
                 self._vectors[self._key(text, kind)] = vec.astype(np.float32)
             self._dirty = True
@@ -72,11 +73,23 @@ class DiskCachedEmbedder:
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._run(list(texts), "p")
 
+    def embed_chunks(self, texts: Sequence[str]) -> np.ndarray:
+        return self._run(list(texts), "c")
+
     def save(self) -> None:
         if self._dirty:
             OUT.mkdir(parents=True, exist_ok=True)
             np.savez(self.path, **self._vectors)
             self._dirty = False
+
+
+class HeadOnly:
+    """The embedder without chunk vectors: passages are the title and the first words only
+    (the engine before long descriptions were chunked)."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.dim = inner, inner.name + "-head", inner.dim
+        self.embed_queries, self.embed_passages = inner.embed_queries, inner.embed_passages
 
 
 # Data ----------------------------------------------------------------------------------------

@@ -323,18 +323,28 @@ def section_honest(embedder, limit: int | None = None) -> None:
     """Figures on outside data (bench/honest.py), each next to BM25 and the plain mix."""
     import honest
 
-    from corridor.matching.hs_suggest import HsSuggester
+    from corridor.matching.hs_suggest import _HAND, FEATURES, HsSuggester
 
     cached = honest.DiskCachedEmbedder(embedder)
-    suggester = HsSuggester(embedder=cached)
+    hand = {"features": list(FEATURES), "weights": [_HAND.get(f, 0.0) for f in FEATURES]}
+    suggesters = {
+        "suggester (default: learned fusion)": HsSuggester(embedder=cached),
+        "  without the UK examples": HsSuggester(embedder=cached, use_uk=False),
+        "  before (hand weights, no HTS/UK/kNN)": HsSuggester(
+            embedder=cached, use_uk=False, fusion=hand
+        ),
+    }
 
-    def suggest(texts):
-        return [[s.code for s in r] for r in suggester.suggest_many(texts)]
+    def suggest_fn(suggester):
+        return lambda texts: [[s.code for s in r] for r in suggester.suggest_many(texts)]
 
-    def engine(offers):
-        return Matcher(embedder=cached).build(offers)
-
-    honest.section(cached, {"suggester (default)": suggest}, {"engine (default)": engine}, limit)
+    engines = {
+        "engine (default)": lambda offers: Matcher(embedder=cached).build(offers),
+        "  before (0.1/0.5 by hand, head only)": lambda offers: Matcher(
+            embedder=honest.HeadOnly(cached), weights=Weights(semantic=0.1, lexical=0.5)
+        ).build(offers),
+    }
+    honest.section(cached, {k: suggest_fn(v) for k, v in suggesters.items()}, engines, limit)
 
 
 # 3. and 4. Speed -----------------------------------------------------------------------------

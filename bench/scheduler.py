@@ -94,6 +94,92 @@ def generate(n: int, seed: int = 1, variant: str = "forum") -> dict:
     return {"slots": slots, "tables": tables, "participants": people, "meetings": meetings}
 
 
+FORUMS = [  # (participants, slots, meetings): sizes of real business-matching forums
+    (20, 10, 40),
+    (30, 12, 80),
+    (35, 14, 110),
+    (45, 16, 150),
+    (50, 16, 180),
+    (55, 18, 220),
+    (65, 20, 260),
+    (70, 21, 300),
+]
+
+
+def generate_forum(n: int, n_slots: int, n_meetings: int, seed: int = 1) -> dict:
+    """A small one-day forum where every meeting fits: morning and afternoon sessions, 15%
+    morning-only and 15% afternoon-only participants, 15% with one or two forbidden slots.
+    A meeting is kept only if its participants share at least two free slots and neither would
+    exceed 70% of their free slots, so the engine places them all."""
+    rng = random.Random(seed)
+    slots = [f"S{i + 1:02d}" for i in range(n_slots)]
+    half = n_slots // 2
+    morning, afternoon = slots[:half], slots[half:]
+    people, free = [], {}
+    for i in range(n):
+        pid = f"p{i:03d}"
+        r = rng.random()
+        blocked: list[str] = []
+        if r < 0.15:
+            blocked = list(afternoon)
+        elif r < 0.30:
+            blocked = list(morning)
+        elif r < 0.45:
+            blocked = rng.sample(slots, rng.randint(1, 2))
+        entry: dict = {"id": pid}
+        if blocked:
+            entry["unavailable"] = [s for s in slots if s in blocked]
+        people.append(entry)
+        free[pid] = set(slots) - set(blocked)
+    ids = [p["id"] for p in people]
+    popularity = [rng.lognormvariate(0, 0.6) for _ in ids]
+    deg = dict.fromkeys(ids, 0)
+    meetings, seen = [], set()
+    tries = 0
+    while len(meetings) < n_meetings and tries < 200 * n_meetings:
+        tries += 1
+        a, b = rng.choices(ids, popularity, k=2)
+        key = tuple(sorted((a, b)))
+        if a == b or key in seen or len(free[a] & free[b]) < 2:
+            continue
+        if deg[a] + 1 > 0.7 * len(free[a]) or deg[b] + 1 > 0.7 * len(free[b]):
+            continue
+        seen.add(key)
+        deg[a] += 1
+        deg[b] += 1
+        w = rng.choices([2, 3, 4, 5, 6], [0.3, 0.25, 0.2, 0.15, 0.1])[0]
+        meetings.append({"id": f"m{len(meetings) + 1:03d}", "participants": [a, b], "weight": w})
+    tables = max(4, n // 2)
+    return {"slots": slots, "tables": tables, "participants": people, "meetings": meetings}
+
+
+def run_forums(limit: float) -> None:
+    """Small forums: the engine without the exact phase (baseline) and with it, in one run."""
+    print(
+        f"{'forum':<16}{'meet':>6}{'placed':>8}{'base breaks':>13}{'base s':>8}"
+        f"{'breaks':>8}{'bound':>7}{'proven':>8}{'s':>7}"
+    )
+    for i, (n, n_slots, n_meetings) in enumerate(FORUMS):
+        raw = generate_forum(n, n_slots, n_meetings, seed=100 + i)
+        inst = parse_instance(raw)
+        t0 = time.perf_counter()
+        base = solve(inst, time_limit=limit, seed=1, exact=False)
+        base_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ours = solve(inst, time_limit=limit, seed=1)
+        took = time.perf_counter() - t0
+        st = ours.stats
+        assert st["weight"] >= base.stats["weight"]
+        print(
+            f"{f'{n}p {n_slots}s':<16}{len(inst.meetings):>6}"
+            f"{str(st['scheduled']) + '/' + str(len(inst.meetings)):>8}"
+            f"{base.stats['breaks']:>13}{base_s:>8.1f}{st['breaks']:>8}"
+            f"{st['breaks_lower_bound']:>7}{'yes' if st['breaks_optimal'] else 'no':>8}"
+            f"{took:>7.1f}"
+        )
+        sys.stdout.flush()
+
+
 def describe(problem: Problem, slot_of: list[int]) -> dict:
     deg = [0] * problem.n_people
     busy = [0] * problem.n_people
@@ -155,8 +241,42 @@ def run(
             print(f"    full assignment LP in {lp_s:.1f}s (outside the limit)")
 
 
+def run_breaks(sizes: list[int], limits: list[float], base_max: float) -> None:
+    """Breaks on the large generated events (forum variant): the engine without the exact
+    phase (baseline, for limits up to `base_max`) and with it, same seed."""
+    print(
+        f"{'event':<12}{'limit':>7}{'weight base/ours':>18}{'breaks base/ours':>18}"
+        f"{'bound':>7}{'method':>8}{'s':>7}"
+    )
+    for n in sizes:
+        inst = parse_instance(generate(n, seed=n, variant="forum"))
+        for t in limits:
+            base = solve(inst, time_limit=t, seed=1, exact=False) if t <= base_max else None
+            t0 = time.perf_counter()
+            ours = solve(inst, time_limit=t, seed=1)
+            took = time.perf_counter() - t0
+            st = ours.stats
+            bw = base.stats["weight"] if base else "-"
+            bb = base.stats["breaks"] if base else "-"
+            print(
+                f"{'forum ' + str(n):<12}{f'{t:g}s':>7}{str(bw) + '/' + str(st['weight']):>18}"
+                f"{str(bb) + '/' + str(st['breaks']):>18}{st['breaks_lower_bound']:>7}"
+                f"{st.get('breaks_method', '-'):>8}{took:>7.1f}"
+            )
+            sys.stdout.flush()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument(
+        "table",
+        nargs="?",
+        choices=["weight", "forums", "breaks"],
+        default="weight",
+        help="weight: the large events against LP and greedy (default); forums: small real-size "
+        "forums, breaks against the lower bound; breaks: breaks on the large events",
+    )
+    ap.add_argument("--limit", type=float, default=10.0, help="seconds per forum (forums)")
     ap.add_argument("--quick", action="store_true", help="small events and short limits")
     ap.add_argument(
         "--long-max",
@@ -165,6 +285,16 @@ def main() -> None:
         help="run the 60 s limit only for events up to this many participants (0: never)",
     )
     args = ap.parse_args()
+    if args.table == "forums":
+        run_forums(args.limit)
+        return
+    if args.table == "breaks":
+        if args.quick:
+            run_breaks([1000], [10.0], 10.0)
+        else:
+            run_breaks([1000], [10.0, 60.0], 60.0)
+            run_breaks([5000], [10.0, 60.0], 10.0)
+        return
     if args.quick:
         run([200, 1000], [2.0], ["forum"], 30, 0)
     else:

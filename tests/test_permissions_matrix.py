@@ -87,7 +87,8 @@ EXPECTED = {
         "stranger": "Y...Y.",
         "sme_owner": "Y..YY.",
         "other_owner": "Y...Y.",
-        "coordinator": "Y..YY.",  # through the accepted connection of their member SME
+        # Issue #8: not through the accepted connection of a member SME they took no part in.
+        "coordinator": "Y...Y.",
         "buyer": "YYYYY.",
         "staff": "YYYYYY",
     },
@@ -105,7 +106,7 @@ EXPECTED = {
         "stranger": "Y...Y.",
         "sme_owner": "Y..YY.",
         "other_owner": "Y...Y.",
-        "coordinator": "Y..YY.",
+        "coordinator": "Y...Y.",  # issue #8: the member's connection reveals nothing to them
         "buyer": "YYYYY.",
         "staff": "YYYYYY",
     },
@@ -114,7 +115,7 @@ EXPECTED = {
         "stranger": "......",
         "sme_owner": "Y..YY.",
         "other_owner": "......",
-        "coordinator": "Y..YY.",
+        "coordinator": "Y...Y.",  # sees the member's connection, not the buyer's contacts
         "buyer": "YY.YY.",
         "staff": "YYYYYY",
     },

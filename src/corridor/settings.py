@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +14,12 @@ from django.utils.translation import gettext_lazy as _
 
 # django-environ parses every variable (booleans, lists, DATABASE_URL, EMAIL_URL, CACHE_URL).
 env = environ.Env()
+# The test run (pytest in this process) may use the default key and ignores .env; subprocesses of
+# tests get a SECRET_KEY from tests/conftest.py.
+TESTING = "pytest" in sys.modules
+# A .env file in the working folder (see .env.example) fills in what the environment lacks.
+if not TESTING and (Path.cwd() / ".env").is_file():
+    environ.Env.read_env(Path.cwd() / ".env")
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env.str("CORRIDOR_DATA_DIR", default=str(Path.cwd() / "data"))).resolve()
@@ -27,9 +34,6 @@ PRODUCTION = env.bool("CORRIDOR_PRODUCTION", default=False)
 # Production forces DEBUG off: a DEBUG=1 left in a production environment would show tracebacks
 # (settings, SQL) to anyone.
 DEBUG = env.bool("DEBUG", default=False) and not PRODUCTION
-# The test run (pytest in this process) may use the default key; subprocesses of tests get a
-# SECRET_KEY from tests/conftest.py.
-TESTING = "pytest" in sys.modules
 _DEFAULT_SECRET = "insecure-dev-key-change-me"  # noqa: S105 - refused below outside DEBUG/tests
 SECRET_KEY = env.str("SECRET_KEY", default="") or _DEFAULT_SECRET
 if SECRET_KEY == _DEFAULT_SECRET and not (DEBUG or TESTING):
@@ -73,6 +77,7 @@ INSTALLED_APPS = [
     "corridor.notifications",
     "corridor.followup",
     "corridor.reporting",
+    "corridor.reporting.timeline",  # order timelines, keyed to followup.Order
     "corridor.training",
 ]
 
@@ -172,14 +177,14 @@ USE_TZ = True
 TIME_ZONE = "Asia/Bangkok"
 
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(DATA_DIR / "static")))
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or DATA_DIR / "static")
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root
 # corridor/static is not inside an installed app (corridor.core, ...): list it explicitly.
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
-MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default="") or DATA_DIR / "media")
 # Uploads waiting for a staff member to confirm an import: private, never under MEDIA_ROOT.
-IMPORT_STASH_DIR = Path(env.str("IMPORT_STASH_DIR", default=str(DATA_DIR / "imports")))
+IMPORT_STASH_DIR = Path(env.str("IMPORT_STASH_DIR", default="") or DATA_DIR / "imports")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -277,6 +282,8 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Configured here, `corridor run_huey` adds no second handler of its own (duplicate lines).
+    "loggers": {"huey": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
 
 # Security: strict in production, relaxed for local http.
@@ -284,24 +291,24 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if PRODUCTION:
+if env_bool("CORRIDOR_PRODUCTION"):
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
 # Product rules kept as settings so an institute can tune them without code changes.
 CORRIDOR = {
-    "CONNECTION_REQUESTS_PER_DAY": env.int("CONNECTION_REQUESTS_PER_DAY", default=20),
+    "CONNECTION_REQUESTS_PER_DAY": int(os.environ.get("CONNECTION_REQUESTS_PER_DAY", "20")),
     "PAGE_SIZE": 20,
     "INVITATION_DAYS": 14,
     # Absolute address of the site, for links in emails sent outside a request (notifications).
-    "SITE_URL": env.str("SITE_URL", default="http://localhost:8000").rstrip("/"),
+    "SITE_URL": os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/"),
     # Matching: "e5" (the multilingual model) or "hash" (model-free, for tests and tiny servers).
-    "EMBEDDER": env.str("CORRIDOR_EMBEDDER", default="e5"),
+    "EMBEDDER": os.environ.get("CORRIDOR_EMBEDDER", "e5"),
 }
 
 # --- Security (helper "sec", issue #8): proxies, abuse limits, CSP, two-factor, logs ----------
@@ -328,6 +335,33 @@ if "CORRIDOR_ACCEL_REDIRECT_PREFIX" not in globals():  # set by the environment 
         default="/protected/" if env.bool("CORRIDOR_PRODUCTION", default=False) else "",
     )
 DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+
+# Content-Security-Policy (django-csp): no inline script anywhere (page behaviour lives in
+# static/corridor/site.js); the one inline <style> (web fonts per script) is allowed by its hash
+# (core.middleware); user files are downloads under their own stricter policy (core.uploads).
+MIDDLEWARE = [*MIDDLEWARE, "csp.middleware.CSPMiddleware"]  # innermost: set before the fonts
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Two-factor sign-in (django-otp, TOTP) that staff accounts can turn on: accounts.two_factor.
+INSTALLED_APPS = [*INSTALLED_APPS, "django_otp", "django_otp.plugins.otp_totp"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+OTP_TOTP_ISSUER = "Corridor"
 
 LOGGING["loggers"] = {
     **LOGGING.get("loggers", {}),

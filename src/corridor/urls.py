@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from corridor.api.main import api
+from corridor.core import uploads
 from corridor.core import views as core_views
 
 urlpatterns = [
@@ -23,6 +24,8 @@ urlpatterns = [
     path("training/", include("corridor.training.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    # Private uploads (certificate documents...), through a permission check: core.uploads.
+    path("files/<path:name>", uploads.private_file, name="private_file"),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

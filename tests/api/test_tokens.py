@@ -8,6 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from corridor.accounts.models import ApiToken
+from corridor.accounts.services import api_token_create
 from tests.api.conftest import assert_error, bearer_client, session_client
 
 
@@ -36,10 +37,19 @@ def test_token_authenticates_requests(stranger):
     assert response.json()["username"] == "stranger"
 
 
-def test_token_created_with_a_token_works_too(stranger):
+def test_a_token_cannot_create_tokens(stranger):
+    # Issue #8: a stolen token must not mint new tokens that outlive its revocation.
     response = bearer_client(stranger).post(
         "/api/v1/me/tokens", {"name": "ci"}, content_type="application/json"
     )
+    assert_error(response, 403, "forbidden")
+    assert ApiToken.objects.filter(name="ci").count() == 0
+
+
+def test_token_created_with_the_session_works(stranger):
+    session = Client()
+    session.force_login(stranger)
+    response = session.post("/api/v1/me/tokens", {"name": "ci"}, content_type="application/json")
     raw = response.json()["token"]
 
     me = Client(headers={"Authorization": f"Bearer {raw}"}).get("/api/v1/me")
@@ -152,9 +162,11 @@ def test_token_write_needs_no_csrf(stranger):
     client = bearer_client(stranger)
     client.handler.enforce_csrf_checks = True
 
-    response = client.post("/api/v1/me/tokens", {"name": "x"}, content_type="application/json")
+    # A write with a token (revoking the token's own sibling here) passes without a CSRF token.
+    other, _raw = api_token_create(user=stranger, name="other")
+    response = client.post(f"/api/v1/me/tokens/{other.pk}/revoke")
 
-    assert response.status_code == 201
+    assert response.status_code == 200
 
 
 def test_me_lists_memberships(sme_owner, sme):

@@ -73,7 +73,9 @@ def test_page_with_database_down_is_503(client, db, database_down):
 def test_api_with_database_down_is_json_503(client, db, database_down):
     response = client.get("/api/v1/clusters")
     assert response.status_code == 503
-    assert response.json()["error"]["code"] == "unavailable"
+    assert response["Retry-After"] == "30"
+    error = response.json()["error"]
+    assert (error["code"], error["details"]) == ("unavailable", [])
 
 
 def test_database_back_serves_again(client, db, tmp_path):

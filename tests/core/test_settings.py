@@ -31,6 +31,7 @@ def settings_with(env_extra: dict[str, str], *names: str, tmp_path) -> dict:
     done = subprocess.run(
         [sys.executable, "-c", _DUMP % (names,)],
         env=env,
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=60,
@@ -45,6 +46,7 @@ def refused(env_extra: dict[str, str], tmp_path) -> str:
     done = subprocess.run(
         [sys.executable, "-c", "import corridor.settings"],
         env=env,
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=60,
@@ -208,3 +210,11 @@ def test_production_with_redis_starts(tmp_path):
 def test_log_format_json(tmp_path):
     got = settings_with({"LOG_FORMAT": "json"}, "LOGGING", tmp_path=tmp_path)
     assert got["LOGGING"]["handlers"]["console"]["formatter"] == "json"
+
+
+def test_dot_env_file_fills_in_but_the_environment_wins(tmp_path):
+    (tmp_path / ".env").write_text("LOG_FORMAT=kv\nALLOWED_HOSTS=from-file.example\n")
+    got = settings_with(
+        {"ALLOWED_HOSTS": "from-env.example"}, "LOG_FORMAT", "ALLOWED_HOSTS", tmp_path=tmp_path
+    )
+    assert got == {"LOG_FORMAT": "kv", "ALLOWED_HOSTS": ["from-env.example"]}

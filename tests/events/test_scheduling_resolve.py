@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_scheduling_properties import validate
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_scheduling_properties import instances, validate
 
-from corridor.events.scheduling import InputError, parse_instance, resolve
+from corridor.events.scheduling import InputError, apply_changes, parse_instance, resolve, solve
 from corridor.events.scheduling.cli import main
 
 SLOTS = ["A1", "A2", "A3", "B1", "B2", "B3"]
@@ -212,3 +214,42 @@ def test_cli_resolve_reads_the_new_change_keys(tmp_path: Path) -> None:
     assert now["m1"] == ("A1", 1)
     assert now["m6"] == ("B1", 1)
     assert now.get("m2", ("B2",))[0] in {"B2", "B3"}
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.data())
+def test_frozen_past_and_day_no_shows_on_random_events(
+    raw: dict[str, Any], data: st.DataObject
+) -> None:
+    slots = raw["slots"]
+    if len(slots) > 1 and data.draw(st.booleans()):
+        cut = data.draw(st.integers(1, len(slots) - 1))
+        raw["days"] = [slots[:cut], slots[cut:]]
+    first = solve(parse_instance(raw), time_limit=0.3, seed=1, iterations=1).to_json()
+    frozen_before = data.draw(st.sampled_from(slots))
+    frozen = set(slots[: slots.index(frozen_before)])
+    pids = [p["id"] for p in raw["participants"]]
+    who = data.draw(st.sampled_from(pids))
+    changes: dict[str, Any] = {
+        "frozen_before": frozen_before,
+        "no_show": [{"participant": who, "from_slot": data.draw(st.sampled_from(slots))}],
+    }
+    if data.draw(st.booleans()):
+        changes["no_show"].append(
+            data.draw(st.sampled_from([p for p in pids if p != who] or [who]))
+        )
+
+    out = resolve(raw, first, changes, time_limit=0.3, seed=1).to_json()
+
+    before = where(first)
+    after = where(out)
+    # The past is kept exactly, and nothing new goes there.
+    assert {m: v for m, v in before.items() if v[0] in frozen} == {
+        m: v for m, v in after.items() if v[0] in frozen
+    }
+    # Everything else satisfies the changed input (the no-shows from their slot on).
+    check, _ = apply_changes(raw, changes)
+    for m in check["meetings"]:
+        if m.get("locked_slot") in frozen and m["id"] not in after:
+            m["locked_slot"] = None
+    validate(check, out)

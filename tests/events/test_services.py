@@ -377,3 +377,73 @@ def test_change_email_shows_both_times_to_a_participant_in_myanmar(people, forum
     assert f"Now: {bangkok:%Y-%m-%d %H:%M} (Asia/Bangkok)" in body[user.email]
     assert f"Your time: {yangon:%H:%M} (Asia/Yangon)" in body[user.email]
     assert "Your time" not in body[people["Buyer Co"][0].email]
+
+
+def test_reschedule_during_the_event_freezes_past_slots(people, forum, staff):
+    from tests.events.conftest import at
+
+    m1, m2 = _scheduled(
+        people, forum, staff, [("Rice Mill", "Buyer Co"), ("Silk House", "Rice Mill")]
+    )
+    slots = list(forum.slots.order_by("starts_at"))
+    am, pm = slots[0], slots[4]
+    services.meeting_move(meeting=m1, by=staff, slot=am, table=1, version=forum.schedule_version)
+    forum.refresh_from_db()
+    services.meeting_move(meeting=m2, by=staff, slot=pm, table=1, version=forum.schedule_version)
+    services.mark_no_show(registration=people["Rice Mill"][1], by=staff, from_slot=pm)
+    forum.refresh_from_db()
+    run = ScheduleRun.objects.create(
+        event=forum, kind="resolve", time_limit=1, base_version=forum.schedule_version
+    )
+
+    run = services.schedule_run_execute(run=run, now=at(12))  # between the two sessions
+
+    assert run.result["frozen_before"] == pm.key
+    assert run.result["dropped"] == [f"m{m2.pk}"]  # it may not go back to a free morning slot
+    services.schedule_run_apply(run=run, by=staff)
+    m1.refresh_from_db()
+    m2.refresh_from_db()
+    assert (m1.slot_id, m2.slot_id) == (am.pk, None)
+
+
+def test_reschedule_after_the_last_slot_is_refused(people, forum, staff):
+    from tests.events.conftest import at
+
+    _scheduled(people, forum, staff, [("Rice Mill", "Buyer Co")])
+    forum.refresh_from_db()
+    run = ScheduleRun.objects.create(
+        event=forum, kind="resolve", time_limit=1, base_version=forum.schedule_version
+    )
+    run = services.schedule_run_execute(run=run, now=at(20))
+    assert run.status == ScheduleRun.Status.FAILED
+    assert "nothing can be re-scheduled" in run.message
+
+
+def test_meeting_accepted_after_publication_is_placed_at_once_or_waits(people, forum, staff):
+    from tests.events.conftest import at
+
+    _scheduled(people, forum, staff, [("Rice Mill", "Buyer Co")])
+    services.schedule_publish(event=forum, by=staff)
+    forum.refresh_from_db()
+    forum.requests_close_at = at(23)  # staff keep requests open after scheduling
+    forum.save()
+    pepper = people["Pepper Farm"][1]
+    services.registration_set_unavailable(registration=pepper, by=staff, slots=forum.slots.all())
+    mail.outbox.clear()
+
+    placed = meet(people["Silk House"], people["Buyer Co"])
+    waiting = meet(people["Pepper Farm"], people["Silk House"])
+
+    placed.refresh_from_db()
+    waiting.refresh_from_db()
+    assert placed.slot_id is not None
+    assert waiting.slot_id is None
+    subjects = {(m.to[0], m.subject) for m in mail.outbox}
+    assert (
+        people["Silk House"][0].email,
+        "A meeting at Mekong SME cluster promotion and investor forum has changed",
+    ) in subjects
+    assert (
+        people["Pepper Farm"][0].email,
+        "Your meeting at Mekong SME cluster promotion and investor forum is waiting for a free slot",
+    ) in subjects

@@ -367,3 +367,29 @@ def test_not_arrived_frees_the_rest_of_the_day(client, scheduled, people, forum,
     )
     first_day = forum.slots.filter(session__day=forum.slots.first().session.day)
     assert set(rice.unavailable_slots.all()) == set(first_day)
+
+
+def test_staff_exports_escape_formulas_and_refuse_participants(
+    client, scheduled, people, forum, staff
+):
+    reg = people["Rice Mill"][1]
+    reg.offers = '=HYPERLINK("http://evil")'
+    reg.save()
+    client.force_login(staff)
+    r = client.get(reverse("events:staff_export", args=[forum.slug, "registrations", "csv"]))
+    body = b"".join(r.streaming_content).decode()
+    assert "Rice Mill" in body
+    assert "'=HYPERLINK" in body
+    r = client.get(reverse("events:staff_export", args=[forum.slug, "schedule", "xlsx"]))
+    assert r.content[:2] == b"PK"
+    client.force_login(people["Rice Mill"][0])
+    url = reverse("events:staff_export", args=[forum.slug, "registrations", "csv"])
+    assert client.get(url).status_code == 403
+
+
+def test_control_characters_are_cleaned_from_request_messages(people, forum):
+    (ua, ra), (_ub, rb) = people["Rice Mill"], people["Buyer Co"]
+    req = services.request_send(
+        from_registration=ra, to_registration=rb, by=ua, message="hello\x00\x1b world"
+    )
+    assert req.message == "hello world"

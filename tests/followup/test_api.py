@@ -12,7 +12,8 @@ from tests.api.conftest import assert_error, bearer_client
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits():
+def _fresh_rate_limits(db):
+    """Rate-limit counters live in the cache (the database's): each test starts with none."""
     from django.core.cache import cache
 
     cache.clear()

@@ -62,7 +62,8 @@ def test_a_survey_link_opens_its_lead_on_a_phone_without_login(client, lead, pla
 
     assert page.status_code == 200
     assert lead.buyer.name in page.content.decode()
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
+    assert page["Cache-Control"] == "no-store"
 
 
 def test_answering_moves_the_lead_and_closes_the_link(client, lead, plan):

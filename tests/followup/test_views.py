@@ -67,7 +67,9 @@ def test_a_programme_viewer_sees_the_dashboard_but_never_a_single_lead(client, v
     assert "4,321" not in body and "4321" not in body
     assert "hidden" in body
     assert f"/followup/leads/{lead.pk}/" not in body
-    csv = client.get("/followup/impact/?table=country&format=csv").content.decode()
+    csv = b"".join(
+        client.get("/followup/impact/?table=country&format=csv").streaming_content
+    ).decode()
     assert "4321" not in csv
     assert "hidden" in csv
 
@@ -78,7 +80,7 @@ def test_staff_see_the_value_on_the_dashboard_and_in_exports(client, staff_user,
     assert "4,321" in body or "4.321" in body
     csv = client.get("/followup/impact/?table=country&format=csv")
     assert csv["Content-Type"].startswith("text/csv")
-    assert "4321.00" in csv.content.decode()
+    assert "4321.00" in b"".join(csv.streaming_content).decode()
     xlsx = client.get("/followup/impact/?table=funnel&format=xlsx")
     assert xlsx.content[:2] == b"PK"
 
@@ -137,11 +139,11 @@ def test_the_lead_list_costs_a_constant_number_of_queries(
         services.lead_for_pair(a=sme, b=buyer, source="manual", started_on=datetime.date.today())
     client.force_login(sme_owner)
     client.get("/followup/")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         client.get("/followup/")
     buyer = factories.OrganisationFactory(kind="buyer", name="Buyer 9")
     services.lead_for_pair(a=sme, b=buyer, source="manual", started_on=datetime.date.today())
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         client.get("/followup/")
     assert Order.objects.count() == 0
 
@@ -186,3 +188,49 @@ def test_only_staff_maintain_exchange_rates(client, staff_user, coordinator):
     assert list(ExchangeRate.objects.values_list("currency", "usd_per_unit")) == [
         ("THB", Decimal("0.0290000000"))
     ]
+
+
+def test_the_impact_report_is_a_pdf_for_staff_and_viewers_only(
+    client, staff_user, viewer, sme_owner, order
+):
+    client.force_login(staff_user)
+    pdf = client.get("/followup/impact/?format=pdf")
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    client.force_login(viewer)
+    assert client.get("/followup/impact/?format=pdf").content.startswith(b"%PDF")
+    client.force_login(sme_owner)
+    assert client.get("/followup/impact/?format=pdf").status_code == 404
+
+
+def test_the_report_html_hides_small_values_from_viewers(order):
+    from corridor.followup import selectors
+    from corridor.followup.report import impact_html
+
+    filters = selectors.Filters()
+    staff = impact_html(
+        selectors.impact(filters, viewer=False), filters=filters, title="R", viewer=False
+    )
+    seen = impact_html(
+        selectors.impact(filters, viewer=True), filters=filters, title="R", viewer=True
+    )
+    assert "4,321" in staff
+    assert "4,321" not in seen and "hidden" in seen
+
+
+def test_a_supplier_answers_a_sourcing_request_and_a_lead_starts(
+    client, sme, sme_owner, buyer_org, other_sme
+):
+    req = factories.SourcingRequestFactory(buyer=buyer_org, title="Glazed bowls")
+    client.force_login(sme_owner)
+    done = client.post(f"/followup/requests/{req.pk}/answer/", {"supplier": other_sme.pk})
+    assert done.status_code == 302
+    assert not services.Lead.objects.exists()  # not for an organisation they do not act for
+    client.post(f"/followup/requests/{req.pk}/answer/", {"supplier": sme.pk})
+    lead = services.Lead.objects.get()
+    assert (lead.supplier, lead.buyer, lead.product, lead.source) == (
+        sme,
+        buyer_org,
+        "Glazed bowls",
+        "request",
+    )

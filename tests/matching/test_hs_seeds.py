@@ -28,7 +28,7 @@ TRADE_NAMES = [
 
 @pytest.fixture(scope="module")
 def bare(embedder):
-    return HsSuggester(embedder=embedder, use_seeds=False)
+    return HsSuggester(embedder=embedder, use_seeds=False, use_uk=False)
 
 
 def test_every_seed_is_an_hs_2022_subheading_with_one_code_per_text():
@@ -77,11 +77,11 @@ def test_an_example_of_another_state_of_the_product_does_not_count(embedder):
     # For the embedding "frozen boneless beef" is almost "fresh boneless beef" (cosine 0.96).
     examples = [("frozen boneless beef", "020230")]
     naive = HsSuggester(
-        examples, embedder, SuggestWeights(other_product_example=1.0), use_seeds=False
+        examples, embedder, SuggestWeights(other_product_example=1.0), use_seeds=False, use_uk=False
     )
     assert naive.suggest("fresh boneless beef")[0].code == "020230"
-    suggester = HsSuggester(examples, embedder, use_seeds=False)
+    suggester = HsSuggester(examples, embedder, use_seeds=False, use_uk=False)
     assert suggester.suggest("fresh boneless beef")[0].code == "020130"
     # An example naming less than the text still teaches it.
-    shrimp = HsSuggester([("tôm sú", "030617")], embedder, use_seeds=False)
+    shrimp = HsSuggester([("tôm sú", "030617")], embedder, use_seeds=False, use_uk=False)
     assert shrimp.suggest("tôm sú đông lạnh size 16/20")[0].code == "030617"

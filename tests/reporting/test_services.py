@@ -17,7 +17,7 @@ from tests.reporting.conftest import file_report, forget_told, told
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache(db):
     cache.clear()
     yield
     cache.clear()

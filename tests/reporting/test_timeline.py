@@ -35,7 +35,7 @@ TODAY = timezone.localdate()
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache(db):
     cache.clear()
     yield
     cache.clear()
@@ -441,7 +441,64 @@ def test_border_times_match_hand_computed_values(sme, sme_owner, thai_buyer, sta
     )
     staff = Client()
     staff.force_login(staff_user)
-    assert "Poipet" in staff.get("/reporting/orders/border-times/").content.decode()
+    page = staff.get("/reporting/orders/border-times/").content.decode()
+    assert "Poipet — 2 days" in page  # the chart's bar label
+    assert "<svg" in page
     outsider = Client()
     outsider.force_login(stranger)
     assert outsider.get("/reporting/orders/border-times/").status_code == 403
+
+
+def test_strangers_cannot_cancel_add_shipments_or_download(order, sme_owner, stranger):
+    update = services.step_record(order=order, by=sme_owner, note="Invoice sent")
+    outsider = Client()
+    outsider.force_login(stranger)
+    assert (
+        outsider.post(f"/reporting/orders/{order.pk}/cancel/", {"reason": "x"}).status_code == 404
+    )
+    assert outsider.post(f"/reporting/orders/{order.pk}/shipment/").status_code == 404
+    assert outsider.get(f"/reporting/orders/files/{update.pk}/document/").status_code == 404
+    with pytest.raises(PermissionDenied):
+        services.order_cancel(order=order, by=stranger, reason="x")
+    with pytest.raises(PermissionDenied):
+        services.shipment_add(order=order, by=stranger)
+    order.timeline.refresh_from_db()
+    assert order.timeline.is_cancelled is False
+    assert order.timeline.shipments.count() == 1
+
+
+def test_order_page_query_count_does_not_grow_with_updates(
+    order, sme_owner, django_assert_max_num_queries
+):
+    for i in range(12):
+        services.step_record(order=order, by=sme_owner, note=f"note {i}")
+    client = Client()
+    client.force_login(sme_owner)
+    with django_assert_max_num_queries(20):
+        assert client.get(f"/reporting/orders/{order.pk}/").status_code == 200
+    with django_assert_max_num_queries(15):
+        assert client.get("/reporting/orders/").status_code == 200
+
+
+def test_api_timeline_read(order, sme_owner, thai_buyer, stranger):
+    services.step_record(
+        order=order, by=sme_owner, kind="ready", expected_on=TODAY - datetime.timedelta(days=1)
+    )
+    body = bearer_client(thai_buyer[1]).get(f"/api/v1/orders/{order.pk}/timeline").json()
+    assert body["domestic"] is False
+    assert [s["step"] for s in body["steps"]] == [
+        "placed",
+        "in_production",
+        "ready",
+        "shipped",
+        "at_border",
+        "cleared",
+        "delivered",
+        "paid",
+    ]
+    ready = next(s for s in body["steps"] if s["step"] == "ready")
+    assert ready["late"] is True
+    assert body["shipments"] == [{"number": 1, "crossing": None, "transport_mode": ""}]
+    assert_error(
+        bearer_client(stranger).get(f"/api/v1/orders/{order.pk}/timeline"), 404, "not_found"
+    )

@@ -20,7 +20,7 @@ SECRET = "Broker Vannak at the Bavet gate wanted 200 dollars from Mekong Rice Co
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache(db):
     cache.clear()
     yield
     cache.clear()
@@ -79,7 +79,7 @@ def test_public_exports_name_nobody(public_set, sme, sme_owner, fmt):
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
     if fmt == "csv":
-        text = response.content.decode("utf-8-sig")
+        text = b"".join(response.streaming_content).decode("utf-8-sig")
         rows = [line for line in text.splitlines() if line]
     else:
         from openpyxl import load_workbook
@@ -96,7 +96,8 @@ def test_public_exports_name_nobody(public_set, sme, sme_owner, fmt):
 def test_export_escapes_formulas(sme_owner, crossing, rice, staff_user):
     reports = [file_report(sme_owner, crossing, hs=rice) for _ in range(3)]
     services.report_set_note(report=reports[0], public_note='=HYPERLINK("x")', by=staff_user)
-    text = _client().get("/reporting/public/?format=csv").content.decode("utf-8-sig")
+    response = _client().get("/reporting/public/?format=csv")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
     assert "'=HYPERLINK" in text
 
 

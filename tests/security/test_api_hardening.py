@@ -147,3 +147,25 @@ def test_two_simultaneous_patches_with_the_same_etag_only_one_wins(monkeypatch):
     assert sorted(results) == [200, 412], results
     winner = results.index(200)
     assert Organisation.objects.get(pk=sme.pk).description == f"writer {winner}"
+
+
+# --- 5: structured security events ---------------------------------------------------------------
+
+
+def test_refused_permissions_and_throttled_calls_are_logged(caplog, sme, settings):
+    settings.NINJA_NUM_PROXIES = 0
+    Organisation.objects.filter(pk=sme.pk).update(is_published=True)
+    stranger = factories.UserFactory()
+    with caplog.at_level("WARNING", logger="corridor.security"):
+        r = _patch(bearer_client(stranger), f"/api/v1/organisations/{sme.pk}", {"name": "x"})
+        codes = [Client().get("/api/v1/clusters?limit=1").status_code for _ in range(125)]
+    assert r.status_code == 403 and 429 in codes
+    lines = [rec.getMessage() for rec in caplog.records if rec.name == "corridor.security"]
+    throttled = [x for x in lines if x.startswith("event=throttled")]
+    assert (
+        throttled and "limit=api_anon" in throttled[0] and "path=/api/v1/clusters" in throttled[0]
+    )
+    assert all(rec.security["event"] for rec in caplog.records if rec.name == "corridor.security")
+    assert any(
+        x.startswith("event=permission_denied") and f"user={stranger.pk}" in x for x in lines
+    )

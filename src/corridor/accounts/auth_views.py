@@ -11,7 +11,9 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django_otp import login as otp_login
 
+from corridor.accounts.two_factor import TwoFactorAuthenticationForm
 from corridor.core import ratelimit
 from corridor.core.seclog import security_event
 
@@ -22,6 +24,13 @@ def _account_key(username: str) -> str:
 
 class ThrottledLoginView(auth_views.LoginView):
     redirect_authenticated_user = True
+    form_class = TwoFactorAuthenticationForm
+
+    def form_valid(self, form) -> HttpResponse:
+        response = super().form_valid(form)
+        if getattr(form, "otp_device", None) is not None:
+            otp_login(self.request, form.otp_device)  # the session is verified by 2FA
+        return response
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         account = _account_key(request.POST.get("username", ""))

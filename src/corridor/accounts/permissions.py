@@ -84,12 +84,41 @@ def connected_org_ids(org_ids: set[int]) -> set[int]:
     return {b if a in org_ids else a for a, b in rows}
 
 
+def party_org_ids(user) -> set[int]:
+    """Organisations whose connections reveal contacts to `user`: those they belong to and the
+    clusters they coordinate, not the member SMEs of those clusters (a coordinator who did not
+    take part in a member's connection does not see the other side's email)."""
+    if not (user and user.is_authenticated):
+        return set()
+    member_ids = member_org_ids(user)
+    direct = set(user.memberships.values_list("organisation_id", flat=True))
+    clusters = set(
+        Organisation.objects.filter(id__in=member_ids, kind="cluster").values_list("id", flat=True)
+    )
+    return direct | (clusters & member_ids)
+
+
+def contact_connection_ids(user) -> set[int]:
+    """Organisations whose contacts `user` sees through an accepted connection: of an
+    organisation they are party to, or one they asked for themselves (a coordinator acting for
+    a member)."""
+    from corridor.connections.models import Connection
+
+    ids = connected_org_ids(party_org_ids(user))
+    if user and user.is_authenticated:
+        for a, b in Connection.objects.filter(
+            status=Connection.Status.ACCEPTED, requested_by=user
+        ).values_list("from_org_id", "to_org_id"):
+            ids |= {a, b}
+    return ids
+
+
 def can_see_contacts(user, org: Organisation) -> bool:
-    """Contact details: staff, the organisation's own people, and accepted connections."""
+    """Contact details: staff, the organisation's own people, and accepted connections of an
+    organisation the user is party to."""
     if is_staff(user):
         return True
-    own = member_org_ids(user)
-    return org.id in own or org.id in connected_org_ids(own)
+    return org.id in member_org_ids(user) or org.id in contact_connection_ids(user)
 
 
 def can_edit_product(user, product: Product) -> bool:
@@ -205,6 +234,16 @@ def can_claim_org(user, org: Organisation) -> bool:
     if not (user and user.is_authenticated) or org.is_claimed or org.merged_into_id:
         return False
     return org.id not in member_org_ids(user)
+
+
+def can_set_cluster(user, cluster: Organisation | None) -> bool:
+    """Putting an organisation into `cluster` (joining gives the cluster's coordinator rights
+    over the member): staff, or who acts for that cluster (its coordinator). Leaving a cluster
+    (None) needs only the right to edit the organisation. Everyone else asks to join
+    (directory.cluster_join)."""
+    if cluster is None or is_staff(user):
+        return True
+    return cluster.kind == "cluster" and cluster.pk in member_org_ids(user)
 
 
 # --- Follow-up: leads, orders and impact figures ----------------------------------------------

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from corridor.accounts import auth_views as auth_throttled
-from corridor.accounts import views
+from corridor.accounts import two_factor, views
 from corridor.accounts.forms import QueuedPasswordResetForm
 
 app_name = "accounts"
@@ -55,6 +55,7 @@ urlpatterns = [
     ),
     path("", views.dashboard, name="dashboard"),
     path("tokens/", views.token_create, name="token_create"),
+    path("two-factor/", two_factor.setup, name="two_factor"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("invitations/", views.invitation_list, name="invitations"),
     path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),

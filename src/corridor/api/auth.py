@@ -15,6 +15,7 @@ from ninja.utils import check_csrf
 from corridor.accounts import permissions
 from corridor.accounts.models import ApiToken
 from corridor.api.errors import ApiError
+from corridor.core.seclog import security_event
 
 # Writing last_used_at on every call would turn each read into a write; a minute is precise
 # enough to tell users which tokens are still in use.
@@ -62,8 +63,10 @@ class ApiAuth(HttpBearer):
             ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash(token)).first()
         )
         if found is None or not found.user.is_active:
+            security_event("api_token_refused", request, reason="invalid")
             raise ApiError(401, _("Invalid token."), code="invalid_token")
         if found.revoked_at is not None:
+            security_event("api_token_refused", request, reason="revoked", token=found.pk)
             raise ApiError(401, _("This token was revoked."), code="token_revoked")
         now = timezone.now()
         if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
@@ -97,7 +100,7 @@ def contact_org_ids(request: HttpRequest) -> set[int] | None:
         ids = None
     else:
         own = permissions.member_org_ids(user)
-        ids = own | permissions.connected_org_ids(own)
+        ids = own | permissions.contact_connection_ids(user)
     request._corridor_contact_ids = ids
     return ids
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Literal
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from corridor.accounts import permissions
 from corridor.api import selectors, writes
@@ -23,7 +26,8 @@ from corridor.api.schemas.organisations import (
     OrganisationPatch,
 )
 from corridor.core import ratelimit
-from corridor.directory.models import Organisation
+from corridor.directory import cluster_join
+from corridor.directory.models import ClusterJoinRequest, Organisation
 
 router = Router(tags=["organisations"])
 
@@ -116,3 +120,68 @@ def organisation_delete(request: HttpRequest, org_id: int):
         raise PermissionDenied(_("Only the owner or programme staff may delete this profile."))
     writes.organisation_delete(org=org, by=request.user)
     return Status(204, None)
+
+
+# --- Joining a cluster: a request its coordinator approves -------------------------------------
+
+
+class JoinRequestIn(Schema):
+    organisation_id: int
+    message: str = Field("", max_length=1000)
+
+
+class JoinRequestOut(Schema):
+    id: int
+    organisation_id: int
+    cluster_id: int
+    status: str
+    message: str
+    created_at: datetime
+    decided_at: datetime | None
+
+
+@router.post(
+    "/clusters/{cluster_id}/join-requests",
+    response={201: JoinRequestOut, **ERRORS},
+    auth=auth_required,
+    tags=["clusters"],
+)
+def cluster_join_request(request: HttpRequest, cluster_id: int, payload: JoinRequestIn):
+    """Ask for one of your organisations to join a cluster; its coordinator decides. (Setting
+    `cluster_id` on an organisation directly is for the coordinator and staff only.)"""
+    cluster = get_object_or_404(selectors.cluster_list(request.user), pk=cluster_id)
+    org = visible_org(request, payload.organisation_id)
+    join = cluster_join.cluster_join_request(
+        org=org, cluster=cluster, by=request.user, message=payload.message
+    )
+    return Status(201, join)
+
+
+@router.get(
+    "/clusters/{cluster_id}/join-requests",
+    response={200: list[JoinRequestOut], **ERRORS},
+    auth=auth_required,
+    tags=["clusters"],
+)
+def cluster_join_pending(request: HttpRequest, cluster_id: int):
+    """Requests waiting for the cluster's coordinator (or staff)."""
+    cluster = get_object_or_404(selectors.cluster_list(request.user), pk=cluster_id)
+    if not permissions.can_set_cluster(request.user, cluster):
+        raise PermissionDenied(_("Only the cluster's coordinator sees its join requests."))
+    return list(cluster_join.pending_for_cluster(cluster))
+
+
+@router.post(
+    "/cluster-join-requests/{join_id}/{decision}",
+    response={200: JoinRequestOut, **ERRORS},
+    auth=auth_required,
+    tags=["clusters"],
+)
+def cluster_join_decide(
+    request: HttpRequest, join_id: int, decision: Literal["approve", "decline"]
+):
+    """Approve or decline a request to join your cluster."""
+    join = get_object_or_404(ClusterJoinRequest, pk=join_id)
+    if decision == "approve":
+        return cluster_join.cluster_join_approve(join=join, by=request.user)
+    return cluster_join.cluster_join_decline(join=join, by=request.user)

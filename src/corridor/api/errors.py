@@ -16,6 +16,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from corridor.api.parsers import LoneSurrogateError
 from corridor.connections.services import ConnectionNotAllowed
+from corridor.core.middleware import database_unavailable_response, is_database_down
 from corridor.core.seclog import security_event
 
 logger = logging.getLogger(__name__)
@@ -160,6 +161,8 @@ def install(api: NinjaAPI) -> None:
         return error_response(api, request, 403, message)
 
     def on_unexpected(request, exc: Exception):
+        if is_database_down(exc):  # a restart: 503 and Retry-After, as the pages answer
+            return database_unavailable_response(request)
         # Logged with its traceback for the operators; the client gets the shape, not the trace.
         logger.exception("API error on %s %s", request.method, request.path, exc_info=exc)
         return error_response(api, request, 500, _("Something went wrong on our side."))

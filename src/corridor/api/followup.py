@@ -174,6 +174,7 @@ class ImpactOut(Schema):
     value_usd: Decimal | None
     unconverted: int
     funnel: list[FunnelOut]
+    by_event: list[ImpactRowOut]
     by_country: list[ImpactRowOut]
     by_province: list[ImpactRowOut]
     by_cluster: list[ImpactRowOut]
@@ -182,6 +183,7 @@ class ImpactOut(Schema):
 
 
 class ImpactFilters(Schema):
+    event: int | None = None
     country: str = ""
     hs_chapter: str = ""
     cluster: int | None = None
@@ -197,6 +199,7 @@ def impact(request: HttpRequest, filters: Query[ImpactFilters]):
         raise PermissionDenied(_("Only programme staff and programme viewers see impact figures."))
     data = selectors.impact(
         selectors.Filters(
+            event=filters.event,
             country=filters.country[:2].upper(),
             hs_chapter=filters.hs_chapter[:2] if filters.hs_chapter[:2].isdigit() else "",
             cluster=filters.cluster,

@@ -345,6 +345,21 @@ class OrderStepOut(Schema):
     late: bool
 
 
+class ShipmentOut(Schema):
+    number: int
+    crossing: str | None
+    transport_mode: str
+
+
+class TimelineOut(Schema):
+    order_id: int
+    domestic: bool
+    cancelled: bool
+    cancel_reason: str
+    shipments: list[ShipmentOut]
+    steps: list[OrderStepOut]
+
+
 class OrderUpdateOut(Schema):
     id: int
     order_id: int
@@ -357,6 +372,39 @@ class OrderUpdateOut(Schema):
 def _order_routes() -> None:
     from corridor.followup.models import Order
     from corridor.reporting.timeline import services as timeline
+
+    @router.get("/orders/{order_id}/timeline", response={200: TimelineOut, **ERRORS})
+    def order_timeline(request: HttpRequest, order_id: int):
+        """The order's steps (expected and actual dates, late flag) and shipments: the
+        supplier's and the buyer's people, and staff."""
+        order = Order.objects.select_related("supplier", "buyer").filter(pk=order_id).first()
+        if order is None or not timeline.can_view_order(request.user, order):
+            raise Http404
+        t = timeline.timeline_for(order)
+        return {
+            "order_id": order.pk,
+            "domestic": t.domestic,
+            "cancelled": t.is_cancelled,
+            "cancel_reason": t.cancel_reason,
+            "shipments": [
+                {
+                    "number": s.number,
+                    "crossing": s.crossing.name if s.crossing_id else None,
+                    "transport_mode": s.transport_mode,
+                }
+                for s in t.shipments.select_related("crossing")
+            ],
+            "steps": [
+                {
+                    "step": s.kind,
+                    "shipment": s.shipment.number if s.shipment_id else None,
+                    "expected_on": s.expected_on,
+                    "actual_on": s.actual_on,
+                    "late": s.is_late,
+                }
+                for s in t.steps.select_related("shipment")
+            ],
+        }
 
     @router.post(
         "/orders/{order_id}/updates", response={201: OrderUpdateOut, 200: OrderUpdateOut, **ERRORS}

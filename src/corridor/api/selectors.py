@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from corridor.accounts import permissions
 from corridor.core.text import tokens
+from corridor.directory import search
 from corridor.directory.models import (
     Certification,
     Organisation,
@@ -56,7 +57,9 @@ def organisation_search(user, filters) -> QuerySet[Organisation]:
         )
         qs = qs.filter(id__in=certs.values("organisation_id"))
     if filters.q:
-        qs = text_filter(qs, filters.q)
+        # The directory's full-text index (FTS5 / tsvector), as the search page uses: whole
+        # words (the last may be a prefix), so "rice" does not find "Fair Price Traders".
+        qs = search.filter_text(qs, search.parse_query(filters.q))
     return qs.prefetch_related("contacts").order_by("name", "id")
 
 

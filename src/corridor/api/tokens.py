@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from corridor.accounts import selectors, services
@@ -37,6 +39,10 @@ def token_list(request: HttpRequest):
 @router.post("/me/tokens", response={201: TokenCreated, **ERRORS})
 def token_create(request: HttpRequest, payload: TokenIn):
     """Create a token. The secret is in this response only: it is stored as a hash."""
+    if getattr(request, "api_token", None) is not None:
+        # A stolen token must not mint tokens that outlive its revocation: new tokens are made
+        # from a signed-in session (the account page, or this endpoint with the session).
+        raise PermissionDenied(_("Create tokens while signed in, not with a token."))
     token, raw = services.api_token_create(user=request.user, name=payload.name)
     token.token = raw
     return Status(201, token)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -93,7 +94,7 @@ def connection_request(
     # Serialise concurrent requests of one organisation so that the daily limit holds.
     Organisation.objects.select_for_update().filter(pk=from_org.pk).first()
     if by.is_authenticated:  # ... and of one person, so that the per-person limit holds too
-        type(by).objects.select_for_update().filter(pk=by.pk).first()
+        get_user_model().objects.select_for_update().filter(pk=by.pk).first()
     live = connection_state_between(from_org, to_org)
     if live is not None:
         if live.status == Connection.Status.ACCEPTED:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import sys
 
@@ -14,8 +16,8 @@ from django.utils.translation import gettext
 from corridor.core.text import scripts_in
 
 PLACEHOLDER = b"<!--script-fonts-->"
-# Scripts whose glyphs many phones lack; each has a subset Noto font in static/corridor/fonts/.
 logger = logging.getLogger("corridor.health")
+# Scripts whose glyphs many phones lack; each has a subset Noto font in static/corridor/fonts/.
 
 FONT_FAMILIES = {
     "thai": "Noto Sans Thai",
@@ -36,6 +38,25 @@ def font_face_css(scripts: set[str]) -> str:
     return "".join(rules)
 
 
+def _allow_style(response, css: str) -> None:
+    """Let the Content-Security-Policy (set by django-csp, which runs inside this middleware)
+    accept exactly this inline <style>, by its hash: no 'unsafe-inline'."""
+    for header in ("Content-Security-Policy", "Content-Security-Policy-Report-Only"):
+        policy = response.get(header)
+        if not policy:
+            continue
+        digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+        source = f"'sha256-{digest}'"
+        parts = [p.strip() for p in policy.split(";") if p.strip()]
+        for i, part in enumerate(parts):
+            if part.split()[0] == "style-src":
+                parts[i] = f"{part} {source}"
+                break
+        else:
+            parts.append(f"style-src 'self' {source}")
+        response[header] = "; ".join(parts)
+
+
 class ScriptFontsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -52,12 +73,15 @@ class ScriptFontsMiddleware:
         css = font_face_css(scripts_in(response.content.decode("utf-8", "replace")))
         tag = f"<style>{css}</style>".encode() if css else b""
         response.content = response.content.replace(PLACEHOLDER, tag, 1)
+        if css:
+            _allow_style(response, css)
         if response.has_header("Content-Length"):
             response["Content-Length"] = str(len(response.content))
         return response
 
 
-def _is_database_down(exception: BaseException | None) -> bool:
+def is_database_down(exception: BaseException | None) -> bool:
+    """True for the errors of a database that is unreachable, restarting or shutting down."""
     from django.db import InterfaceError, OperationalError
 
     return isinstance(exception, OperationalError | InterfaceError)
@@ -66,7 +90,7 @@ def _is_database_down(exception: BaseException | None) -> bool:
 def _flag_database_down(sender, request=None, **kwargs) -> None:
     # Sent while Django handles an exception raised outside a view (a middleware reading the
     # session or the user): remember it so that the outermost middleware answers 503.
-    if request is not None and _is_database_down(sys.exc_info()[1]):
+    if request is not None and is_database_down(sys.exc_info()[1]):
         request._corridor_database_down = True
 
 
@@ -92,7 +116,7 @@ class DatabaseUnavailableMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        if not _is_database_down(exception):
+        if not is_database_down(exception):
             return None
         logger.error(
             "database unavailable", extra={"event": "db_unavailable", "path": request.path}
@@ -106,7 +130,7 @@ def database_unavailable_response(request) -> HttpResponse:
     if request.path.startswith(("/api/", "/healthz")) or "json" in request.headers.get(
         "Accept", ""
     ):
-        body = {"error": {"code": "unavailable", "message": str(message), "details": {}}}
+        body = {"error": {"code": "unavailable", "message": str(message), "details": []}}
         response: HttpResponse = JsonResponse(body, status=503)
     else:
         html = render_to_string("503.html", {"message": message})

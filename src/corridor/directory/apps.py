@@ -21,3 +21,14 @@ class DirectoryConfig(AppConfig):
         from corridor.notifications import kinds
 
         kinds.register("directory.claim_decided", label=_("Decisions on my profile claims"))
+
+        # Certificate documents are private files: who may see the organisation's contact
+        # details (staff, its own people, accepted connections) may download them.
+        from corridor.accounts import permissions
+        from corridor.core import uploads
+
+        uploads.register(
+            m.Certification,
+            "document",
+            can_download=lambda user, cert: permissions.can_see_contacts(user, cert.organisation),
+        )

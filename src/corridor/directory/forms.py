@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 
 from django import forms
+from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from corridor.accounts import permissions
 from corridor.core.hygiene import CleanTextFormMixin
+from corridor.core.uploads import DocumentFormField
 from corridor.directory import photos
 from corridor.directory.models import (
     Certification,
@@ -157,7 +160,7 @@ class OrganisationForm(EditConflictMixin, forms.ModelForm):
             "local_description": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, creating: bool = False, **kwargs):
+    def __init__(self, *args, creating: bool = False, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         if not creating:
             del self.fields["kind"]
@@ -176,10 +179,16 @@ class OrganisationForm(EditConflictMixin, forms.ModelForm):
         if country:
             provinces = provinces.filter(country_id=country)
         self.fields["province"].queryset = provinces
-        self.fields["cluster"].queryset = Organisation.objects.filter(
-            kind=OrgKind.CLUSTER, merged_into__isnull=True
-        ).order_by("name")
-        if self.instance.pk and self.instance.kind == OrgKind.CLUSTER:
+        clusters = Organisation.objects.filter(kind=OrgKind.CLUSTER, merged_into__isnull=True)
+        if not permissions.is_staff(user):
+            # Only a cluster's coordinator puts organisations into it; others ask to join on
+            # the cluster's page (directory.cluster_join).
+            # The current cluster stays a choice, so that a member can keep it or leave it.
+            clusters = clusters.filter(
+                Q(pk__in=permissions.member_org_ids(user)) | Q(pk=self.instance.cluster_id)
+            )
+        self.fields["cluster"].queryset = clusters.order_by("name")
+        if (self.instance.pk and self.instance.kind == OrgKind.CLUSTER) or not clusters.exists():
             del self.fields["cluster"]
 
 
@@ -243,6 +252,8 @@ class ProductForm(EditConflictMixin, forms.ModelForm):
 
 
 class CertificationForm(EditConflictMixin, forms.ModelForm):
+    document = DocumentFormField(label=_("Document"), required=False)
+
     class Meta:
         model = Certification
         fields = ["kind", "product", "issuer", "number", "valid_until", "document"]

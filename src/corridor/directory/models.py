@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from corridor.core import uploads
 from corridor.directory.vocab import (
     BuyerType,
     CertificationKind,
@@ -343,7 +344,14 @@ class Certification(models.Model):
     issuer = models.CharField(_("issuer"), max_length=200, blank=True)
     number = models.CharField(_("certificate number"), max_length=100, blank=True)
     valid_until = models.DateField(_("expiry date"), null=True, blank=True)
-    document = models.FileField(_("document"), upload_to="certificates/%Y/", blank=True)
+    # Private: PDF/JPEG/PNG checked by content, downloaded through core.uploads' view only.
+    document = models.FileField(
+        _("document"),
+        upload_to=uploads.upload_to("certificates"),
+        storage=uploads.get_private_storage,
+        blank=True,
+        max_length=200,
+    )
 
     class Meta:
         ordering = ["kind"]
@@ -435,3 +443,48 @@ class SourcingRequest(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ClusterJoinRequest(models.Model):
+    """An organisation asks to join a cluster; the cluster's coordinator (or staff) decides.
+
+    Joining gives the coordinator rights over the member, and the member the cluster's name on
+    its profile: neither side can do it alone."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("requested")
+        APPROVED = "approved", _("approved")
+        DECLINED = "declined", _("declined")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="cluster_join_requests"
+    )
+    cluster = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="join_requests",
+        limit_choices_to={"kind": OrgKind.CLUSTER},
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    message = models.TextField(_("message"), blank=True, max_length=1000)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "cluster"],
+                condition=models.Q(status="requested"),
+                name="one_pending_join_request",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} → {self.cluster} ({self.status})"

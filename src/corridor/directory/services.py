@@ -6,6 +6,7 @@ refreshes the search index of the organisation it touched.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -55,6 +56,9 @@ def _touch(org_id: int) -> None:
 
 
 def _check_org(org: Organisation, by: User) -> None:
+    org.name = (org.name or "").strip()
+    if not org.name:
+        raise ValidationError({"name": _("The name cannot be empty or only spaces.")})
     if org.province_id and org.province.country_id != org.country_id:
         raise ValidationError({"province": _("This province is not in the chosen country.")})
     if org.cluster_id:
@@ -65,6 +69,20 @@ def _check_org(org: Organisation, by: User) -> None:
 
 
 # --- Organisations -----------------------------------------------------------------------------
+
+
+def _require_cluster_right(by: User, org: Organisation | None, data: dict[str, Any]) -> None:
+    """Only staff and the cluster's coordinator put an organisation into a cluster; others ask
+    to join (directory.cluster_join), which the coordinator approves."""
+    if "cluster" not in data:
+        return
+    cluster = data["cluster"]
+    if org is not None and (cluster.pk if cluster else None) == org.cluster_id:
+        return
+    if not permissions.can_set_cluster(by, cluster):
+        raise PermissionDenied(
+            _("Only the cluster's coordinator can add members: ask to join on its page instead.")
+        )
 
 
 @transaction.atomic
@@ -81,6 +99,7 @@ def organisation_create(*, by: User, data: dict[str, Any]) -> Organisation:
     _require(permissions.can_create_org(by, kind))
     publish = bool(data.pop("is_published", False))
     cluster = data.get("cluster")
+    _require_cluster_right(by, None, data)
     coordinates = cluster is not None and cluster.pk in permissions.member_org_ids(by)
     if permissions.is_staff(by) or (coordinates and kind == OrgKind.SME):
         org = Organisation(slug=unique_slug(data["name"]), is_published=False)
@@ -110,8 +129,19 @@ def organisation_create(*, by: User, data: dict[str, Any]) -> Organisation:
 def organisation_update(*, org: Organisation, by: User, data: dict[str, Any]) -> Organisation:
     """Change a profile's fields (publication has its own consent page: trust.publish)."""
     _require(permissions.can_edit_org(by, org))
+    _require_cluster_right(by, org, data)
+    identity = (org.name, org.local_name, org.country_id)
     _assign(org, data, exclude={"kind", "is_published", "slug"})
     _check_org(org, by)
+    if (
+        org.verified_at is not None
+        and not permissions.is_staff(by)
+        and (org.name, org.local_name, org.country_id) != identity
+    ):
+        # The badge vouches for the organisation staff checked: a new name or country needs
+        # a new check (staff correcting a name keep it).
+        org.verified_at = None
+        org.verified_by = None
     org.full_clean(exclude=["search_text"])
     with audit_actor(by):
         org.save()
@@ -209,7 +239,22 @@ def product_delete(*, product: Product, by: User) -> None:
 # --- Certifications ----------------------------------------------------------------------------
 
 
+# A certificate's expiry date must be a real one: not year 1, not year 9999.
+CERT_EARLIEST = datetime.date(1990, 1, 1)
+CERT_MAX_YEARS_AHEAD = 30
+
+
 def _check_cert(cert: Certification) -> None:
+    if cert.valid_until is not None:
+        latest = timezone.localdate().replace(month=1, day=1)
+        latest = latest.replace(year=latest.year + CERT_MAX_YEARS_AHEAD)
+        if not CERT_EARLIEST <= cert.valid_until <= latest:
+            raise ValidationError(
+                {
+                    "valid_until": _("The expiry date must be between %(a)s and %(b)s.")
+                    % {"a": CERT_EARLIEST.isoformat(), "b": latest.isoformat()}
+                }
+            )
     if (
         cert.product_id
         and not Product.objects.filter(

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from corridor.directory import views
+from corridor.directory import views, views_cluster
 
 app_name = "directory"
 urlpatterns = [
@@ -15,6 +15,12 @@ urlpatterns = [
     path("new/", views.organisation_create, name="organisation_create"),
     path("o/<slug:slug>/", views.organisation_detail, name="organisation"),
     path("o/<slug:slug>/edit/", views.organisation_edit, name="organisation_edit"),
+    path("o/<slug:slug>/join/", views_cluster.join_request, name="cluster_join"),
+    path(
+        "cluster-join/<int:pk>/<str:decision>/",
+        views_cluster.join_decide,
+        name="cluster_join_decide",
+    ),
     path("o/<slug:slug>/delete/", views.organisation_delete, name="organisation_delete"),
     path("o/<slug:slug>/products/new/", views.product_create, name="product_create"),
     path("products/<int:pk>/edit/", views.product_edit, name="product_edit"),

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from corridor.accounts import permissions
 from corridor.core import ratelimit
 from corridor.core.seclog import security_event
-from corridor.directory import exports, forms, selectors, services
+from corridor.directory import exports, forms, selectors, services, views_cluster
 from corridor.directory.models import (
     Certification,
     ContactPerson,
@@ -135,7 +135,10 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
 def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     org = _visible_org(request, slug)
     profile = selectors.organisation_profile(request.user, org)
-    return render(request, "directory/organisation.html", {"org": org, "profile": profile})
+    context = {"org": org, "profile": profile}
+    if org.kind == OrgKind.CLUSTER:
+        context["join"] = views_cluster.join_context(request.user, org)
+    return render(request, "directory/organisation.html", context)
 
 
 @_guarded
@@ -145,7 +148,9 @@ def organisation_create(request: HttpRequest) -> HttpResponse:
     initial = {"kind": kind}
     if request.GET.get("cluster", "").isdigit():
         initial["cluster"] = int(request.GET["cluster"])
-    form = forms.OrganisationForm(request.POST or None, creating=True, initial=initial)
+    form = forms.OrganisationForm(
+        request.POST or None, creating=True, initial=initial, user=request.user
+    )
     if request.method == "POST" and form.is_valid():
         verdict = ratelimit.org_create_check(request)
         if verdict.limited:
@@ -166,7 +171,7 @@ def organisation_create(request: HttpRequest) -> HttpResponse:
 def organisation_edit(request: HttpRequest, slug: str) -> HttpResponse:
     org = _visible_org(request, slug)
     _allow(request, permissions.can_edit_org(request.user, org))
-    form = forms.OrganisationForm(request.POST or None, instance=org)
+    form = forms.OrganisationForm(request.POST or None, instance=org, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.organisation_update(org=org, by=request.user, data=form.cleaned_data)

@@ -3,6 +3,8 @@ plan and name badges (WeasyPrint: the system's Noto fonts cover every script of 
 
 from __future__ import annotations
 
+import io
+
 import segno
 from django.template.loader import render_to_string
 
@@ -17,8 +19,16 @@ def checkin_payload(registration: Registration) -> str:
 
 
 def checkin_qr_svg(registration: Registration) -> bytes:
+    """A standalone SVG file (with its namespace, so that browsers render it as an image)."""
     qr = segno.make(checkin_payload(registration), error="m")
-    return qr.svg_inline(scale=5).encode()
+    out = io.BytesIO()
+    qr.save(out, kind="svg", scale=5, xmldecl=False)
+    return out.getvalue()
+
+
+def checkin_qr_inline(registration: Registration) -> str:
+    """The same code as inline SVG markup for HTML (PDF agendas, badges)."""
+    return segno.make(checkin_payload(registration), error="m").svg_inline(scale=5)
 
 
 def _pdf(html: str) -> bytes:
@@ -35,7 +45,7 @@ def agenda_html(registration: Registration, user) -> str:
             "event": registration.event,
             "me": registration,
             **data,
-            "qr": checkin_qr_svg(registration).decode(),
+            "qr": checkin_qr_inline(registration),
         },
     )
 
@@ -66,7 +76,7 @@ def badges_pdf(event: Event) -> bytes:
                     "org": reg.organisation.name,
                     "local": reg.organisation.local_name,
                     "country": reg.organisation.country_id,
-                    "qr": checkin_qr_svg(reg).decode(),
+                    "qr": checkin_qr_inline(reg),
                 }
             )
     return _pdf(render_to_string("events/pdf/badges.html", {"event": event, "badges": badges}))

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from corridor.events import scheduling
 from corridor.events.models import Event, Meeting, MeetingSeat, Registration, ScheduleRun, Slot
@@ -23,15 +24,23 @@ def engine_input(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The engine's input for the event's current state, and readable names for its ids.
 
-    With `frozen_before` (a re-schedule during the event), meetings already in earlier slots
-    are locked where they are and waiting meetings may only go to later slots.
+    Slots are grouped by day (`days`: a gap between the last meeting of one day and the first of
+    the next is not a break). With `frozen_before` (a re-schedule during the event), the past
+    slots are left out of everyone's unavailability: the engine's own `frozen_before` change
+    keeps the meetings there as they are, whatever was marked since.
     """
-    slots = list(event.slots.order_by("starts_at").values_list("key", "starts_at"))
-    keys = [k for k, _ in slots]
+    slots = list(
+        event.slots.order_by("starts_at").values_list("key", "starts_at", "session__day_id")
+    )
+    keys = [k for k, _start, _day in slots]
+    days: list[tuple[list[str], int]] = []
+    for k, _start, day in slots:
+        if not days or days[-1][1] != day:
+            days.append(([], day))
+        days[-1][0].append(k)
     past = set()
     if frozen_before is not None:
-        past = {k for k, start in slots if start < frozen_before.starts_at}
-    future = [k for k in keys if k not in past]
+        past = {k for k, start, _day in slots if start < frozen_before.starts_at}
     regs = list(
         event.registrations.filter(status=Registration.Status.APPROVED)
         .select_related("organisation")
@@ -42,7 +51,7 @@ def engine_input(
     participants = []
     for reg in regs:
         entry: dict[str, Any] = {"id": reg.engine_id}
-        unavailable = [s.key for s in reg.unavailable_slots.all()]
+        unavailable = [s.key for s in reg.unavailable_slots.all() if s.key not in past]
         if unavailable:
             entry["unavailable"] = [k for k in keys if k in set(unavailable)]
         if reg.max_meetings is not None:
@@ -69,14 +78,13 @@ def engine_input(
         ids = [f"r{r}" for r in people]
         entry = {"id": f"m{pk}", "participants": ids, "weight": weight}
         blocked = any(slot_key in unavailable_of[i] for i in ids)
-        if slot_key and not blocked and (locked or slot_key in past):
+        if slot_key and not blocked and locked and slot_key not in past:
             entry["locked_slot"] = slot_key
-        elif past:
-            entry["allowed_slots"] = future
         meetings.append(entry)
         names[f"m{pk}"] = " – ".join(names[i] for i in ids)
     raw = {
         "slots": keys,
+        "days": [day for day, _pk in days],
         "tables": event.tables,
         "participants": participants,
         "meetings": meetings,
@@ -144,10 +152,7 @@ def run_engine(run: ScheduleRun, *, now: dt.datetime | None = None) -> dict[str,
         and run.kind == ScheduleRun.Kind.RESOLVE
         and event.slots.filter(starts_at__lte=now).exists()
     ):
-        # Every slot is past: nothing can move any more.
-        raw["meetings"] = [
-            {**m, "allowed_slots": []} if "locked_slot" not in m else m for m in raw["meetings"]
-        ]
+        raise ValueError(_("Every slot has started: nothing can be re-scheduled any more."))
     instance = scheduling.parse_instance(raw)
     ScheduleRun.objects.filter(pk=run.pk).update(progress=5)
     if run.kind == ScheduleRun.Kind.SOLVE:
@@ -159,10 +164,11 @@ def run_engine(run: ScheduleRun, *, now: dt.datetime | None = None) -> dict[str,
         previous = current_schedule(event)
         known = {m["id"] for m in raw["meetings"]}
         previous["assignments"] = [a for a in previous["assignments"] if a["meeting"] in known]
+        changes = {"frozen_before": frozen.key} if frozen else {}
         schedule = _with_progress(
             run,
             run.time_limit,
-            lambda: scheduling.resolve(raw, previous, {}, time_limit=run.time_limit),
+            lambda: scheduling.resolve(raw, previous, changes, time_limit=run.time_limit),
         )
         out = schedule.to_json()
     changed = set(out.get("moved", [])) | set(out.get("added", [])) | set(out.get("dropped", []))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.templatetags.tz import do_timezone
 from django.utils import timezone
@@ -326,7 +328,7 @@ def schedule_grid(event: Event, *, page_slot: str = "") -> dict:
 
 
 def schedule_page(event: Event, *, slot_key: str = "", page: str | int | None = 1) -> dict:
-    """One slot of the staff schedule page, 100 meetings a page, and the first waiting ones:
+    """One slot of the staff schedule page, 50 meetings a page, and the first waiting ones:
     a constant number of queries and a bounded page at any event size."""
     from django.core.paginator import Paginator
 
@@ -338,7 +340,7 @@ def schedule_page(event: Event, *, slot_key: str = "", page: str | int | None = 
     )
     base = Meeting.objects.filter(event=event, status=Meeting.Status.SCHEDULED)
     meetings = Paginator(
-        base.filter(slot=current).prefetch_related(seats).order_by("table", "pk"), 100
+        base.filter(slot=current).prefetch_related(seats).order_by("table", "pk"), 50
     ).get_page(page)
     waiting = base.filter(slot__isnull=True)
     return {
@@ -346,26 +348,33 @@ def schedule_page(event: Event, *, slot_key: str = "", page: str | int | None = 
         "current_slot": current,
         "current_local": in_zone(current.starts_at, ez) if current else None,
         "meetings": meetings,
-        "waiting": list(waiting.prefetch_related(seats).order_by("pk")[:50]),
+        "waiting": list(waiting.prefetch_related(seats).order_by("pk")[:20]),
         "waiting_count": waiting.count(),
     }
 
 
 def schedule_summary(event: Event) -> dict:
-    """Participants with requests but no scheduled meeting (counted in the database), and the
-    idle gaps ("breaks") as of the last applied run of the engine."""
+    """Participants with requests but no scheduled meeting, and the idle gaps ("breaks") as of
+    the last applied run. Cached per schedule version: every change of meetings raises it."""
+    key = f"events:summary:{event.pk}:{event.created_at.timestamp()}:{event.schedule_version}"
+    summary = cache.get(key)
+    if summary is None:
+        summary = _schedule_summary(event)
+        cache.set(key, summary, 3600)
+    return summary
+
+
+def _schedule_summary(event: Event) -> dict:
     seats = MeetingSeat.objects.filter(
         meeting__event=event, meeting__status=Meeting.Status.SCHEDULED
     )
-    requested = seats.values("registration_id").distinct().count()
-    placed = seats.filter(slot__isnull=False).values("registration_id").distinct().count()
-    without = (
-        Registration.objects.filter(
-            event=event,
-            seats__meeting__status=Meeting.Status.SCHEDULED,
-        )
-        .exclude(seats__slot__isnull=False)
-        .distinct()
+    requested = set(seats.values_list("registration_id", flat=True).distinct())
+    placed = set(
+        seats.filter(slot__isnull=False).values_list("registration_id", flat=True).distinct()
+    )
+    without = requested - placed
+    names = list(
+        Registration.objects.filter(pk__in=sorted(without)[:2000])
         .order_by("organisation__name")
         .values_list("organisation__name", flat=True)[:50]
     )
@@ -373,9 +382,8 @@ def schedule_summary(event: Event) -> dict:
         event.schedule_runs.filter(status=ScheduleRun.Status.APPLIED).defer("assignments").first()
     )
     return {
-        "participants_with_requests": requested,
-        "participants_without_meeting": requested - placed,
-        "without_names": list(without) if requested > placed else [],
+        "participants_without_meeting": len(without),
+        "without_names": names,
         "breaks": (last.result.get("stats", {}).get("breaks") if last else None),
     }
 
@@ -419,3 +427,83 @@ def slots_by_session(event: Event) -> list[tuple]:
 
 def counts_by_status(qs, field: str = "status") -> dict[str, int]:
     return dict(qs.values_list(field).annotate(n=Count("pk")))
+
+
+def export_registrations(event: Event) -> tuple[list[str], Iterator[list]]:
+    """Every registration with its organisation's contacts and representatives (staff)."""
+    headers = [
+        "registration",
+        "organisation",
+        "type",
+        "country",
+        "status",
+        "email",
+        "phone",
+        "offers",
+        "looks for",
+        "max meetings",
+        "representatives",
+        "interpreter needed",
+        "checked in",
+    ]
+
+    def rows() -> Iterator[list]:
+        qs = (
+            event.registrations.select_related("organisation", "attendance")
+            .prefetch_related("representatives")
+            .order_by("organisation__name")
+        )
+        for r in qs.iterator(chunk_size=500):
+            reps = list(r.representatives.all())
+            yield [
+                r.pk,
+                r.organisation.name,
+                r.organisation.kind,
+                r.organisation.country_id,
+                r.status,
+                r.organisation.email,
+                r.organisation.phone,
+                r.offers,
+                r.looks_for,
+                r.max_meetings,
+                "; ".join(f"{p.name} <{p.email}>" if p.email else p.name for p in reps),
+                "yes" if any(p.needs_interpreter for p in reps) else "",
+                "yes" if hasattr(r, "attendance") else "",
+            ]
+
+    return headers, rows()
+
+
+def export_schedule(event: Event) -> tuple[list[str], Iterator[list]]:
+    """Every meeting: local time, table, participants, weight, status, outcome."""
+    from corridor.events.services import meeting_outcome
+
+    ez = event_zone(event)
+    headers = ["meeting", "time", "table", "participants", "weight", "status", "locked", "outcome"]
+
+    def rows() -> Iterator[list]:
+        qs = (
+            Meeting.objects.filter(event=event)
+            .select_related("slot")
+            .prefetch_related(
+                Prefetch(
+                    "seats",
+                    queryset=MeetingSeat.objects.select_related("registration__organisation"),
+                ),
+                "outcomes",
+            )
+            .order_by("slot__starts_at", "table", "pk")
+        )
+        for m in qs.iterator(chunk_size=500):
+            yield [
+                m.pk,
+                m.slot.starts_at.astimezone(ez).strftime("%Y-%m-%d %H:%M") if m.slot else "",
+                m.table or "",
+                " – ".join(s.registration.organisation.name for s in m.seats.all()),
+                m.weight,
+                m.status,
+                "yes" if m.locked else "",
+                meeting_outcome(m, [o.mark for o in m.outcomes.all()]),
+            ]
+
+    return headers, rows()

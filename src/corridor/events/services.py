@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from corridor.accounts import permissions as account_permissions
 from corridor.connections.models import Connection
+from corridor.core.hygiene import clean_text
 from corridor.directory.models import HSCode, Organisation
 from corridor.events import messages
 from corridor.events.models import (
@@ -337,8 +338,8 @@ def registration_create(
         event=event,
         organisation=organisation,
         status=status,
-        offers=offers.strip()[:2000],
-        looks_for=looks_for.strip()[:2000],
+        offers=clean_text(offers).strip()[:2000],
+        looks_for=clean_text(looks_for).strip()[:2000],
         max_meetings=max_meetings,
         visible_to_participants=visible_to_participants or organisation.is_published,
         registered_by=by,
@@ -393,9 +394,9 @@ def representative_add(
     return Representative.objects.create(
         registration=registration,
         user=user,
-        name=name.strip()[:200],
+        name=clean_text(name, multiline=False).strip()[:200],
         email=email.strip(),
-        languages=languages.strip()[:100],
+        languages=clean_text(languages, multiline=False).strip()[:100],
         needs_interpreter=needs_interpreter,
     )
 
@@ -566,7 +567,7 @@ def request_send(
                 event=event,
                 from_registration=from_registration,
                 to_registration=to_registration,
-                message=message.strip()[:1000],
+                message=clean_text(message).strip()[:1000],
                 from_priority=priority,
                 expires_at=timezone.now() + dt.timedelta(days=event.request_expiry_days),
                 created_by=by,
@@ -688,6 +689,7 @@ def _maybe_complete(request: MeetingRequest, by) -> None:
     MeetingSeat.objects.bulk_create(
         [MeetingSeat(meeting=meeting, registration=reg) for reg in people]
     )
+    _bump(event)
     for other in people[1:]:
         _connect(people[0].organisation, other.organisation, by=by, event=event)
     transaction.on_commit(lambda: messages.request_answered(request))
@@ -906,47 +908,69 @@ def _save_assignments(
     qs = Meeting.objects.filter(event=event, status=Meeting.Status.SCHEDULED)
     if only is not None:
         qs = qs.filter(pk__in=only)
-    current = {m.pk: m for m in qs.order_by().select_for_update(of=("self",))}
-    changed = [
-        pk for pk, m in current.items() if (m.slot_id, m.table) != placed.get(pk, (None, None))
-    ]
+    # Plain tuples, not model instances: at a forum's size this read is most of the save.
+    current = {
+        pk: (slot_id, table, locked)
+        for pk, slot_id, table, locked in qs.order_by()
+        .select_for_update(of=("self",))
+        .values_list("pk", "slot_id", "table", "locked")
+    }
+    changed = [pk for pk, m in current.items() if m[:2] != placed.get(pk, (None, None))]
     if not changed:
         return []
     unknown = set(placed) - set(current)
     if unknown:
         raise EventError(_("The schedule names meetings that no longer exist; run it again."))
-    now = timezone.now()
-    meeting_rows = []
-    seat_rows = []
+    rows = []
     for pk in changed:
-        m = current[pk]
         slot_id, table = placed.get(pk, (None, None))
-        meeting_rows.append((slot_id, table, m.locked and slot_id is not None, now, pk))
-        seat_rows.append((slot_id, pk))
-    meetings_table = Meeting._meta.db_table
-    seats_table = MeetingSeat._meta.db_table
-    table_col = connection.ops.quote_name("table")
+        rows.append((pk, slot_id, table, current[pk][2] and slot_id is not None))
     try:
-        with transaction.atomic(), connection.cursor() as cur:
-            # executemany: one prepared statement for thousands of rows (bulk_update's CASE
-            # expressions are several times slower at the size of a forum).
-            for i in range(0, len(changed), 1000):
-                chunk = changed[i : i + 1000]
-                MeetingSeat.objects.filter(meeting_id__in=chunk).update(slot=None)
-                Meeting.objects.filter(pk__in=chunk).update(slot=None, table=None)
-            cur.executemany(
-                f"UPDATE {meetings_table} SET slot_id = %s, {table_col} = %s, "
-                "sequence = sequence + 1, locked = %s, updated_at = %s WHERE id = %s",
-                meeting_rows,
-            )
-            cur.executemany(
-                f"UPDATE {seats_table} SET slot_id = %s WHERE meeting_id = %s", seat_rows
-            )
+        with transaction.atomic():
+            for i in range(0, len(rows), 500):
+                _write_slots(rows[i : i + 500], timezone.now())
     except IntegrityError as exc:
         raise EventError(
             _("This change would put a participant or a table in two meetings at once.")
         ) from exc
     return changed
+
+
+def _write_slots(rows: list[tuple[int, int | None, int | None, bool]], now) -> None:
+    """Set (slot, table, locked) of a chunk of meetings, raise their SEQUENCE, copy the slot to
+    their seats: one UPDATE ... FROM (VALUES ...) per chunk (bulk_update's CASE expressions and
+    executemany's row-by-row statements are several times slower at the size of a forum)."""
+    ids = [r[0] for r in rows]
+    MeetingSeat.objects.filter(meeting_id__in=ids).update(slot=None)
+    Meeting.objects.filter(pk__in=ids).update(slot=None, table=None)
+    meetings = Meeting._meta.db_table
+    seats = MeetingSeat._meta.db_table
+    table = connection.ops.quote_name("table")
+    params: list = []
+    for row in rows:
+        params.extend(row)
+    if connection.vendor == "postgresql":
+        values = ", ".join(["(%s::bigint, %s::bigint, %s::integer, %s::boolean)"] * len(rows))
+        sql = (
+            f"UPDATE {meetings} AS m SET slot_id = v.slot_id, {table} = v.tbl, "
+            "sequence = m.sequence + 1, locked = v.locked, updated_at = %s "
+            f"FROM (VALUES {values}) AS v(id, slot_id, tbl, locked) WHERE m.id = v.id"
+        )
+    else:
+        values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+        sql = (
+            f"UPDATE {meetings} SET slot_id = v.column2, {table} = v.column3, "
+            "sequence = sequence + 1, locked = v.column4, updated_at = %s "
+            f"FROM (VALUES {values}) AS v WHERE {meetings}.id = v.column1"
+        )
+    in_ids = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cur:
+        cur.execute(sql, [now, *params])
+        cur.execute(
+            f"UPDATE {seats} SET slot_id = (SELECT m.slot_id FROM {meetings} m "
+            f"WHERE m.id = {seats}.meeting_id) WHERE meeting_id IN ({in_ids})",
+            ids,
+        )
 
 
 def _tell_changed(event: Event, meeting_ids: Iterable[int]) -> None:
@@ -1194,9 +1218,13 @@ def meeting_feedback(
     )
     outcome.rating = rating
     outcome.wants_follow_up = wants_follow_up
-    outcome.comment = comment.strip()[:1000]
+    outcome.comment = clean_text(comment).strip()[:1000]
     outcome.marked_by = by
     outcome.save()
+    if wants_follow_up:  # a lead to follow up (imported here: followup imports this app)
+        from corridor.followup.services import lead_from_meeting
+
+        lead_from_meeting(meeting=meeting)
     return outcome
 
 
@@ -1213,11 +1241,16 @@ def meeting_place_late(*, meeting_id: int, attempts: int = 3) -> bool:
             return False
         event = meeting.event
         version = event.schedule_version
-        raw, _names = engine_input(event, frozen_before=frozen_slot(event, timezone.now()))
+        frozen = frozen_slot(event, timezone.now())
+        if frozen is None and event.slots.filter(starts_at__lte=timezone.now()).exists():
+            messages.meeting_waiting(meeting)  # the event is over: no slot is left
+            return False
+        raw, _names = engine_input(event, frozen_before=frozen)
         previous = current_schedule(event)
         known = {m["id"] for m in raw["meetings"]}
         previous["assignments"] = [a for a in previous["assignments"] if a["meeting"] in known]
-        out = scheduling.resolve(raw, previous, {}, time_limit=2.0).to_json()
+        changes = {"frozen_before": frozen.key} if frozen else {}
+        out = scheduling.resolve(raw, previous, changes, time_limit=2.0).to_json()
         if meeting.engine_id not in out.get("added", []):
             messages.meeting_waiting(meeting)
             return False

@@ -47,5 +47,6 @@ urlpatterns = [
     path("<slug:slug>/manage/meetings/<int:pk>/move/", views.meeting_move, name="meeting_move"),
     path("<slug:slug>/manage/meetings/add/", views.meeting_add, name="meeting_add"),
     path("<slug:slug>/manage/checkin/", views.checkin, name="checkin"),
+    path("<slug:slug>/manage/export/<str:what>.<str:fmt>", views.staff_export, name="staff_export"),
     path("<slug:slug>/manage/<str:what>.pdf", views.staff_pdf, name="staff_pdf"),
 ]

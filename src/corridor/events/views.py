@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from corridor.accounts import permissions as account_permissions
+from corridor.core import exports
+from corridor.core.hygiene import CleanTextFormMixin
 from corridor.directory.models import Country, Organisation
 from corridor.directory.vocab import OrgKind
 from corridor.events import calendar, selectors, services
@@ -73,7 +75,7 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-class RegistrationForm(forms.Form):
+class RegistrationForm(CleanTextFormMixin, forms.Form):
     organisation = forms.ModelChoiceField(
         queryset=Organisation.objects.none(),
         required=False,
@@ -449,7 +451,7 @@ def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 # --- staff ----------------------------------------------------------------------------------------
 
 
-class EventForm(forms.ModelForm):
+class EventForm(CleanTextFormMixin, forms.ModelForm):
     class Meta:
         model = Event
         fields = [
@@ -488,7 +490,7 @@ def event_create(request: HttpRequest) -> HttpResponse:
     return render(request, "events/event_form.html", {"form": form})
 
 
-class SessionForm(forms.Form):
+class SessionForm(CleanTextFormMixin, forms.Form):
     date = forms.DateField(
         label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -833,3 +835,22 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(body, content_type="application/javascript")
     response["Cache-Control"] = "no-cache"
     return response
+
+
+EXPORTS = {
+    "registrations": selectors.export_registrations,
+    "schedule": selectors.export_schedule,
+}
+
+
+@login_required
+def staff_export(request: HttpRequest, slug: str, what: str, fmt: str) -> HttpResponse:
+    """Registrations (with contacts: staff only) or the schedule, as CSV or Excel."""
+    event = _managed(request, slug)
+    if what not in EXPORTS or fmt not in ("csv", "xlsx"):
+        raise Http404
+    headers, rows = EXPORTS[what](event)
+    filename = f"{event.slug}-{what}.{fmt}"
+    if fmt == "csv":
+        return exports.csv_response(filename, headers, rows)
+    return exports.xlsx_response(filename, headers, rows, sheet=what)

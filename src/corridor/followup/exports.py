@@ -5,16 +5,11 @@ from __future__ import annotations
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 
+from corridor.core import exports
 from corridor.followup.selectors import Impact
 
 
 def _writer(fmt: str):
-    """corridor.core.exports once it is installed; until then a minimal CSV/XLSX writer that
-    escapes formulas the same way (the one place to switch)."""
-    try:
-        from corridor.core import exports
-    except ImportError:
-        from corridor.followup import _export_fallback as exports
     return exports.csv_response if fmt == "csv" else exports.xlsx_response
 
 

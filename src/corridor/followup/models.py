@@ -140,6 +140,13 @@ class Lead(models.Model):
         on_delete=models.SET_NULL,
         related_name="leads",
     )
+    meeting = models.ForeignKey(
+        "events.Meeting", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    # The event the pair met at (kept when the meeting is deleted): dashboards group by it.
+    event = models.ForeignKey(
+        "events.Event", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
     # The day the two sides first met or connected: follow-up steps count from it.
     started_on = models.DateField(_("first contact"), db_index=True)
     stage_changed_at = models.DateTimeField(_("stage changed"))
@@ -353,6 +360,15 @@ class FollowUpPlan(models.Model):
     A plan is for one event (leads from its meetings) or for the programme (every other lead)."""
 
     name = models.CharField(_("name"), max_length=150)
+    # Leads from meetings of this event follow this plan; empty: the programme-wide plan.
+    event = models.ForeignKey(
+        "events.Event",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="followup_plans",
+        help_text=_("Empty for the programme-wide plan."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     reminder_after_days = models.PositiveSmallIntegerField(_("remind after (days)"), default=5)
     link_valid_days = models.PositiveSmallIntegerField(_("links valid for (days)"), default=30)
@@ -364,12 +380,17 @@ class FollowUpPlan(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            # One active programme-wide plan (event plans come with the events app).
+            # One active programme-wide plan, and one active plan per event.
             models.UniqueConstraint(
                 fields=["is_active"],
-                condition=models.Q(is_active=True),
+                condition=models.Q(is_active=True, event__isnull=True),
                 name="one_active_programme_plan",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["event"],
+                condition=models.Q(is_active=True, event__isnull=False),
+                name="one_active_plan_per_event",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -28,6 +28,7 @@ from corridor.followup.models import (
 MIN_DEALS_FOR_VALUE = 3
 
 GROUPS = {
+    "event": ("event_id", "event__name"),
     "country": ("supplier__country_id", "supplier__country__name"),
     "province": ("supplier__province_id", "supplier__province__name"),
     "cluster": ("cluster_id", "cluster_name"),
@@ -93,9 +94,12 @@ class Filters:
     hs_chapter: str = ""
     date_from: datetime.date | None = None
     date_to: datetime.date | None = None
+    event: int | None = None
 
     def leads(self) -> QuerySet[Lead]:
         qs = Lead.objects.all()
+        if self.event:
+            qs = qs.filter(event_id=self.event)
         if self.country:
             qs = qs.filter(supplier__country_id=self.country)
         if self.province:
@@ -112,6 +116,8 @@ class Filters:
 
     def orders(self) -> QuerySet[Order]:
         qs = Order.objects.all()
+        if self.event:
+            qs = qs.filter(lead__event_id=self.event)
         if self.country:
             qs = qs.filter(supplier__country_id=self.country)
         if self.province:
@@ -174,8 +180,22 @@ def _funnel(qs: QuerySet[Lead], kind: str) -> list[tuple[str, str, int, float | 
 
 
 def _meetings_held(filters: Filters) -> int:
-    """Meetings marked held at events (0 until the events app records meetings)."""
-    return 0
+    """Meetings held at events: settled as held by staff, or marked held by either side when
+    staff did not settle (events.services.meeting_outcome). Narrowed by event and period only:
+    a meeting has several sides, in several countries."""
+    from corridor.events.models import Meeting
+
+    qs = Meeting.objects.filter(status=Meeting.Status.SCHEDULED).filter(
+        Q(settled_outcome=Meeting.Outcome.HELD)
+        | Q(settled_outcome="", outcomes__mark=Meeting.Outcome.HELD)
+    )
+    if filters.event:
+        qs = qs.filter(event_id=filters.event)
+    if filters.date_from:
+        qs = qs.filter(slot__starts_at__date__gte=filters.date_from)
+    if filters.date_to:
+        qs = qs.filter(slot__starts_at__date__lte=filters.date_to)
+    return qs.values("id").distinct().count()
 
 
 def _order_rows(filters: Filters):
@@ -193,6 +213,8 @@ def _order_rows(filters: Filters):
         "hs_code_id",
         "lead__hs_chapter",
         "buyer_id",
+        "lead__event_id",
+        "lead__event__name",
         "currency",
         "ordered_on",
         "value",
@@ -248,7 +270,7 @@ def impact(filters: Filters, *, viewer: bool) -> Impact:
     by["cluster"] = clusters
     # Orders and their value in US dollars, grouped in Python (rates by date).
     rows = list(_order_rows(filters))
-    table = RateTable.load({r[12] for r in rows})
+    table = RateTable.load({r[14] for r in rows})
     months: dict[str, Row] = {}
     total = Decimal(0)
     unconverted = 0
@@ -268,6 +290,8 @@ def impact(filters: Filters, *, viewer: bool) -> Impact:
         hs,
         lead_chapter,
         buyer_id,
+        event_id,
+        event_name,
         currency,
         ordered_on,
         value,
@@ -283,6 +307,7 @@ def impact(filters: Filters, *, viewer: bool) -> Impact:
         )
         month = ordered_on.strftime("%Y-%m")
         for name, k, label in (
+            ("event", str(event_id or ""), event_name or "—"),
             ("country", country or "", country_name or "—"),
             ("province", province or "", province_name or "—"),
             ("cluster", cluster_key, cluster_label),

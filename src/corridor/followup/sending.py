@@ -88,17 +88,26 @@ def months_before(day: datetime.date, months: int) -> datetime.date:
     raise AssertionError("unreachable")
 
 
+def _scope(plan: FollowUpPlan):
+    """The leads a plan covers: its event's, or (programme plan) all but those of events that
+    have an active plan of their own."""
+    if plan.event_id:
+        return Lead.objects.filter(event_id=plan.event_id)
+    own = FollowUpPlan.objects.filter(is_active=True, event__isnull=False).values("event_id")
+    return Lead.objects.exclude(event_id__in=own)
+
+
 def _due_leads(plan: FollowUpPlan, today: datetime.date) -> list[tuple[FollowUpStep, list[int]]]:
     """For each step, the leads whose latest due step it is and who were not asked at it."""
     steps = list(plan.steps.order_by("offset_months"))
+    scope = _scope(plan)
     out = []
     for i, step in enumerate(steps):
         upper = months_before(today, step.offset_months)
-        qs = Lead.objects.filter(started_on__lte=upper).exclude(stage=Stage.DROPPED)
+        qs = scope.filter(started_on__lte=upper).exclude(stage=Stage.DROPPED)
         if i + 1 < len(steps):
             lower = months_before(today, steps[i + 1].offset_months)
             qs = qs.filter(started_on__gt=lower)
-        # Plans for events come with the events app; the programme plan covers every lead.
         ids = list(qs.exclude(invitations__step=step).order_by("id").values_list("id", flat=True))
         if ids:
             out.append((step, ids))
@@ -192,15 +201,16 @@ def send_followups(
     run = run or SendRun.objects.create(
         trigger=trigger, started_by=by if by is not None and by.is_authenticated else None
     )
-    plan = FollowUpPlan.objects.filter(is_active=True).prefetch_related("steps").first()
-    if plan is None:
+    plans = list(FollowUpPlan.objects.filter(is_active=True).order_by("id"))
+    if not plans:
         SendRun.objects.filter(pk=run.pk).update(
             status=SendRun.Status.DONE, finished_at=timezone.now(), message="No active plan."
         )
         run.refresh_from_db()
         return run
     try:
-        _round(plan=plan, run=run, now=now, today=today, connection=connection)
+        for plan in plans:
+            _round(plan=plan, run=run, now=now, today=today, connection=connection)
     except Exception as exc:
         SendRun.objects.filter(pk=run.pk).update(
             status=SendRun.Status.FAILED, finished_at=timezone.now(), message=str(exc)[:300]
@@ -236,8 +246,8 @@ def _round(
         ).values_list("id", flat=True)
     )
     total = 2 * sum(len(ids) for _s, ids in due) + len(retry) + len(reminders)
-    SendRun.objects.filter(pk=run.pk).update(due=total)
-    run.due = total
+    SendRun.objects.filter(pk=run.pk).update(due=F("due") + total)
+    run.due += total
     connection = connection or get_connection()
     connection.open()
     try:

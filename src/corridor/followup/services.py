@@ -62,6 +62,7 @@ def lead_for_pair(
     by=None,
     connection=None,
     sourcing_request: SourcingRequest | None = None,
+    meeting=None,
     product: str = "",
     hs_code: HSCode | None = None,
 ) -> tuple[Lead, bool]:
@@ -73,7 +74,7 @@ def lead_for_pair(
     supplier, buyer = _orient(a, b, kind)
     existing = Lead.objects.filter(supplier=supplier, buyer=buyer, kind=kind).first()
     if existing is not None:
-        return _fill(existing, connection, sourcing_request, product, hs_code), False
+        return _fill(existing, connection, sourcing_request, product, hs_code, meeting), False
     if not product and sourcing_request is not None:
         product, hs_code = sourcing_request.title, sourcing_request.hs_code
     if not product and kind == LeadKind.TRADE:
@@ -95,6 +96,8 @@ def lead_for_pair(
                 source=source,
                 connection=connection,
                 sourcing_request=sourcing_request,
+                meeting=meeting,
+                event_id=meeting.event_id if meeting is not None else None,
                 started_on=started_on,
                 stage_changed_at=now,
                 created_by=by if by is not None and by.is_authenticated else None,
@@ -113,8 +116,11 @@ def lead_for_pair(
     return lead, True
 
 
-def _fill(lead: Lead, connection, sourcing_request, product: str, hs_code) -> Lead:
+def _fill(lead: Lead, connection, sourcing_request, product: str, hs_code, meeting=None) -> Lead:
     changed = []
+    if meeting is not None and lead.meeting_id is None:
+        lead.meeting, lead.event_id = meeting, meeting.event_id
+        changed += ["meeting", "event"]
     if connection is not None and lead.connection_id is None:
         lead.connection = connection
         changed.append("connection")
@@ -141,6 +147,34 @@ def lead_from_connection(*, connection) -> tuple[Lead, bool]:
         by=connection.responded_by,
         connection=connection,
     )
+
+
+def lead_from_meeting(*, meeting) -> list[Lead]:
+    """A held meeting where either side wants to follow up: a lead for each pair at the table
+    (called by events.services.meeting_feedback, and by `backfill_leads`)."""
+    from corridor.events.models import Meeting
+    from corridor.events.services import meeting_outcome
+
+    meeting = (
+        Meeting.objects.select_related("slot", "event")
+        .prefetch_related("seats__registration__organisation", "outcomes")
+        .get(pk=meeting.pk)
+    )
+    if meeting_outcome(meeting) != Meeting.Outcome.HELD:
+        return []
+    if not any(o.wants_follow_up for o in meeting.outcomes.all()):
+        return []
+    orgs = [seat.registration.organisation for seat in meeting.seats.all()]
+    on = timezone.localdate(meeting.slot.starts_at) if meeting.slot_id else timezone.localdate()
+    leads = []
+    for i, a in enumerate(orgs):
+        for b in orgs[i + 1 :]:
+            if a.pk != b.pk:
+                lead, _new = lead_for_pair(
+                    a=a, b=b, source=LeadSource.MEETING, started_on=on, meeting=meeting
+                )
+                leads.append(lead)
+    return leads
 
 
 def lead_from_request_answer(

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.lead_list, name="leads"),
     path("leads/<int:pk>/", views.lead_detail, name="lead"),
     path("leads/<int:pk>/orders/", views.order_add, name="order_add"),
+    path("requests/<int:pk>/answer/", views.request_answer, name="request_answer"),
     path("staff/rates/", views.rates, name="rates"),
     path("s/<str:token>/", views.survey, name="survey"),
     path("impact/", views.dashboard, name="dashboard"),

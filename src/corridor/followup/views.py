@@ -20,8 +20,9 @@ from django.views.decorators.http import require_POST
 
 from corridor.accounts import permissions
 from corridor.core import charts, links
-from corridor.directory.models import Country
+from corridor.directory.models import Country, Organisation, SourcingRequest
 from corridor.directory.vocab import Currency, Unit
+from corridor.events.models import Event
 from corridor.followup import exports, selectors, services
 from corridor.followup.models import (
     STAGES_BY_KIND,
@@ -124,8 +125,9 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
         "followup/survey.html",
         {"form": form, "lead": lead, "other": other, "invitation": invitation},
     )
-    # The token is in the address: never leak it to another site or a shared cache.
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in the address: no shared cache keeps the page. (The site's referrer policy,
+    # same-origin, already keeps it from other sites; "no-referrer" would make browsers send
+    # "Origin: null" and fail the CSRF check of the answer.)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -271,6 +273,27 @@ def rates(request: HttpRequest) -> HttpResponse:
     )
 
 
+@login_required
+@require_POST
+def request_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """A supplier answers a buyer's sourcing request ("we can supply this"): a lead starts."""
+    req = get_object_or_404(SourcingRequest.objects.select_related("buyer", "hs_code"), pk=pk)
+    _require(permissions.can_view_request(request.user, req))
+    supplier = get_object_or_404(Organisation, pk=request.POST.get("supplier") or 0)
+    if supplier.kind not in ("sme", "cluster"):
+        messages.error(request, _("Only an SME or a cluster can answer a sourcing request."))
+        return redirect("followup:leads")
+    try:
+        lead, _created = services.lead_from_request_answer(
+            request=req, supplier=supplier, by=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("followup:leads")
+    messages.success(request, _("Your answer was recorded: follow it here."))
+    return redirect("followup:lead", pk=lead.pk)
+
+
 # --- Staff: non-responders, phone answers, copyable links, disagreements, rounds -----------
 
 
@@ -389,8 +412,10 @@ def _filters(request: HttpRequest) -> selectors.Filters:
             return None
 
     cluster = request.GET.get("cluster", "")
+    event = request.GET.get("event", "")
     chapter = request.GET.get("hs_chapter", "")[:2]
     return selectors.Filters(
+        event=int(event) if event.isdigit() else None,
         country=request.GET.get("country", "")[:2].upper(),
         province=request.GET.get("province", "")[:12],
         cluster=int(cluster) if cluster.isdigit() else None,
@@ -401,6 +426,7 @@ def _filters(request: HttpRequest) -> selectors.Filters:
 
 
 GROUP_LABELS = {
+    "event": gettext_lazy("Event"),
     "country": gettext_lazy("Country (supplier)"),
     "province": gettext_lazy("Province (supplier)"),
     "cluster": gettext_lazy("Cluster"),
@@ -418,6 +444,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     table = request.GET.get("table", "")
     if fmt in ("csv", "xlsx"):
         return exports.impact_table(data, table=table, fmt=fmt)
+    if fmt == "pdf":
+        from corridor.followup.report import impact_pdf
+
+        event = Event.objects.filter(pk=filters.event).first() if filters.event else None
+        title = (
+            _("Impact report: %(event)s") % {"event": event.name}
+            if event
+            else _("Programme impact report")
+        )
+        pdf = impact_pdf(data, filters=filters, title=title, viewer=viewer)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = 'attachment; filename="impact-report.pdf"'
+        return response
     funnel = charts.funnel_chart(
         [(label, n) for _s, label, n, _c in data.funnel], title=_("Trade leads by furthest stage")
     )
@@ -443,6 +482,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "value_svg": value_bars,
             "groups": [(k, GROUP_LABELS[k], data.by[k]) for k in GROUP_LABELS],
             "countries": Country.objects.filter(code__in=["KH", "LA", "MM", "TH", "VN"]),
+            "events": Event.objects.order_by("-id").only("id", "name")[:100],
             "query": request.GET.urlencode(),
         },
     )

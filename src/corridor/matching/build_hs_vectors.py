@@ -3,6 +3,7 @@ seed examples).
 
     python -m corridor.matching.build_hs_vectors          # subheadings and seeds, ~4 minutes
     python -m corridor.matching.build_hs_vectors seeds    # the seed examples only, ~1 minute
+    python -m corridor.matching.build_hs_vectors uk       # the UK learning examples, ~1 minute
 
 Writes data/hs_vectors.npy (int8, rows in subheading code order) with data/hs_vectors.json (the
 model name and the codes), and data/hs_seed_vectors.npy (rows in the order of
@@ -95,15 +96,46 @@ def build_seeds(embedder=None, out_dir: Path = DATA) -> Path:
     return out_dir / "hs_seed_vectors.npy"
 
 
+UK_EXAMPLES = DATA / "uk_references_learn.csv"
+
+
+def read_uk_examples(path: Path = UK_EXAMPLES) -> list[tuple[str, str]]:
+    """The learning part of the UK reference texts (text, hs6), in file order."""
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8", newline="") as stream:
+        return [(row["text"], row["code"]) for row in csv.DictReader(stream)]
+
+
+def build_uk(embedder=None, out_dir: Path = DATA) -> Path:
+    """Embed the UK learning examples as queries and save (like the seeds)."""
+    from corridor.matching.embedding import E5Embedder
+
+    embedder = embedder or E5Embedder(batch_size=64, cache_size=0)
+    rows = read_uk_examples()
+    started = time.perf_counter()
+    vectors = embedder.embed_queries([text for text, _ in rows])
+    np.save(out_dir / "uk_example_vectors.npy", quantise(vectors))
+    meta = {"model": _model_id(embedder), "texts": seeds_digest(rows), "count": len(rows)}
+    (out_dir / "uk_example_vectors.json").write_text(json.dumps(meta), encoding="utf-8")
+    print(f"{len(rows)} UK examples embedded in {time.perf_counter() - started:.0f} s")
+    return out_dir / "uk_example_vectors.npy"
+
+
 def _model_id(embedder) -> str:
     # The truncation of passages does not change the model: HS texts are embedded whole.
     return embedder.name.split("/")[0]
 
 
 def main(argv: list[str] | None = None) -> int:
-    if "seeds" not in (argv or []):
+    argv = argv or []
+    if "uk" in argv:
+        build_uk()
+        return 0
+    if "seeds" not in argv:
         build()
     build_seeds()
+    build_uk()
     return 0
 
 

@@ -108,11 +108,26 @@ class E5Embedder(CachedEmbedder):
     dim = 384
 
     def __init__(
-        self, max_tokens: int | None = 12, batch_size: int = 32, cache_size: int = 20_000
+        self,
+        max_tokens: int | None = 12,
+        batch_size: int = 32,
+        cache_size: int = 20_000,
+        chunk_tokens: int = 64,
     ) -> None:
         super().__init__(batch_size, cache_size)
         self.max_tokens = max_tokens
-        self.name = f"e5-small-q4/{max_tokens or 'full'}"
+        self.chunk_tokens = chunk_tokens
+        # "+c64": long descriptions also pool chunk vectors (engine.embed_offers); stored
+        # vectors of the earlier head-only scheme are recomputed.
+        suffix = f"+c{chunk_tokens}" if max_tokens else ""
+        self.name = f"e5-small-q4/{max_tokens or 'full'}{suffix}"
+        self._chunker: E5Embedder | None = None
+
+    def embed_chunks(self, texts: Sequence[str]) -> np.ndarray:
+        """Passage vectors of the chunks of long descriptions (cut at chunk_tokens)."""
+        if self._chunker is None:
+            self._chunker = E5Embedder(self.chunk_tokens, self.batch_size, cache_size=0)
+        return self._chunker.embed_passages(texts)
 
     @property
     def model(self):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -29,6 +31,20 @@ _UNTELLING = frozenset(
 )
 
 
+def _learned_rank_weights() -> tuple[float, float]:
+    """(semantic, lexical) learned by `python -m corridor.matching.learn_rank_fusion`."""
+    path = Path(__file__).resolve().parent / "data" / "rank_fusion.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        learned = dict(zip(data["signals"], data["weights"], strict=True))
+        return float(learned["semantic"]), float(learned["lexical"])
+    except (OSError, KeyError, ValueError, TypeError):
+        return 0.1, 0.5
+
+
+_SEMANTIC, _LEXICAL = _learned_rank_weights()
+
+
 @dataclass(frozen=True)
 class Weights:
     """How the signals add up (set on bench/data/matching_products.json; see docs/matching.md)."""
@@ -36,8 +52,8 @@ class Weights:
     # Lexical evidence (BM25 over folded words, n-grams and glossary concepts) is the more
     # precise signal across the region's scripts; the embedding decides where words are silent
     # and breaks ties. Heavier semantic weights lowered nDCG@10 on the labelled set.
-    semantic: float = 0.1
-    lexical: float = 0.5
+    semantic: float = _SEMANTIC  # learned (data/rank_fusion.json); 0.1 by hand before
+    lexical: float = _LEXICAL  # learned; 0.5 by hand before
     hs: float = 0.3  # times 1 (as precise as asked), 0.5 (same heading), 0.2 (same chapter)
     certification: float = 0.02  # each required certification held
     capacity: float = 0.02
@@ -52,10 +68,66 @@ class Weights:
     candidates: int = 100  # per retrieval channel (vectors; lexical + HS)
 
 
+# A description longer than this (characters) is also embedded in chunks, so that all of it
+# counts, not only the title and the opening words the passage vector sees.
+LONG_DESCRIPTION = 360
+CHUNK_CHARS = 240
+MAX_CHUNKS = 4
+_BREAK = re.compile(r"(?<=[.!?;。！？；])\s*|\s+")
+
+
+def description_chunks(description: str) -> list[str]:
+    """Up to MAX_CHUNKS pieces of about CHUNK_CHARS characters, cut at sentence ends or spaces,
+    spread over the whole of a long description (its first, last and middle parts)."""
+    text = " ".join((description or "").split())
+    if len(text) <= LONG_DESCRIPTION:
+        return []
+    pieces, current = [], ""
+    for part in _BREAK.split(text):
+        if not part:
+            continue
+        if current and len(current) + len(part) + 1 > CHUNK_CHARS:
+            pieces.append(current)
+            current = ""
+        current = f"{current} {part}".strip() if current else part
+        while len(current) > CHUNK_CHARS * 1.5:  # a script without spaces: cut hard
+            pieces.append(current[:CHUNK_CHARS])
+            current = current[CHUNK_CHARS:]
+    if current:
+        pieces.append(current)
+    if len(pieces) <= MAX_CHUNKS:
+        return pieces
+    picks = np.linspace(0, len(pieces) - 1, MAX_CHUNKS).round().astype(int)
+    return [pieces[i] for i in dict.fromkeys(picks.tolist())]
+
+
 def embed_offers(offers: Sequence[Offer], embedder: Embedder | None = None) -> np.ndarray:
-    """The vectors of offers, as the engine computes them (store them with the record)."""
+    """The vectors of offers, as the engine computes them (store them with the record).
+
+    The title and the opening of the text give one passage vector; a long description also
+    gives chunk vectors (embedder.embed_chunks, when the model has it), whose mean is pooled
+    with it half and half.
+    """
     embedder = embedder or default_embedder()
-    return embedder.embed_passages([o.text for o in offers])
+    heads = embedder.embed_passages([o.text for o in offers])
+    chunker = getattr(embedder, "embed_chunks", None)
+    if chunker is None:
+        return heads
+    owners, chunks = [], []
+    for i, offer in enumerate(offers):
+        for chunk in description_chunks(offer.description):
+            owners.append(i)
+            chunks.append(chunk)
+    if not chunks:
+        return heads
+    sums = np.zeros_like(heads)
+    counts = np.zeros(len(offers), dtype=np.float32)
+    np.add.at(sums, owners, chunker(chunks))
+    np.add.at(counts, owners, 1.0)
+    long = counts > 0
+    heads[long] = 0.5 * heads[long] + 0.5 * sums[long] / counts[long, None]
+    heads /= np.maximum(np.linalg.norm(heads, axis=1, keepdims=True), 1e-12)
+    return heads
 
 
 class Matcher:
@@ -278,7 +350,7 @@ class Matcher:
 
     def explain(self, query: Query, offer: Offer, today: dt.date | None = None) -> Match:
         """Score one query/offer pair without an index (e.g. to word a notification)."""
-        vectors = self.embedder.embed_passages([offer.text])
+        vectors = embed_offers([offer], self.embedder)
         qvec = self.embedder.embed_queries([query.text or query.hs_code])[0]
         w = self.weights
         cos = float(vectors[0] @ qvec)

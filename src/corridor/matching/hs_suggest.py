@@ -18,6 +18,7 @@ from corridor.matching.build_hs_vectors import (
     dequantise,
     hs_passage,
     read_seeds,
+    read_uk_examples,
     seeds_digest,
 )
 from corridor.matching.embedding import Embedder, default_embedder
@@ -54,9 +55,57 @@ class SuggestWeights:
     temperature: float = 0.05  # softmax temperature turning scores into confidences
 
 
+# The signals the learned fusion weighs (data/hs_fusion.json), in this order. "_4" features are
+# the best value of the signal over the subheadings of the same heading (4 digits).
+FEATURES = (
+    "semantic",  # E5 cosine with the nomenclature line, floored
+    "lexical",  # BM25 over the nomenclature line (+ glossary), relative to the best
+    "lexical_hts",  # BM25 over the nomenclature line and the US HTS lines under it
+    "example",  # the closest example of the code (seeds, UK references, confirmations)
+    "knn",  # share of the code in a similarity-weighted vote of the 10 nearest examples
+    "exact",  # an example with the same folded text
+    "semantic_4",
+    "lexical_hts_4",
+    "knn_4",
+)
+# Used when no learned weights are shipped: the hand-set sum of the earlier version.
+_HAND = {"semantic": 1.0, "lexical": 0.6, "example": 1.2, "exact": 1.8}
+
+
 @functools.cache
 def _hs_bm25() -> BM25:
     return BM25.build(analyse(hs_passage(e.code)) for e in subheadings())
+
+
+@functools.cache
+def hts_text() -> dict[str, str]:
+    """Words of the US HTS tariff lines under each subheading (data/hts_paths.tsv)."""
+    path = DATA / "hts_paths.tsv"
+    if not path.exists():
+        return {}
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        code, _, text = line.partition("\t")
+        out[code] = text
+    return out
+
+
+@functools.cache
+def _hts_bm25() -> BM25:
+    extra = hts_text()
+    return BM25.build(
+        analyse(f"{hs_passage(e.code)}; {extra.get(e.code, '')}") for e in subheadings()
+    )
+
+
+@functools.cache
+def learned_weights() -> dict | None:
+    """The fusion learned by `python -m corridor.matching.learn_hs_fusion` (None if absent)."""
+    path = DATA / "hs_fusion.json"
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return data if tuple(data.get("features", ())) == FEATURES else None
 
 
 def _load_vectors(embedder: Embedder) -> np.ndarray:
@@ -74,6 +123,26 @@ def _load_vectors(embedder: Embedder) -> np.ndarray:
 
 
 _seed_cache: dict[str, tuple[list[tuple[str, str]], np.ndarray]] = {}
+_uk_cache: dict[str, tuple[list[tuple[str, str]], np.ndarray]] = {}
+
+
+def uk_examples(embedder: Embedder) -> tuple[list[tuple[str, str]], np.ndarray]:
+    """The learning part of the UK reference texts (real goods descriptions with their
+    subheading) and their query vectors, precomputed like the seeds'."""
+    if embedder.name in _uk_cache:
+        return _uk_cache[embedder.name]
+    rows = read_uk_examples()
+    meta_path, vec_path = DATA / "uk_example_vectors.json", DATA / "uk_example_vectors.npy"
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+    if meta.get("model") == _model_id(embedder) and meta.get("texts") == seeds_digest(rows):
+        vectors = dequantise(np.load(vec_path))
+    elif rows:
+        log.warning("no precomputed UK vectors for %s: embedding %d", embedder.name, len(rows))
+        vectors = embedder.embed_queries([text for text, _ in rows])
+    else:
+        vectors = np.zeros((0, embedder.dim), dtype=np.float32)
+    _uk_cache[embedder.name] = (rows, vectors)
+    return rows, vectors
 
 
 def seed_examples(embedder: Embedder) -> tuple[list[tuple[str, str]], np.ndarray]:
@@ -113,6 +182,8 @@ class HsSuggester:
         *,
         use_glossary: bool = True,
         use_seeds: bool = True,
+        use_uk: bool = True,
+        fusion: dict | None = None,
     ) -> None:
         self.embedder = embedder or default_embedder()
         self.weights = weights or SuggestWeights()
@@ -121,15 +192,30 @@ class HsSuggester:
         self._position = {c: i for i, c in enumerate(self.codes)}
         self.vectors = _load_vectors(self.embedder)
         self.bm25 = _hs_bm25()
+        self.hts_bm25 = _hts_bm25()
+        heads = sorted({c[:4] for c in self.codes})
+        self._heading = np.asarray([heads.index(c[:4]) for c in self.codes], dtype=np.int32)
+        self._n_heads = len(heads)
+        learned = fusion if fusion is not None else learned_weights()
+        names = learned["features"] if learned else FEATURES
+        values = learned["weights"] if learned else [_HAND.get(f, 0.0) for f in FEATURES]
+        self.fusion = np.asarray(
+            [dict(zip(names, values, strict=True)).get(f, 0.0) for f in FEATURES]
+        )
+        self.learned = learned is not None
         self._ex_codes: list[int] = []
         self._ex_weights = np.zeros(0, dtype=np.float32)
         # Which examples name which glossary concept, and how many concepts each names.
         self._ex_concepts: dict[str, list[int]] = {}
         self._ex_concept_counts = np.zeros(0, dtype=np.int16)
-        self._ex_texts: dict[str, int] = {}
+        self._ex_texts: dict[str, tuple[int, int]] = {}
         self._ex_vectors = np.zeros((0, self.embedder.dim), dtype=np.float32)
         if use_seeds:
             self.add_examples(*seed_examples(self.embedder), weight=self.weights.seeds)
+        self.n_seed_examples = len(self._ex_codes)
+        if use_uk:
+            self.add_examples(*uk_examples(self.embedder), weight=self.weights.seeds)
+        self.n_shipped_examples = len(self._ex_codes)
         self.add_examples(examples)
 
     def add_examples(
@@ -157,8 +243,9 @@ class HsSuggester:
             vectors = self.embedder.embed_queries(texts)
         else:
             vectors = vectors[kept]
-        for text, position in zip(texts, positions, strict=True):
-            self._ex_texts[fold(text).strip()] = position
+        start_row = len(self._ex_codes)
+        for i, (text, position) in enumerate(zip(texts, positions, strict=True)):
+            self._ex_texts[fold(text).strip()] = (position, start_row + i)
         self._ex_codes.extend(positions)
         start = len(self._ex_concept_counts)
         counts = np.zeros(len(texts), dtype=np.int16)
@@ -175,39 +262,66 @@ class HsSuggester:
         self._ex_vectors = np.vstack([self._ex_vectors, vectors])
         return len(texts)
 
-    def _lexical(self, text: str) -> np.ndarray:
+    def _lexical(self, text: str, bm25: BM25 | None = None) -> np.ndarray:
         q_tokens = analyse(text)
         if self.use_glossary:
             q_tokens += text_tokens(english_gloss(text))
-        scores = self.bm25.scores(q_tokens)
+        scores = (bm25 or self.bm25).scores(q_tokens)
         top = float(scores.max()) if len(scores) else 0.0
         # Relative to the best match, damped when even the best matches little of the query.
         return scores / max(top, 1e-6) * min(1.0, top / 8.0)
 
-    def scores(self, text: str, vector: np.ndarray | None = None) -> np.ndarray:
-        """Raw combined score of every subheading (in self.codes order)."""
+    def _by_heading(self, values: np.ndarray) -> np.ndarray:
+        """The best value over the subheadings of each one's heading."""
+        best = np.zeros(self._n_heads, dtype=np.float64)
+        np.maximum.at(best, self._heading, values)
+        return best[self._heading]
+
+    def features(
+        self, text: str, vector: np.ndarray, exclude: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The signals of every subheading (rows in FEATURES order, columns in self.codes
+        order). `exclude` masks examples out (cross-validation leaves a fold's own out)."""
         w = self.weights
-        if vector is None:
-            vector = self.embedder.embed_queries([text])[0]
+        n = len(self.codes)
+        out = np.zeros((len(FEATURES), n), dtype=np.float64)
         cos = self.vectors @ vector
-        total = w.semantic * np.clip((cos - w.semantic_floor) / (1 - w.semantic_floor), 0, 1)
-        total += w.lexical * self._lexical(text)
+        out[0] = np.clip((cos - w.semantic_floor) / (1 - w.semantic_floor), 0, 1)
+        out[1] = self._lexical(text)
+        out[2] = self._lexical(text, self.hts_bm25)
         if len(self._ex_codes):
+            codes = np.asarray(self._ex_codes)
             sims = self._ex_vectors @ vector
             strength = np.clip((sims - w.example_floor) / (1 - w.example_floor), 0, 1)
             if self.use_glossary:
                 self._discount_other_products(text, strength)
-            per_code = np.zeros(len(self.codes), dtype=np.float32)
-            np.maximum.at(
-                per_code,
-                np.asarray(self._ex_codes),
-                (strength * self._ex_weights).astype(np.float32),
-            )
+            if exclude is not None:
+                strength[exclude] = 0.0
+                sims = np.where(exclude, -1.0, sims)
+            per_code = np.zeros(n, dtype=np.float64)
+            np.maximum.at(per_code, codes, strength * self._ex_weights)
+            out[3] = per_code
+            # kNN vote: the 10 nearest examples, weighted by a softmax of their similarity.
+            k = min(10, len(sims))
+            near = np.argpartition(-sims, k - 1)[:k]
+            votes = np.exp((sims[near] - sims[near].max()) / 0.02) * (strength[near] > 0)
+            if votes.sum() > 0:
+                np.add.at(out[4], codes[near], votes / votes.sum())
             exact = self._ex_texts.get(fold(text).strip())
-            if exact is not None:
-                per_code[exact] = max(per_code[exact], 1.5 * w.examples)
-            total += per_code
-        return total
+            if exact is not None and (exclude is None or not exclude[exact[1]]):
+                out[5, exact[0]] = 1.0
+        out[6] = self._by_heading(out[0])
+        out[7] = self._by_heading(out[2])
+        head_votes = np.zeros(self._n_heads)
+        np.add.at(head_votes, self._heading, out[4])
+        out[8] = head_votes[self._heading]
+        return out
+
+    def scores(self, text: str, vector: np.ndarray | None = None) -> np.ndarray:
+        """Raw combined score of every subheading (in self.codes order)."""
+        if vector is None:
+            vector = self.embedder.embed_queries([text])[0]
+        return self.fusion @ self.features(text, vector)
 
     def _discount_other_products(self, text: str, strength: np.ndarray) -> None:
         """Weaken close examples that name another product or state than the text: "frozen
@@ -233,7 +347,9 @@ class HsSuggester:
         out = []
         for text, vector in zip(texts, vectors, strict=True):
             scores = self.scores(text, vector)
-            probs = np.exp((scores - scores.max()) / self.weights.temperature)
+            # Learned weights give logits; the hand-set sum needs a temperature.
+            temperature = 1.0 if self.learned else self.weights.temperature
+            probs = np.exp((scores - scores.max()) / temperature)
             probs /= probs.sum()
             k = min(top, len(scores))
             best = np.argpartition(-scores, k - 1)[:k]

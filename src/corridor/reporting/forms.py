@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from corridor.core.hygiene import CleanTextFormMixin
 from corridor.directory.forms import HSCodeField
 from corridor.directory.models import BorderCrossing, EconomicCorridor, Organisation, Province
 from corridor.directory.vocab import Currency, OrgKind
@@ -17,7 +18,7 @@ from corridor.reporting.models import Category, Status
 REGION = ("KH", "LA", "MM", "TH", "VN")
 
 
-class ReportForm(forms.Form):
+class ReportForm(CleanTextFormMixin, forms.Form):
     category = forms.ChoiceField(
         label=_("What kind of problem?"), choices=Category.choices, widget=forms.RadioSelect
     )
@@ -109,7 +110,7 @@ class ReportForm(forms.Form):
         return data
 
 
-class StatusForm(forms.Form):
+class StatusForm(CleanTextFormMixin, forms.Form):
     status = forms.ChoiceField(label=_("New status"), choices=())
     public_note = forms.CharField(
         label=_("Public note"),
@@ -125,7 +126,7 @@ class StatusForm(forms.Form):
         self.fields["public_note"].initial = report.public_note
 
 
-class AssignForm(forms.Form):
+class AssignForm(CleanTextFormMixin, forms.Form):
     focal_point = forms.ModelChoiceField(
         label=_("Focal point"), queryset=Organisation.objects.filter(kind=OrgKind.SUPPORT)
     )
@@ -137,7 +138,7 @@ class AssignForm(forms.Form):
     )
 
 
-class AnalysisFilters(forms.Form):
+class AnalysisFilters(CleanTextFormMixin, forms.Form):
     date_from = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from corridor.connections.selectors import acting_organisations
+from corridor.core.charts import bar_chart
 from corridor.directory.models import BorderCrossing
 from corridor.reporting import corridor_map, exports, permissions, selectors, services
 from corridor.reporting.forms import AnalysisFilters, AssignForm, ReportForm, StatusForm
@@ -194,16 +195,9 @@ def public_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _bars(groups, attr: str = "count") -> list[dict]:
-    top = max((getattr(g, attr) or 0 for g in groups), default=0) or 1
-    return [
-        {
-            "label": g.label or "—",
-            "value": getattr(g, attr) or 0,
-            "width": round(300 * (getattr(g, attr) or 0) / top),
-        }
-        for g in groups
-    ]
+def _bars(groups, title: str):
+    """A bar chart of report counts, drawn by core.charts (SVG, readable on a phone)."""
+    return bar_chart([(g.label or "—", g.count) for g in groups], title=title)
 
 
 @login_required
@@ -230,9 +224,9 @@ def analysis(request: HttpRequest) -> HttpResponse:
             "form": form,
             "a": result,
             "map": the_map,
-            "category_bars": _bars(result.by_category),
-            "crossing_bars": _bars(result.by_crossing[:15]),
-            "month_bars": _bars(result.by_month),
+            "category_chart": _bars(result.by_category, _("Reports by category")),
+            "crossing_chart": _bars(result.by_crossing[:15], _("Reports by border crossing")),
+            "month_chart": _bars(result.by_month, _("Reports by month")),
             "orders_installed": apps.is_installed("corridor.reporting.timeline"),
         },
     )

@@ -39,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
         help="stop after this many improvement rounds (reproducible on any machine, as long as "
         "the time limit is not reached first)",
     )
+    sv.add_argument(
+        "--max-break-spread",
+        type=int,
+        metavar="D",
+        help="keep the spread of breaks (most minus fewest, over participants with two meetings "
+        'or more) at most D when possible (overrides the input key "max_break_spread")',
+    )
     r = sub.add_parser("resolve", parents=[common], help="re-schedule after late changes")
     r.add_argument("--previous", required=True, help="output of an earlier solve or resolve")
     r.add_argument("--changes", required=True, help="changes JSON (see docs/scheduler.md)")
@@ -109,8 +116,15 @@ def main(argv: list[str]) -> int:
             instance = parse_instance(raw)
             if args.iterations is not None and args.iterations < 0:
                 raise InputError("--iterations must be non-negative")
+            if args.max_break_spread is not None and args.max_break_spread < 0:
+                raise InputError("--max-break-spread must be non-negative")
             result = solve(
-                instance, args.time_limit, args.seed, started=started, iterations=args.iterations
+                instance,
+                args.time_limit,
+                args.seed,
+                started=started,
+                iterations=args.iterations,
+                max_break_spread=args.max_break_spread,
             )
             _write(result.to_json(), args.output)
             return EXIT_OK

@@ -15,7 +15,8 @@ from .state import State
 
 DEFAULT_TIME_LIMIT = 10.0
 PATIENCE = 25  # anytime rounds in a row without improvement before stopping early
-ROUND_MOVES = 200  # randomised ejection chains per anytime round
+ROUND_MOVES = 200
+WEIGHT_PATIENCE = 10  # rounds without a weight or fairness gain before the exact break phase  # randomised ejection chains per anytime round
 
 
 def assign_tables(
@@ -124,6 +125,8 @@ def solve(
     started: float | None = None,
     iterations: int | None = None,
     patience: int = PATIENCE,
+    max_break_spread: int | None = None,
+    exact: bool = True,
 ) -> Schedule:
     """Schedule the meetings of `instance` within `time_limit` seconds (wall clock, whole call).
 
@@ -134,6 +137,13 @@ def solve(
     """
     started = time.perf_counter() if started is None else started
     problem = Problem(instance)
+    from . import exact as exact_mod
+
+    small = sum(len(fl) for fl in problem.feas_list) <= exact_mod.FULL_MODEL_MAX_VARS
+    if exact and small:
+        # OR-Tools takes ~0.5 s to import: inside the limit, before the phases share it out.
+        # Large events import it only if the rounds stop early (their time goes to them first).
+        exact_mod.load()
     deadline = started + time_limit - output_margin(problem, time_limit)
     rng = random.Random(seed)
     cover = coverable(problem)
@@ -185,14 +195,102 @@ def solve(
     phases["breaks"] = time.perf_counter() - started
     rounds = 0
     if not search.out_of_time():
-        rounds = anytime(search, seed, hint, iterations, patience)
+        # With the exact break phase, the rounds stop once weight and fairness have not moved
+        # for WEIGHT_PATIENCE rounds (not under --iterations, which fixes their number).
+        # Large events keep the rounds to the deadline: there, per second, they lower breaks
+        # more than LNS with the exact model does (measured, docs/scheduler.md).
+        wp = WEIGHT_PATIENCE if exact and small and iterations is None else None
+        rounds = anytime(search, seed, hint, iterations, patience, wp)
     phases["anytime"] = time.perf_counter() - started
-    extra = {"rounds": rounds, "phases": {k: round(v, 2) for k, v in phases.items()}}
+    spread = instance.max_break_spread if max_break_spread is None else max_break_spread
+    extra: dict[str, Any] = {}
+    if exact:
+        extra = finish_breaks(state, deadline, seed, iterations, spread)
+        phases["exact"] = time.perf_counter() - started
+    extra.update(rounds=rounds, phases={k: round(v, 2) for k, v in phases.items()})
     return build_schedule(problem, state, bound, started, extra_stats=extra)
 
 
+def finish_breaks(
+    state: State, deadline: float, seed: int, iterations: int | None, spread: int | None
+) -> dict[str, Any]:
+    """Spend the time left on breaks, the meetings fixed: the exact model on events up to forum
+    size (stops early only when proven optimal), LNS with it on sub-problems above."""
+    from . import exact as exact_mod
+
+    problem = state.pb
+    scheduled = [m for m in range(problem.M) if state.slot_of[m] >= 0]
+    n_vars = sum(len(problem.feas_list[m]) for m in scheduled)
+    # Under --iterations the exact phase has deterministic limits too, growing with N.
+    det = None if iterations is None else exact_mod.DET_TIME_PER_ITERATION * max(1, iterations)
+    info: dict[str, Any] = {}
+    lower = exact_mod.per_person_bound(state)
+    left = deadline - time.perf_counter()
+    spread_status = None
+    requested = spread
+    steps = None if iterations is None else max(1, iterations)
+    if n_vars <= exact_mod.FULL_MODEL_MAX_VARS and left > 0.02 and scheduled:
+        # Forum size: 15% of the time for the whole model (small events are proven here), then
+        # LNS with it on neighbourhoods, then the whole model again from the better schedule.
+        info["breaks_method"] = "exact"
+        outs = []
+        at_least = exact_mod.person_bounds(state)
+
+        def whole(share: float) -> exact_mod.Outcome:
+            left = max(0.02, share * (deadline - time.perf_counter()))
+            out = exact_mod.reoptimise(
+                state, scheduled, left, seed, det, spread, symmetry=True, at_least=at_least
+            )
+            outs.append(out)
+            return out
+
+        out = whole(0.15)
+        if not out.optimal and out.status != "INFEASIBLE":
+            lns_deadline = time.perf_counter() + 0.7 * (deadline - time.perf_counter())
+            if spread is None:
+                info["lns_steps"] = exact_mod.lns(state, lns_deadline, seed, max_steps=steps)
+            if deadline - time.perf_counter() > 0.02:
+                out = whole(1.0)
+        if out.status == "INFEASIBLE" and spread is not None:
+            spread_status = "INFEASIBLE"
+            spread = None
+            if deadline - time.perf_counter() > 0.02:
+                out = whole(1.0)
+        elif spread is not None:
+            spread_status = out.status
+        for o in outs:
+            if o.bound is not None and (o.status != "INFEASIBLE"):
+                lower = max(lower, o.bound)
+        info["breaks_solver_status"] = out.status
+    elif scheduled and left > 1.0:
+        info["breaks_method"] = "lns"
+        info["lns_steps"] = exact_mod.lns(state, deadline, seed, max_steps=steps)
+    per = [
+        problem.breaks_of_mask(state.busy[p]) for p in range(problem.n_people) if state.deg[p] >= 2
+    ]
+    actual = max(per) - min(per) if per else 0
+    lower = min(lower, state.breaks)
+    info["breaks_lower_bound"] = lower
+    info["breaks_optimal"] = lower >= state.breaks
+    info["breaks_spread"] = actual
+    if requested is not None:
+        info["max_break_spread"] = requested
+        info["max_break_spread_met"] = actual <= requested
+        if actual > requested:
+            # "infeasible": proven impossible with these meetings; "unknown": not found in time.
+            info["max_break_spread_status"] = (
+                "infeasible" if spread_status == "INFEASIBLE" else "unknown"
+            )
+    return info
+
+
 def anytime(
-    search: Search, seed: int, hint: list[float] | None, iterations: int | None, patience: int
+    search: Search,
+    seed: int,
+    hint: list[float] | None,
+    iterations: int | None,
+    patience: int,
+    weight_patience: int | None = None,
 ) -> int:
     """Improvement rounds until the deadline; returns the number of rounds completed."""
     state = search.st
@@ -201,10 +299,13 @@ def anytime(
     best.copy_from(state)
     waiting = sum(1 for m in range(state.pb.M) if state.pb.feas[m] and state.slot_of[m] < 0)
     moves = max(10, min(ROUND_MOVES, waiting))
-    rounds = stall = 0
+    rounds = stall = weight_stall = 0
     while stall < patience and (iterations is None or rounds < iterations):
         if search.out_of_time():
             break
+        if weight_patience is not None and weight_stall >= weight_patience:
+            break  # weight has stalled: the exact break phase gets the time left
+        before = (state.covered, round(state.weight, 6), search.cur_fair)
         improved = search.anytime_round(rounds, moves)
         if improved is None:  # cut by the deadline: undo the partial round
             state.copy_from(best)
@@ -212,4 +313,6 @@ def anytime(
         rounds += 1
         best.copy_from(state)
         stall = 0 if improved else stall + 1
+        gained = (state.covered, round(state.weight, 6), search.cur_fair) > before
+        weight_stall = 0 if gained else weight_stall + 1
     return rounds

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from corridor.accounts.permissions import is_staff, member_org_ids
+from corridor.core.hygiene import CleanTextFormMixin
 from corridor.directory.models import BorderCrossing
 from corridor.followup.models import Order
 from corridor.reporting.permissions import can_view_report
@@ -29,7 +30,7 @@ from corridor.reporting.timeline.models import (
 )
 
 
-class UpdateForm(forms.Form):
+class UpdateForm(CleanTextFormMixin, forms.Form):
     step = forms.ChoiceField(label=gettext_lazy("Step"), required=False)
     actual_on = forms.DateField(
         label=gettext_lazy("Done on"),
@@ -85,7 +86,7 @@ class UpdateForm(forms.Form):
         self.fields["actual_on"].initial = timezone.localdate
 
 
-class OrderForm(forms.Form):
+class OrderForm(CleanTextFormMixin, forms.Form):
     """An order entered by hand (staff, or a supplier for itself), through followup's service."""
 
     supplier = forms.ModelChoiceField(label=gettext_lazy("Supplier"), queryset=None)
@@ -289,14 +290,12 @@ def border_times(request: HttpRequest) -> HttpResponse:
 
     if not is_staff(request.user):
         raise PermissionDenied
+    from corridor.core.charts import bar_chart
+
     rows = times()
-    top = max((r.median_days or 0 for r in rows), default=0) or 1
-    bars = [
-        {
-            "label": r.crossing,
-            "value": r.median_days or 0,
-            "width": round(300 * (r.median_days or 0) / top),
-        }
-        for r in rows
-    ]
-    return render(request, "reporting/border_times.html", {"rows": rows, "bars": bars})
+    chart = bar_chart(
+        [(r.crossing, r.median_days) for r in rows if r.median_days is not None],
+        title=_("Median days at the border"),
+        unit=" " + _("days"),
+    )
+    return render(request, "reporting/border_times.html", {"rows": rows, "chart": chart})

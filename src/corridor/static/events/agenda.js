@@ -6,6 +6,13 @@
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/events/sw.js", { scope: "/events/" }).catch(function () {});
   }
+  // Keep this agenda and its QR code explicitly (an image may come from the memory cache
+  // without passing through the service worker).
+  if (window.caches && navigator.onLine) {
+    var keep = [location.pathname];
+    if (root.dataset.qrUrl) keep.push(root.dataset.qrUrl);
+    caches.open("corridor-agenda-v1").then(function (c) { return c.addAll(keep); }).catch(function () {});
+  }
   var KEY = "corridor-offline-marks";
   function queue() { try { return JSON.parse(localStorage.getItem(KEY) || "[]"); } catch (e) { return []; } }
   function save(q) { localStorage.setItem(KEY, JSON.stringify(q)); }

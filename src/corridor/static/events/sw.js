@@ -13,6 +13,6 @@ self.addEventListener("fetch", function (e) {
     fetch(req).then(function (res) {
       if (res.ok) { var copy = res.clone(); caches.open(CACHE).then(function (c) { c.put(req, copy); }); }
       return res;
-    }).catch(function () { return caches.match(req); })
+    }).catch(function () { return caches.match(req, { ignoreVary: true, ignoreSearch: true }); })
   );
 });

@@ -1,16 +1,19 @@
-"""`corridor backfill_leads`: leads for the connections accepted before follow-up existed."""
+"""`corridor backfill_leads`: leads for connections and meetings from before follow-up existed."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
 from corridor.connections.models import Connection
-from corridor.followup.services import lead_from_connection
+from corridor.events.models import Meeting
+from corridor.followup.models import Lead
+from corridor.followup.services import lead_from_connection, lead_from_meeting
 
 
 class Command(BaseCommand):
     help = (
-        "Create a lead for every accepted connection that has none yet (safe to run again: "
+        "Create a lead for every accepted connection, and every held meeting where a side wants "
+        "to follow up, that has none yet (safe to run again: "
         "a pair that already has a lead is left as it is)."
     )
 
@@ -24,4 +27,11 @@ class Command(BaseCommand):
         for connection in qs.iterator(chunk_size=500):
             _lead, new = lead_from_connection(connection=connection)
             created += new
+        before = Lead.objects.count()
+        meetings = Meeting.objects.filter(
+            outcomes__wants_follow_up=True, leads__isnull=True
+        ).distinct()
+        for meeting in meetings.order_by("id").iterator(chunk_size=200):
+            lead_from_meeting(meeting=meeting)
+        created += Lead.objects.count() - before
         self.stdout.write(f"{created} leads created.")

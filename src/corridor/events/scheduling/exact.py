@@ -1,0 +1,501 @@
+"""Exact break minimisation with OR-Tools CP-SAT: the whole event, or a neighbourhood of it (LNS).
+
+The meetings stay the same (weight, covered participants and everyone's share are untouched);
+only their slots change. Tables are counted per slot, not assigned (their numbers are symmetric
+and are given afterwards), so the model has one Boolean per meeting and allowed slot.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+
+from .state import State
+
+
+def _import_cp_model():  # noqa: ANN202 - returns the module
+    """Import CP-SAT without pandas when pandas is not loaded yet.
+
+    cp_model imports pandas at module level only for its DataFrame helpers, which the engine
+    never calls; pandas costs ~0.7 s of a 1 s time limit at start-up. A placeholder stands in
+    during the import and is removed at once, so a later `import pandas` gets the real one.
+    """
+    import sys
+    import types
+
+    if "pandas" in sys.modules:
+        from ortools.sat.python import cp_model as module
+
+        return module
+    placeholder = types.ModuleType("pandas")
+    placeholder.__getattr__ = lambda name: type(name, (), {})  # type: ignore[method-assign]
+    sys.modules["pandas"] = placeholder
+    try:
+        from ortools.sat.python import cp_model as module
+    finally:
+        if sys.modules.get("pandas") is placeholder:
+            del sys.modules["pandas"]
+    return module
+
+
+_CP_MODEL = None
+
+
+def load() -> None:
+    """Import CP-SAT now (~0.5 s), so that the time is counted where the caller wants."""
+    global _CP_MODEL
+    if _CP_MODEL is None:
+        _CP_MODEL = _import_cp_model()
+
+
+# Full model up to this many (meeting, slot) variables; larger events use LNS only.
+FULL_MODEL_MAX_VARS = 12_000
+# Deterministic time per LNS sub-problem, and for the full model per round of --iterations.
+LNS_DET_TIME = 0.05
+DET_TIME_PER_ITERATION = 0.02
+
+
+@dataclass
+class Outcome:
+    improved: bool = False
+    optimal: bool = False
+    bound: int | None = None  # lower bound on the breaks of the participants in the model
+    status: str = "unknown"
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def _solver(time_limit: float, det_limit: float | None, seed: int, core: bool = False):  # noqa: ANN202
+    load()
+    solver = _CP_MODEL.CpSolver()
+    params = solver.parameters
+    params.num_workers = 1  # determinism: one worker, seeded
+    params.random_seed = seed % (2**31)
+    params.max_time_in_seconds = max(0.01, time_limit)
+    if det_limit is not None:
+        params.max_deterministic_time = det_limit
+    params.log_search_progress = False
+    if core:
+        # Core-based search (as MaxSAT solvers do): it raises the lower bound.
+        params.optimize_with_core = True
+    return solver
+
+
+def day_symmetries(st: State, free: list[int]) -> tuple[list[int], list[tuple[int, int]]]:
+    """Days that read the same backwards, and pairs of interchangeable neighbouring days.
+
+    A day is mirror-symmetric when every meeting may use slot i exactly when it may use its
+    mirror image and table counts match; two days are interchangeable when each meeting's allowed
+    slots and the table counts are the same, slot by slot. Breaks are counted per day, so
+    mirroring a day or swapping two such days keeps every participant's breaks.
+    """
+    pb = st.pb
+    feas = [pb.feas[m] for m in free]
+    days = [[s for s in range(pb.S) if pb.day_masks[d] >> s & 1] for d in range(len(pb.day_masks))]
+    mirror = []
+    for d, slots in enumerate(days):
+        rev = slots[::-1]
+        if len(slots) > 1 and all(
+            pb.tables[a] == pb.tables[b] and all((f >> a & 1) == (f >> b & 1) for f in feas)
+            for a, b in zip(slots, rev, strict=True)
+        ):
+            mirror.append(d)
+    pairs = []
+    for d in range(len(days) - 1):
+        a_slots, b_slots = days[d], days[d + 1]
+        if len(a_slots) == len(b_slots) and all(
+            pb.tables[a] == pb.tables[b] and all((f >> a & 1) == (f >> b & 1) for f in feas)
+            for a, b in zip(a_slots, b_slots, strict=True)
+        ):
+            pairs.append((d, d + 1))
+    return mirror, pairs
+
+
+def reoptimise(
+    st: State,
+    free: list[int],
+    time_limit: float,
+    seed: int = 0,
+    det_limit: float | None = None,
+    spread: int | None = None,
+    symmetry: bool = False,
+    core: bool = False,
+    light: bool = False,
+    at_least: dict[int, int] | None = None,
+) -> Outcome:
+    """Re-place the meetings `free` (scheduled in `st`) with the fewest breaks; the rest stays.
+
+    The state is changed only when the breaks drop (or, with `spread`, when the spread limit
+    becomes met). Returns the lower bound on the breaks of the participants involved.
+    """
+    pb = st.pb
+    S = st.S
+    free = sorted(m for m in free if st.slot_of[m] >= 0)
+    if not free:
+        return Outcome(optimal=True, bound=0, status="empty")
+    free_set = set(free)
+    # What stays: busy slots per node and meetings per slot, without the freed meetings.
+    busy_fixed: dict[int, int] = {}
+    count_fixed = st.count[:]
+    for m in free:
+        s = st.slot_of[m]
+        count_fixed[s] -= 1
+        for n in pb.nodes[m]:
+            busy_fixed.setdefault(n, st.busy[n])
+            busy_fixed[n] &= ~(1 << s)
+    people = sorted({p for m in free for p in pb.people[m]})
+    load()
+    cp_model = _CP_MODEL
+    model = cp_model.CpModel()
+    x: dict[tuple[int, int], object] = {}
+    by_node_slot: dict[tuple[int, int], list] = {}
+    by_slot: list[list] = [[] for _ in range(S)]
+    for m in free:
+        blocked = 0
+        for n in pb.nodes[m]:
+            blocked |= busy_fixed[n]
+        dom = [s for s in pb.feas_list[m] if not blocked >> s & 1 and count_fixed[s] < pb.tables[s]]
+        if st.slot_of[m] not in dom:  # cannot happen: the current slot is always allowed
+            dom.append(st.slot_of[m])
+        vs = []
+        for s in dom:
+            v = model.new_bool_var(f"x{m}_{s}")
+            x[m, s] = v
+            vs.append(v)
+            by_slot[s].append(v)
+            for n in pb.nodes[m]:
+                by_node_slot.setdefault((n, s), []).append(v)
+        model.add_exactly_one(vs)
+    for vs in by_node_slot.values():
+        if len(vs) > 1:
+            model.add_at_most_one(vs)
+    for s in range(S):
+        room = pb.tables[s] - count_fixed[s]
+        if len(by_slot[s]) > room:
+            model.add(sum(by_slot[s]) <= room)
+    # Breaks of each participant involved, per day: a sum of Booleans (a MaxSAT-like form).
+    mine: dict[int, list[int]] = {p: [] for p in people}
+    for m in free:
+        for p in pb.people[m]:
+            mine[p].append(m)
+    objective = []
+    const = 0
+    per_person: dict[int, list] = {}
+    for p in people:
+        fixed = busy_fixed.get(p, 0)
+        terms: list = []
+        pconst = 0
+        for dmask in pb.day_masks:
+            day_slots = [s for s in range(S) if dmask >> s & 1]
+            ys: list = []
+            for s in day_slots:
+                if fixed >> s & 1:
+                    ys.append(1)
+                else:
+                    vs = [x[m, s] for m in mine[p] if (m, s) in x]
+                    ys.append(sum(vs) if vs else 0)
+            # later[i]: p is busy after the i-th slot of the day (an OR, kept small by the
+            # objective; exact when the spread is limited).
+            n = len(ys)
+            later: list = [0] * n
+            for i in range(n - 2, -1, -1):
+                nxt, rest = ys[i + 1], later[i + 1]
+                if (isinstance(nxt, int) and nxt) or (isinstance(rest, int) and rest):
+                    later[i] = 1
+                elif isinstance(nxt, int) and isinstance(rest, int):
+                    later[i] = 0
+                else:
+                    v = model.new_bool_var(f"l{p}_{day_slots[i]}")
+                    model.add(v >= nxt)
+                    model.add(v >= rest)
+                    if spread is not None:
+                        model.add(v <= nxt + rest)
+                    later[i] = v
+            # A break starts at the i-th slot: busy just before, idle here, busy later.
+            for i in range(1, n):
+                before, here, after = ys[i - 1], ys[i], later[i]
+                if (
+                    (isinstance(before, int) and not before)
+                    or (isinstance(here, int) and here)
+                    or (isinstance(after, int) and not after)
+                ):
+                    continue
+                if all(isinstance(v, int) for v in (before, here, after)):
+                    pconst += 1
+                    continue
+                g = model.new_bool_var(f"g{p}_{day_slots[i]}")
+                model.add(g >= before - here + after - 1)
+                if spread is not None:
+                    model.add(g <= before)
+                    model.add(g <= 1 - here)
+                    model.add(g <= after)
+                terms.append(g)
+        if (
+            at_least
+            and at_least.get(p, 0) > 0
+            and set(pb.meetings_of[p]) & free_set
+            == set(m for m in pb.meetings_of[p] if st.slot_of[m] >= 0)
+        ):
+            model.add(sum(terms) + pconst >= at_least[p])  # redundant: a stronger LP bound
+        const += pconst
+        objective.extend(terms)
+        per_person[p] = [pconst, terms]
+    if symmetry:
+        mirror, pairs = day_symmetries(st, free)
+        slot_count = [sum(by_slot[s]) for s in range(S)]
+        for d in mirror:
+            slots = [s for s in range(S) if pb.day_masks[d] >> s & 1]
+            model.add(slot_count[slots[0]] >= slot_count[slots[-1]])
+        for d, e in pairs:
+            a = sum(slot_count[s] for s in range(S) if pb.day_masks[d] >> s & 1)
+            b = sum(slot_count[s] for s in range(S) if pb.day_masks[e] >> s & 1)
+            model.add(a >= b)
+    if spread is not None:
+        # Participants with two meetings or more (the set is fixed): max - min breaks <= spread.
+        lo = model.new_int_var(0, S, "bmin")
+        hi = model.new_int_var(0, S, "bmax")
+        outside = [
+            pb.breaks_of_mask(st.busy[p])
+            for p in range(pb.n_people)
+            if st.deg[p] >= 2 and p not in per_person
+        ]
+        if outside:
+            model.add(lo <= min(outside))
+            model.add(hi >= max(outside))
+        for p, (pconst, terms) in per_person.items():
+            if st.deg[p] >= 2:
+                b = sum(terms) + pconst
+                model.add(lo <= b)
+                model.add(hi >= b)
+        model.add(hi - lo <= spread)
+    model.minimize(sum(objective) + const)
+    # Warm start from the current schedule, made to satisfy the symmetry constraints.
+    hint_slot = {m: st.slot_of[m] for m in free}
+    if symmetry:
+        hint_slot = _canonical(st, free, hint_slot)
+    for (m, s), v in x.items():
+        model.add_hint(v, 1 if hint_slot[m] == s else 0)
+    before = sum(pb.breaks_of_mask(st.busy[p]) for p in people)
+    solver = _solver(time_limit, det_limit, seed, core)
+    if light:
+        # Small neighbourhoods: search without the LP, no symmetry detection.
+        solver.parameters.linearization_level = 0
+        solver.parameters.symmetry_level = 0
+    status = solver.solve(model)
+    out = Outcome(status=solver.status_name(status))
+    if status == cp_model.INFEASIBLE:
+        return out
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        # No solution found in time; the proven bound still holds (core-based search).
+        out.bound = max(0, int(-(-solver.best_objective_bound // 1)))
+        return out
+    value = round(solver.objective_value)
+    out.bound = max(0, int(-(-solver.best_objective_bound // 1)))  # ceil of the proven bound
+    out.optimal = status == cp_model.OPTIMAL
+    take = value < before
+    if spread is not None and not take:
+        per = [pb.breaks_of_mask(st.busy[p]) for p in range(pb.n_people) if st.deg[p] >= 2]
+        take = value <= before or (bool(per) and max(per) - min(per) > spread)
+    if take:
+        new_slot = {}
+        for m in free:
+            for s in range(S):
+                v = x.get((m, s))
+                if v is not None and solver.boolean_value(v):
+                    new_slot[m] = s
+        changed = [m for m in free if new_slot[m] != st.slot_of[m]]
+        for m in changed:
+            st.remove(m)
+        for m in changed:
+            st.place(m, new_slot[m])
+        out.improved = value < before
+    out.extra = {"before": before, "after": value, "changed": len(free_set)}
+    return out
+
+
+def _canonical(st: State, free: list[int], slot: dict[int, int]) -> dict[int, int]:
+    """The current schedule mirrored / with days swapped so it meets the symmetry constraints."""
+    pb = st.pb
+    S = st.S
+    mirror, pairs = day_symmetries(st, free)
+    slot = dict(slot)
+
+    def counts() -> list[int]:
+        c = [0] * S
+        for s in slot.values():
+            c[s] += 1
+        return c
+
+    days = [[s for s in range(S) if pb.day_masks[d] >> s & 1] for d in range(len(pb.day_masks))]
+    # Order interchangeable neighbouring days by their number of meetings (bubble sort).
+    for _ in range(len(pairs)):
+        for d, e in pairs:
+            c = counts()
+            if sum(c[s] for s in days[d]) < sum(c[s] for s in days[e]):
+                swap = dict(zip(days[d], days[e], strict=True))
+                swap.update(zip(days[e], days[d], strict=True))
+                slot = {m: swap.get(s, s) for m, s in slot.items()}
+    for d in mirror:
+        c = counts()
+        if c[days[d][0]] < c[days[d][-1]]:
+            flip = dict(zip(days[d], days[d][::-1], strict=True))
+            slot = {m: flip.get(s, s) for m, s in slot.items()}
+    return slot
+
+
+def neighbourhood(st: State, rng: random.Random, size: int) -> list[int]:
+    """Meetings to free for one LNS step: a few participants with breaks and their partners'
+    meetings, or a window of slots of one day (alternately)."""
+    pb = st.pb
+    S = st.S
+    movable = [m for m in range(pb.M) if st.slot_of[m] >= 0 and pb.locked[m] < 0]
+    if not movable:
+        return []
+    if rng.random() < 0.5 and 2 * len(movable) <= size * S:
+        day = pb.day_masks[rng.randrange(len(pb.day_masks))]
+        slots = [s for s in range(S) if day >> s & 1]
+        per_slot = max(1, sum(st.count[s] for s in slots) // max(1, len(slots)))
+        width = min(len(slots), max(2, size // per_slot))
+        a = rng.randrange(0, len(slots) - width + 1)
+        window = set(slots[a : a + width])
+        chosen = [m for m in movable if st.slot_of[m] in window]
+        if len(chosen) > size:
+            chosen = rng.sample(chosen, size)
+        return chosen
+    with_breaks = [p for p in range(pb.n_people) if pb.breaks_of_mask(st.busy[p]) > 0]
+    if not with_breaks:
+        return []
+    chosen: dict[int, None] = {}
+    seeds = [with_breaks[rng.randrange(len(with_breaks))]]
+    queue = list(seeds)
+    seen = set(seeds)
+    while queue and len(chosen) < size:
+        p = queue.pop(0)
+        ms = [m for m in pb.meetings_of[p] if st.slot_of[m] >= 0 and pb.locked[m] < 0]
+        for m in ms:
+            chosen[m] = None
+            for q in pb.people[m]:
+                if q not in seen:
+                    seen.add(q)
+                    queue.append(q)
+    out = list(chosen)
+    if len(out) > size:
+        out = out[:size]
+    return out
+
+
+def lns(
+    st: State,
+    deadline: float,
+    seed: int,
+    size: int = 25,
+    max_steps: int | None = None,
+) -> int:
+    """Re-solve neighbourhoods exactly until the deadline (or `max_steps`); returns steps done.
+
+    The neighbourhood grows while its sub-problems are solved to optimality within their
+    (deterministic) limit and shrinks when they are not.
+    """
+    rng = random.Random(seed * 7919 + 1)
+    steps = 0
+    while max_steps is None or steps < max_steps:
+        left = deadline - time.perf_counter()
+        if left < 0.05:
+            break
+        free = neighbourhood(st, rng, int(size))
+        if free:
+            out = reoptimise(
+                st, free, min(left, 2.0), seed=seed + steps, det_limit=LNS_DET_TIME, light=True
+            )
+            if out.optimal:
+                size = min(size * 1.1, 40)
+            else:
+                size = max(8, size * 0.8)
+        steps += 1
+    return steps
+
+
+def per_person_bound(st: State) -> int:
+    """A lower bound on the breaks of the scheduled meetings, each participant alone.
+
+    With k meetings and the slots where those meetings could be (per day, runs of consecutive
+    usable slots), the longest run of each day comes free; every further run costs one break.
+    """
+    pb = st.pb
+    S = st.S
+    total = 0
+    for p in range(pb.n_people):
+        k = st.deg[p]
+        if k < 2:
+            continue
+        usable = 0
+        for m in pb.meetings_of[p]:
+            if st.slot_of[m] >= 0:
+                usable |= pb.feas[m]
+        first, extra = [], []
+        for dmask in pb.day_masks:
+            runs, run = [], 0
+            for s in range(S):
+                if not dmask >> s & 1:
+                    continue
+                if usable >> s & 1:
+                    run += 1
+                else:
+                    if run:
+                        runs.append(run)
+                    run = 0
+            if run:
+                runs.append(run)
+            runs.sort(reverse=True)
+            if runs:
+                first.append(runs[0])
+                extra.extend(runs[1:])
+        first.sort(reverse=True)
+        extra.sort(reverse=True)
+        have = 0
+        for r in first:
+            have += r
+        cost = 0
+        for r in extra:
+            if have >= k:
+                break
+            have += r
+            cost += 1
+        if cost == 0 and len(pb.day_masks) == 1 and not contiguous_possible(st, p):
+            cost = 1
+        total += cost
+    return total
+
+
+def person_bounds(st: State) -> dict[int, int]:
+    """Participants who cannot have all their meetings back to back (one-day events): 1 each."""
+    pb = st.pb
+    if len(pb.day_masks) != 1:
+        return {}
+    return {p: 1 for p in range(pb.n_people) if st.deg[p] >= 2 and not contiguous_possible(st, p)}
+
+
+def contiguous_possible(st: State, p: int) -> bool:
+    """Whether p's scheduled meetings fit some window of consecutive slots, one per slot, each
+    in a slot it may take (a bipartite matching per window; partners' other meetings ignored)."""
+    pb = st.pb
+    ms = [m for m in pb.meetings_of[p] if st.slot_of[m] >= 0]
+    k = len(ms)
+    feas = [pb.feas[m] for m in ms]
+    return any(_fits(feas, range(a, a + k)) for a in range(pb.S - k + 1))
+
+
+def _fits(feas: list[int], window: range) -> bool:
+    """A perfect matching of the meetings (allowed-slot masks) into the window's slots."""
+    match: dict[int, int] = {}  # slot -> meeting
+
+    def augment(i: int, seen: set[int]) -> bool:
+        for s in window:
+            if feas[i] >> s & 1 and s not in seen:
+                seen.add(s)
+                if s not in match or augment(match[s], seen):
+                    match[s] = i
+                    return True
+        return False
+
+    return all(augment(i, set()) for i in range(len(feas)))

@@ -1,0 +1,36 @@
+"""The printable impact report (PDF, WeasyPrint) for the programme or one filtered slice."""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from corridor.accounts.services import site_url
+from corridor.core import charts
+from corridor.followup.selectors import Filters, Impact
+
+
+def impact_html(data: Impact, *, filters: Filters, title: str, viewer: bool) -> str:
+    return render_to_string(
+        "followup/pdf/impact.html",
+        {
+            "data": data,
+            "filters": filters,
+            "title": title,
+            "viewer": viewer,
+            "generated": timezone.now(),
+            "funnel_svg": charts.funnel_chart(
+                [(label, n) for _s, label, n, _c in data.funnel], title=title
+            ),
+            "months_svg": charts.line_chart(
+                [(r.label, float(r.orders)) for r in data.by_month], title=title
+            ),
+        },
+    )
+
+
+def impact_pdf(data: Impact, *, filters: Filters, title: str, viewer: bool) -> bytes:
+    from weasyprint import HTML
+
+    html = impact_html(data, filters=filters, title=title, viewer=viewer)
+    return HTML(string=html, base_url=site_url()).write_pdf()

@@ -1,0 +1,234 @@
+"""Break minimisation: exact phase, lower bound, spread limit and days, against brute force."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_scheduling_properties import count_breaks, covered, instances, validate
+
+from corridor.events.scheduling import InputError, parse_instance, solve
+from corridor.events.scheduling.cli import main
+
+
+@st.composite
+def events_with_days(draw: st.DrawFn) -> dict[str, Any]:
+    raw = draw(instances(max_people=5, max_meetings=6))
+    n = len(raw["slots"])
+    if n > 1 and draw(st.booleans()):
+        cuts = sorted(draw(st.lists(st.integers(1, n - 1), unique=True, max_size=2)))
+        bounds = [0, *cuts, n]
+        raw["days"] = [raw["slots"][a:b] for a, b in itertools.pairwise(bounds)]
+    return raw
+
+
+def same_meetings_schedules(raw: dict[str, Any], out: dict[str, Any]) -> list[tuple[int, int]]:
+    """(breaks, spread) of every valid schedule of exactly the meetings `out` schedules."""
+    slots = raw["slots"]
+    tables = raw["tables"]
+    tables = dict.fromkeys(slots, tables) if isinstance(tables, int) else tables
+    people = {p["id"]: p for p in raw["participants"]}
+    meetings = {m["id"]: m for m in raw["meetings"]}
+    chosen = [meetings[a["meeting"]] for a in out["assignments"]]
+    options = []
+    for m in chosen:
+        ok = [
+            s
+            for s in slots
+            if (m.get("allowed_slots") is None or s in m["allowed_slots"])
+            and m.get("locked_slot") in (None, s)
+            and all(s not in (people[p].get("unavailable") or []) for p in m["participants"])
+        ]
+        options.append(ok)
+    result = []
+    for choice in itertools.product(*options):
+        busy: dict[tuple[str, str], str] = {}
+        count: dict[str, int] = {}
+        fixed: set[tuple[str, int]] = set()
+        ok = True
+        for m, s in zip(chosen, choice, strict=True):
+            count[s] = count.get(s, 0) + 1
+            tabs = {people[p]["table"] for p in m["participants"] if people[p].get("table")}
+            for t in tabs:
+                if t > tables[s] or (s, t) in fixed:
+                    ok = False
+                fixed.add((s, t))
+            for p in m["participants"]:
+                if (p, s) in busy:
+                    ok = False
+                busy[p, s] = m["id"]
+        if not ok or any(n > tables[s] for s, n in count.items()):
+            continue
+        per = []
+        for p in people:
+            mine = {k: v for k, v in busy.items() if k[0] == p}
+            if len(mine) >= 2:
+                per.append(count_breaks(slots, mine, raw.get("days")))
+        spread = max(per) - min(per) if per else 0
+        result.append((count_breaks(slots, busy, raw.get("days")), spread))
+    return result
+
+
+def small_enough(raw: dict[str, Any]) -> bool:
+    return len(raw["slots"]) ** len(raw["meetings"]) <= 20_000
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events_with_days())
+def test_break_phase_keeps_meetings_and_its_lower_bound_is_valid(raw: dict[str, Any]) -> None:
+    inst = parse_instance(raw)
+    base = solve(inst, time_limit=5, seed=1, iterations=2, exact=False).to_json()
+    out = solve(inst, time_limit=5, seed=1, iterations=2).to_json()
+    validate(raw, out)  # breaks counted per day, independently
+    # Break minimisation never lowers weight or the participants covered: same meetings.
+    assert sorted(a["meeting"] for a in out["assignments"]) == sorted(
+        a["meeting"] for a in base["assignments"]
+    )
+    assert out["stats"]["weight"] == base["stats"]["weight"]
+    assert covered(raw, out) == covered(raw, base)
+    assert out["stats"]["breaks"] <= base["stats"]["breaks"]
+    stats = out["stats"]
+    assert 0 <= stats["breaks_lower_bound"] <= stats["breaks"]
+    if not small_enough(raw):
+        return
+    best = min(b for b, _ in same_meetings_schedules(raw, out))
+    assert stats["breaks_lower_bound"] <= best
+    assert stats["breaks_optimal"]  # tiny events are always proven
+    assert stats["breaks"] == best
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events_with_days(), st.integers(0, 1))
+def test_max_break_spread_is_honoured_when_feasible(raw: dict[str, Any], spread: int) -> None:
+    if not small_enough(raw):
+        return
+    out = solve(parse_instance(raw), time_limit=5, seed=1, iterations=2, max_break_spread=spread)
+    out = out.to_json()
+    validate(raw, out)
+    stats = out["stats"]
+    options = same_meetings_schedules(raw, out)
+    within = [b for b, s in options if s <= spread]
+    assert stats["max_break_spread"] == spread
+    if within:
+        assert stats["breaks_spread"] <= spread
+        assert stats["max_break_spread_met"] is True
+        assert stats["breaks"] == min(within)  # fewest breaks within the spread
+        assert stats["breaks_lower_bound"] <= min(within)
+    else:
+        assert stats["max_break_spread_met"] is False
+        assert stats["max_break_spread_status"] == "infeasible"
+        assert stats["breaks"] == min(b for b, _ in options)
+
+
+def test_days_gap_between_two_days_is_not_a_break() -> None:
+    raw = {
+        "slots": ["A1", "A2", "B1", "B2"],
+        "tables": 1,
+        "participants": [{"id": "p1"}, {"id": "p2"}, {"id": "p3"}],
+        "meetings": [
+            {"id": "m1", "participants": ["p1", "p2"], "allowed_slots": ["A1"]},
+            {"id": "m2", "participants": ["p1", "p3"], "allowed_slots": ["B2"]},
+        ],
+    }
+    one_day = solve(parse_instance(raw), time_limit=2, seed=1).to_json()["stats"]
+    raw["days"] = [["A1", "A2"], ["B1", "B2"]]
+    two_days = solve(parse_instance(raw), time_limit=2, seed=1).to_json()["stats"]
+    assert (one_day["breaks"], one_day["breaks_lower_bound"]) == (1, 1)
+    assert (two_days["breaks"], two_days["breaks_lower_bound"]) == (0, 0)
+    assert two_days["breaks_optimal"] is True
+
+
+def test_exact_phase_closes_the_gaps_local_search_leaves() -> None:
+    # Everyone meets everyone of a group of 5 over 10 slots: 10 meetings, two per slot fit.
+    people = [f"p{i}" for i in range(5)]
+    raw = {
+        "slots": [f"S{i}" for i in range(10)],
+        "tables": 2,
+        "participants": [{"id": p} for p in people],
+        "meetings": [
+            {"id": f"m{a}{b}", "participants": [people[a], people[b]]}
+            for a, b in itertools.combinations(range(5), 2)
+        ],
+    }
+    stats = solve(parse_instance(raw), time_limit=5, seed=1).to_json()["stats"]
+    assert stats["scheduled"] == 10
+    assert stats["breaks_optimal"] is True
+    assert stats["breaks"] == stats["breaks_lower_bound"]
+
+
+def test_cli_max_break_spread(tmp_path: Path) -> None:
+    raw = {
+        "slots": ["S1", "S2", "S3", "S4"],
+        "tables": 2,
+        "participants": [{"id": f"p{i}"} for i in range(4)],
+        "meetings": [
+            {"id": "m1", "participants": ["p0", "p1"]},
+            {"id": "m2", "participants": ["p0", "p2"]},
+            {"id": "m3", "participants": ["p1", "p3"]},
+            {"id": "m4", "participants": ["p2", "p3"]},
+        ],
+    }
+    src = tmp_path / "in.json"
+    src.write_text(json.dumps(raw))
+    out = tmp_path / "out.json"
+    args = ["solve", "--input", str(src), "--output", str(out), "--time-limit", "3"]
+    assert main([*args, "--max-break-spread", "0"]) == 0
+    stats = json.loads(out.read_text())["stats"]
+    assert stats["max_break_spread"] == 0
+    assert stats["max_break_spread_met"] is True
+    assert stats["breaks_spread"] == 0
+    assert main([*args, "--max-break-spread", "-1"]) == 2
+
+
+@pytest.mark.parametrize("value", [-1, "2", 1.5, True])
+def test_bad_max_break_spread_in_input(value: Any) -> None:
+    raw = {"slots": ["S1"], "tables": 1, "max_break_spread": value}
+    with pytest.raises(InputError) as err:
+        parse_instance(raw)
+    assert str(err.value) == '"max_break_spread" must be a non-negative integer'
+
+
+def test_lns_on_days_keeps_meetings_and_never_adds_breaks() -> None:
+    import random
+    import time
+
+    from corridor.events.scheduling import exact
+    from corridor.events.scheduling.model import Problem
+    from corridor.events.scheduling.solver import build_schedule
+    from corridor.events.scheduling.state import State
+
+    rng = random.Random(4)
+    slots = [f"S{i}" for i in range(9)]
+    people = [{"id": f"p{i}"} for i in range(12)]
+    meetings = []
+    for k in range(30):
+        a, b = rng.sample([p["id"] for p in people], 2)
+        meetings.append({"id": f"m{k}", "participants": [a, b]})
+    raw = {
+        "slots": slots,
+        "days": [slots[:1], slots[1:5], slots[5:]],  # a one-slot day too
+        "tables": 3,
+        "participants": people,
+        "meetings": meetings,
+    }
+    pb = Problem(parse_instance(raw))
+    state = State(pb)
+    for m in range(pb.M):  # scatter: last free slot first
+        for s in reversed(pb.feas_list[m]):
+            if state.can_place(m, s):
+                state.place(m, s)
+                break
+    placed, breaks = sorted(m for m in range(pb.M) if state.slot_of[m] >= 0), state.breaks
+
+    steps = exact.lns(state, time.perf_counter() + 60, seed=2, max_steps=10)
+
+    assert steps == 10
+    assert sorted(m for m in range(pb.M) if state.slot_of[m] >= 0) == placed
+    assert state.breaks == state.total_breaks() < breaks  # it did improve
+    out = build_schedule(pb, state, 0, time.perf_counter()).to_json()
+    validate(raw, out)
