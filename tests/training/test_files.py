@@ -39,8 +39,13 @@ def test_material_for_staff_and_attendees_only(
     assert 'attachment; filename="guide.pdf"' in r["Content-Disposition"]
     assert b"".join(r.streaming_content) == PDF
     r.close()
+    # The same rule through core.uploads' one download view.
+    r = client.get(module.material.url)
+    assert r.status_code == 200
+    r.close()
     client.force_login(stranger)
     assert client.get(url).status_code == 404
+    assert client.get(module.material.url).status_code == 404
 
 
 def test_milestone_evidence_for_the_clusters_people_only(

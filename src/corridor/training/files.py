@@ -1,39 +1,24 @@
-"""The one place training files (module materials, milestone evidence) are checked and stored.
-
-Documents go through the safe upload check (PDF, JPEG or PNG by content, size limit; the
-reporting app's `prepare_document`, which defers to corridor.core.uploads once it lands) and
-live in private storage (PRIVATE_MEDIA_ROOT, never under MEDIA_ROOT), served only by a
-permission-checking view. Swap both for corridor.core.uploads when it lands on main."""
+"""The one place training files (module materials, milestone evidence) meet the safe upload
+helper `corridor.core.uploads`: checked by content (PDF, JPEG or PNG, size limit), stored
+under a random name in private storage, downloaded only through permission-checking views."""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import UploadedFile
 
 
-class PrivateStorage(FileSystemStorage):
-    """Files outside MEDIA_ROOT with no public URL; the location is read on each use so that
-    tests (and deployments) can move it."""
-
-    @property
-    def base_location(self):  # type: ignore[override]
-        return getattr(settings, "PRIVATE_MEDIA_ROOT", None) or settings.DATA_DIR / "private"
-
-    @property
-    def location(self):  # type: ignore[override]
-        return str(self.base_location)
-
-
 def private_storage() -> FileSystemStorage:
-    return PrivateStorage()
+    from corridor.core import uploads
+
+    return uploads.get_private_storage()
 
 
-def prepare_document(upload: UploadedFile) -> tuple[ContentFile, str]:
-    """(file to store under a random name, the name to show); ValidationError if refused."""
-    # Only the checking function: importing the timeline's models would register them even
-    # while their app is not installed.
-    from corridor.reporting.timeline.files import prepare_document as prepare
+def prepare_document(upload: UploadedFile) -> tuple[UploadedFile, str]:
+    """(the checked upload, renamed to a random name of its real type; the name to show).
+    Raises ValidationError with a message for the person who sent it."""
+    from corridor.core import uploads
 
-    return prepare(upload)
+    shown = (upload.name or "")[:200]
+    uploads.validate_document(upload)
+    return upload, shown
