@@ -42,7 +42,7 @@ def test_programme_create_refuses_end_before_start(db, staff_user):
 
 
 def test_module_material_goes_through_the_safe_upload(programme, staff_user, settings, tmp_path):
-    settings.DATA_DIR = tmp_path
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
     ok = services.module_create(
         programme=programme,
         topic="standards",

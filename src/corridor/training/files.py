@@ -1,23 +1,24 @@
-"""The one place training files (module materials, milestone evidence) are checked and stored.
-
-Documents go through the safe upload check (PDF, JPEG or PNG by content, size limit; the
-reporting app's `prepare_document`, which defers to corridor.core.uploads once it lands) and
-live in private storage, served only by a permission-checking view."""
+"""The one place training files (module materials, milestone evidence) meet the safe upload
+helper `corridor.core.uploads`: checked by content (PDF, JPEG or PNG, size limit), stored
+under a random name in private storage, downloaded only through permission-checking views."""
 
 from __future__ import annotations
 
-from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import UploadedFile
 
 
-def private_storage():
-    from corridor.reporting.timeline.models import private_storage as storage
+def private_storage() -> FileSystemStorage:
+    from corridor.core import uploads
 
-    return storage()
+    return uploads.get_private_storage()
 
 
-def prepare_document(upload: UploadedFile) -> tuple[ContentFile, str]:
-    """(file to store under a random name, the name to show); ValidationError if refused."""
-    from corridor.reporting.timeline.files import prepare_document as prepare
+def prepare_document(upload: UploadedFile) -> tuple[UploadedFile, str]:
+    """(the checked upload, renamed to a random name of its real type; the name to show).
+    Raises ValidationError with a message for the person who sent it."""
+    from corridor.core import uploads
 
-    return prepare(upload)
+    shown = (upload.name or "")[:200]
+    uploads.validate_document(upload)
+    return upload, shown

@@ -65,3 +65,10 @@ def visible_attendance(user, qs: QuerySet | None = None) -> QuerySet:
 def can_view_attendance(user, attendance) -> bool:
     ids = attendance_org_ids(user)
     return ids is None or attendance.organisation_id in ids
+
+
+def can_download_material(user, module) -> bool:
+    """A module's material: staff, and the people of organisations that attended it."""
+    if can_manage(user):
+        return True
+    return visible_attendance(user).filter(session__module=module).exists() if user else False

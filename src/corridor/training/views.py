@@ -8,14 +8,14 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from corridor.core import links
-from corridor.core.exports import csv_response
+from corridor.core import links, uploads
+from corridor.core.exports import csv_response, xlsx_response
 from corridor.directory.imports import Row
 from corridor.directory.models import Organisation
 from corridor.training import documents, forms, imports, permissions, selectors, services
@@ -118,15 +118,10 @@ def module_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def material(request: HttpRequest, pk: int) -> FileResponse:
+def material(request: HttpRequest, pk: int) -> HttpResponse:
     module = get_object_or_404(Module, pk=pk)
-    attended = permissions.visible_attendance(request.user).filter(session__module=module).exists()
-    _require(bool(module.material) and (permissions.can_manage(request.user) or attended))
-    response = FileResponse(
-        module.material.open("rb"), as_attachment=True, filename=module.material_name or "material"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    _require(bool(module.material) and permissions.can_download_material(request.user, module))
+    return uploads.file_response(module.material.name, download_name=module.material_name)
 
 
 def _person_from(a: Attendance) -> services.Person:
@@ -198,11 +193,10 @@ def session_export(request: HttpRequest, pk: int):
         ]
         for a in selectors.session_attendance(session)
     ]
-    return csv_response(
-        f"attendance-{session.pk}.csv",
-        [_("Name"), _("Organisation"), _("Slug"), _("Language"), _("Assessments answered")],
-        rows,
-    )
+    headers = [_("Name"), _("Organisation"), _("Slug"), _("Language"), _("Assessments answered")]
+    if request.GET.get("format") == "xlsx":
+        return xlsx_response(f"attendance-{session.pk}.xlsx", headers, rows, sheet=_("Attendance"))
+    return csv_response(f"attendance-{session.pk}.csv", headers, rows)
 
 
 @login_required
@@ -345,19 +339,15 @@ def milestone_add(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def milestone_evidence(request: HttpRequest, pk: int) -> FileResponse:
+def milestone_evidence(request: HttpRequest, pk: int) -> HttpResponse:
     milestone = get_object_or_404(ClusterMilestone.objects.select_related("cluster"), pk=pk)
     _require(
         bool(milestone.evidence_file)
         and permissions.can_view_milestone_evidence(request.user, milestone.cluster)
     )
-    response = FileResponse(
-        milestone.evidence_file.open("rb"),
-        as_attachment=True,
-        filename=milestone.evidence_file_name or "evidence",
+    return uploads.file_response(
+        milestone.evidence_file.name, download_name=milestone.evidence_file_name
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @login_required
