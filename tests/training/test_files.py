@@ -13,6 +13,14 @@ from corridor.training import services
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
+def _close(response) -> None:
+    """Close the streamed file. Not response.close(): that also sends request_finished, which
+    closes the database connection in the middle of the test (PostgreSQL)."""
+    for closer in response._resource_closers:
+        closer()
+    response._resource_closers.clear()
+
+
 def test_material_for_staff_and_attendees_only(
     client, programme, staff_user, sme, sme_owner, stranger, settings, tmp_path
 ):
@@ -38,11 +46,11 @@ def test_material_for_staff_and_attendees_only(
     assert r["X-Content-Type-Options"] == "nosniff"
     assert 'attachment; filename="guide.pdf"' in r["Content-Disposition"]
     assert b"".join(r.streaming_content) == PDF
-    r.close()
+    _close(r)
     # The same rule through core.uploads' one download view.
     r = client.get(module.material.url)
     assert r.status_code == 200
-    r.close()
+    _close(r)
     client.force_login(stranger)
     assert client.get(url).status_code == 404
     assert client.get(module.material.url).status_code == 404
@@ -65,7 +73,7 @@ def test_milestone_evidence_for_the_clusters_people_only(
     client.force_login(coordinator)
     r = client.get(url)
     assert r.status_code == 200 and b"".join(r.streaming_content) == PDF
-    r.close()
+    _close(r)
 
 
 def test_attendance_export_csv_and_excel_escape_formulas(client, staff_user, session, sme):
