@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from corridor.core.money import to_usd
 from corridor.directory.models import (
     BorderCrossing,
     EconomicCorridor,
@@ -33,7 +34,6 @@ from corridor.reporting.models import (
     ReportFollower,
     Status,
 )
-from corridor.reporting.money import usd
 
 DEFAULT_DEADLINE_DAYS = 14
 MAX_DELAY_DAYS = 3650
@@ -135,7 +135,7 @@ def report_create(
             hs.code[:2] if hs else "",
             fields["occurred_on"],
         ),
-        cost_usd=usd(fields["cost_amount"], fields["cost_currency"], fields["occurred_on"]),
+        cost_usd=to_usd(fields["cost_amount"], fields["cost_currency"], fields["occurred_on"]),
         reporter=by,
         reporter_org=org,
         on_behalf=on_behalf,

@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from corridor.connections.selectors import acting_organisations
+from corridor.core import exports
 from corridor.core.charts import bar_chart
 from corridor.directory.models import BorderCrossing
-from corridor.reporting import corridor_map, exports, permissions, selectors, services
+from corridor.reporting import corridor_map, permissions, selectors, services
 from corridor.reporting.forms import AnalysisFilters, AssignForm, ReportForm, StatusForm
 from corridor.reporting.models import BottleneckReport, Category, ReportFollower, Status
 
