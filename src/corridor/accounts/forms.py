@@ -152,6 +152,37 @@ class DeleteAccountForm(forms.Form):
         return password
 
 
+# The zones of the five countries (Myanmar is UTC+06:30, the others UTC+07:00).
+TIME_ZONES = [
+    ("", _("My organisation's country")),
+    ("Asia/Bangkok", _("Thailand (UTC+07:00)")),
+    ("Asia/Ho_Chi_Minh", _("Viet Nam (UTC+07:00)")),
+    ("Asia/Phnom_Penh", _("Cambodia (UTC+07:00)")),
+    ("Asia/Vientiane", _("Laos (UTC+07:00)")),
+    ("Asia/Yangon", _("Myanmar (UTC+06:30)")),
+]
+
+
+class ProfileForm(CleanTextFormMixin, forms.Form):
+    """What a person sets about themselves: name, phone, language, and the zone times show in."""
+
+    full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    language = forms.ChoiceField(label=_("Language of emails"), required=False)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=TIME_ZONES,
+        required=False,
+        help_text=_("Meeting times are also shown in this zone when an event is in another."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        from django.conf import settings
+
+        self.fields["language"].choices = [("", _("The site's default")), *settings.LANGUAGES]
+
+
 class QueuedPasswordResetForm(PasswordResetForm):
     """Django's reset form, with the email queued (notifications) rather than sent inside the
     request: a slow or failing mail server neither delays the page nor turns it into a 500."""

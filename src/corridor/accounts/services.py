@@ -244,3 +244,14 @@ def api_token_revoke(*, token: ApiToken, by: User) -> None:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+
+
+@transaction.atomic
+def user_profile_update(
+    *, user: User, full_name: str, phone: str, language: str, time_zone: str
+) -> User:
+    """Save what a person sets about themselves (the form has checked the choices)."""
+    user.full_name, user.phone = full_name.strip(), phone.strip()
+    user.language, user.time_zone = language, time_zone
+    user.save(update_fields=["full_name", "phone", "language", "time_zone"])
+    return user

@@ -54,6 +54,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("", views.dashboard, name="dashboard"),
+    path("profile/", views.profile, name="profile"),
     path("tokens/", views.token_create, name="token_create"),
     path("two-factor/", two_factor.setup, name="two_factor"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),

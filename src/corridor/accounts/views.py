@@ -21,6 +21,7 @@ from corridor.accounts.forms import (
     DeleteAccountForm,
     InvitationAcceptForm,
     InvitationForm,
+    ProfileForm,
     SignupForm,
     TokenForm,
 )
@@ -62,6 +63,25 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = selectors.dashboard_data(request.user)
     context["token_form"] = TokenForm()
     return render(request, "accounts/dashboard.html", context)
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = ProfileForm(
+        request.POST or None,
+        initial={
+            "full_name": user.full_name,
+            "phone": user.phone,
+            "language": user.language,
+            "time_zone": user.time_zone,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        services.user_profile_update(user=user, **form.cleaned_data)
+        messages.success(request, _("Your profile is saved."))
+        return redirect("accounts:dashboard")
+    return render(request, "accounts/profile.html", {"form": form})
 
 
 @login_required
