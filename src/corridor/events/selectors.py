@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.templatetags.tz import do_timezone
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from corridor.core.text import tokens
 from corridor.events.models import (
@@ -155,21 +156,21 @@ def suggestions(event: Event, me: Registration, user, limit: int = 10) -> list[S
             if best:
                 score += best
                 if label == "offers":
-                    reasons.append(f"They offer HS {hit}, which you look for")
+                    reasons.append(_("They offer HS %(code)s, which you look for") % {"code": hit})
                 else:
-                    reasons.append(f"They look for HS {hit}, which you offer")
+                    reasons.append(_("They look for HS %(code)s, which you offer") % {"code": hit})
         shared = my_look & _words(reg.offers + " " + (reg.organisation.product_focus or ""))
         if shared:
             score += min(3, len(shared))
-            reasons.append("They offer: " + ", ".join(sorted(shared)[:4]))
+            reasons.append(_("They offer: %(words)s") % {"words": ", ".join(sorted(shared)[:4])})
         shared = my_offer & _words(reg.looks_for)
         if shared:
             score += min(3, len(shared))
-            reasons.append("They look for: " + ", ".join(sorted(shared)[:4]))
+            reasons.append(_("They look for: %(words)s") % {"words": ", ".join(sorted(shared)[:4])})
         kinds = {me.organisation.kind, reg.organisation.kind}
         if "buyer" in kinds and kinds & {"sme", "cluster"}:
             score += 1
-            reasons.append("A buyer and a supplier")
+            reasons.append(_("A buyer and a supplier"))
         if score > 0:
             out.append(Suggestion(reg, score, reasons))
     out.sort(key=lambda s: (-s.score, s.registration.organisation.name))
