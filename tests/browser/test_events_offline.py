@@ -4,7 +4,6 @@ come from the service worker, and a mark made offline is sent when the connectio
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 from corridor.events import services
 from corridor.events.models import Event, Meeting, MeetingOutcome
@@ -59,9 +58,12 @@ def test_agenda_offline_and_queued_mark(page, live_server):
 
     page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    for _ in range(50):
-        if MeetingOutcome.objects.filter(meeting=meeting, mark="held").exists():
+    # The queue is emptied only after the server answered: wait for that, not a fixed time (a
+    # busy machine took longer than five seconds). Polled from here: a polling
+    # wait_for_function evaluates in the page, which the CSP refuses.
+    for _ in range(300):
+        if page.evaluate("localStorage.getItem('corridor-offline-marks')") == "[]":
             break
-        time.sleep(0.1)
+        page.wait_for_timeout(100)
     assert services.meeting_outcome(Meeting.objects.get(pk=meeting.pk)) == "held"
     assert page.evaluate("localStorage.getItem('corridor-offline-marks')") == "[]"
