@@ -264,7 +264,7 @@ def test_document_must_really_be_a_pdf_or_image(order, sme_owner, settings, tmp_
     )
     with pytest.raises(ValidationError) as exc:
         services.step_record(order=order, by=sme_owner, note="invoice", document=fake)
-    assert exc.value.message_dict == {"document": ["Send a PDF, JPEG or PNG document."]}
+    assert exc.value.message_dict == {"document": ["Only PDF, JPEG or PNG documents are accepted."]}
     pdf = SimpleUploadedFile("invoice.pdf", b"%PDF-1.4\n%...", content_type="application/pdf")
     update = services.step_record(order=order, by=sme_owner, note="invoice", document=pdf)
     assert update.document_name == "invoice.pdf"
