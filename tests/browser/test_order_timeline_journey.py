@@ -33,7 +33,7 @@ def _photo(path) -> None:
 def test_supplier_posts_a_shipment_and_buyer_the_border_from_a_phone(
     page, live_server, tmp_path, settings
 ):
-    settings.DATA_DIR = tmp_path
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     kh = factories.CountryFactory(code="KH", name="Cambodia")
     th = factories.CountryFactory(code="TH", name="Thailand")
     a = factories.ProvinceFactory(code="TH-27", country=th)

@@ -234,7 +234,7 @@ def _jpeg_with_location() -> bytes:
 def test_photo_is_shrunk_stripped_and_private(
     order, sme_owner, thai_buyer, stranger, settings, tmp_path
 ):
-    settings.DATA_DIR = tmp_path
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     upload = SimpleUploadedFile("truck.jpg", _jpeg_with_location(), content_type="image/jpeg")
     update = services.step_record(
         order=order, by=sme_owner, kind="shipped", actual_on=TODAY, photo=upload
@@ -258,7 +258,7 @@ def test_photo_is_shrunk_stripped_and_private(
 
 
 def test_document_must_really_be_a_pdf_or_image(order, sme_owner, settings, tmp_path):
-    settings.DATA_DIR = tmp_path
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     fake = SimpleUploadedFile(
         "invoice.pdf", b"<html><script>alert(1)</script>", content_type="application/pdf"
     )

@@ -5,28 +5,18 @@ cancellation."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-class PrivateStorage(FileSystemStorage):
-    """Order photos and documents are between supplier and buyer: never under MEDIA_ROOT,
-    served only through views.order_file, which checks who asks. Read from the settings at
-    each use (DATA_DIR may change, in tests)."""
+def private_storage():
+    """Order photos and documents are between supplier and buyer: the one private storage of
+    core.uploads (never under MEDIA_ROOT), served only through views.order_file, which checks
+    who asks. Kept as a callable of this module because migration 0001 names it."""
+    from corridor.core.uploads import get_private_storage
 
-    @property
-    def base_location(self):  # type: ignore[override]
-        return settings.DATA_DIR / "private"
-
-    @property
-    def location(self):  # type: ignore[override]
-        return str(self.base_location)
-
-
-def private_storage() -> FileSystemStorage:
-    return PrivateStorage()
+    return get_private_storage()
 
 
 class Step(models.TextChoices):

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from corridor.accounts.permissions import is_staff, member_org_ids
+from corridor.core import uploads
 from corridor.core.hygiene import CleanTextFormMixin
 from corridor.directory.models import BorderCrossing
 from corridor.followup.models import Order
@@ -265,7 +266,7 @@ def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def order_file(request: HttpRequest, update_id: int, which: str) -> FileResponse:
+def order_file(request: HttpRequest, update_id: int, which: str) -> HttpResponse:
     """A photo or document of an update: the two sides and staff only, as a download."""
     update = get_object_or_404(OrderUpdate.objects.select_related("timeline__order"), pk=update_id)
     if not services.can_view_order(request.user, update.timeline.order):
@@ -274,9 +275,8 @@ def order_file(request: HttpRequest, update_id: int, which: str) -> FileResponse
     if not field:
         raise Http404
     name = update.document_name if which == "document" else f"order-{update.timeline.order_id}.jpg"
-    response = FileResponse(field.open("rb"), as_attachment=True, filename=name or field.name)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    # The one answer for private files: attachment, nosniff, X-Accel-Redirect in production.
+    return uploads.file_response(field.name, download_name=name)
 
 
 STEP_LABELS = dict(Step.choices)
