@@ -79,13 +79,17 @@ def _send(
     context: dict,
     url: str,
     attachments: list[tuple[str, bytes, str]] | None = None,
+    subject_args: dict | None = None,
 ) -> None:
+    # The subject stays lazy and its placeholders are filled when it is rendered, so that each
+    # recipient reads it in their own language (the context's objects win: str(event) is its name).
     if getattr(_muted, "on", False):
         return
     from corridor.notifications.services import notify, notify_address
 
     for user, email in _recipients(registration):
         ctx = {
+            **(subject_args or {}),
             **context,
             "registration": registration,
             "url": url,
@@ -96,7 +100,7 @@ def _send(
                 user=user,
                 kind=kind,
                 key=f"{key}:u{user.pk}",
-                subject=str(subject),
+                subject=subject,
                 body_template=template,
                 context=ctx,
                 url=url,
@@ -143,7 +147,8 @@ def _send_with_attachments(email, language, subject, template, context, attachme
 
     with translation.override(language or settings.LANGUAGE_CODE):
         body = render_to_string(template, {**context, "site_url": site_url()})
-        message = EmailMessage(str(subject), body, None, [email])
+        text = str(subject)
+        message = EmailMessage(text % context if "%(" in text else text, body, None, [email])
     for name, content, mimetype in attachments:
         message.attach(name, content, mimetype)
     message.send()
@@ -158,7 +163,8 @@ def registration_decided(registration: Registration) -> None:
         registration=registration,
         kind="events.registration",
         key=f"events.registration:{registration.pk}:{registration.status}",
-        subject=_("Your registration for %(event)s") % {"event": registration.event.name},
+        subject=_("Your registration for %(event)s"),
+        subject_args={"event": registration.event.name},
         template="events/email/registration.txt",
         context={"event": registration.event},
         url=site_url() + reverse("events:detail", args=[registration.event.slug]),
@@ -170,8 +176,11 @@ def request_received(request: MeetingRequest, registration: Registration) -> Non
         registration=registration,
         kind="events.request_received",
         key=f"events.request:{request.pk}:received:{registration.pk}",
-        subject=_("%(org)s asks to meet you at %(event)s")
-        % {"org": request.from_registration.organisation.name, "event": request.event.name},
+        subject=_("%(org)s asks to meet you at %(event)s"),
+        subject_args={
+            "org": request.from_registration.organisation.name,
+            "event": request.event.name,
+        },
         template="events/email/request_received.txt",
         context={"request": request, "event": request.event},
         url=_event_url(registration, "events:requests"),
@@ -183,8 +192,8 @@ def request_answered(request: MeetingRequest) -> None:
         registration=request.from_registration,
         kind="events.request_answered",
         key=f"events.request:{request.pk}:{request.status}",
-        subject=_("Your meeting request to %(org)s: %(status)s")
-        % {
+        subject=_("Your meeting request to %(org)s: %(status)s"),
+        subject_args={
             "org": request.to_registration.organisation.name,
             "status": request.get_status_display(),
         },
@@ -201,8 +210,8 @@ def request_expired(request: MeetingRequest) -> None:
             registration=registration,
             kind="events.request_expired",
             key=f"events.request:{request.pk}:expired:{registration.pk}",
-            subject=_("A meeting request expired: %(a)s and %(b)s")
-            % {
+            subject=_("A meeting request expired: %(a)s and %(b)s"),
+            subject_args={
                 "a": request.from_registration.organisation.name,
                 "b": request.to_registration.organisation.name,
             },
@@ -219,8 +228,8 @@ def meeting_waiting(meeting: Meeting) -> None:
             registration=seat.registration,
             kind="events.meeting_waiting",
             key=f"events.meeting:{meeting.pk}:waiting:{meeting.sequence}",
-            subject=_("Your meeting at %(event)s is waiting for a free slot")
-            % {"event": meeting.event.name},
+            subject=_("Your meeting at %(event)s is waiting for a free slot"),
+            subject_args={"event": meeting.event.name},
             template="events/email/meeting_waiting.txt",
             context={"meeting": meeting, "event": meeting.event},
             url=_event_url(seat.registration),
@@ -232,7 +241,8 @@ def agenda_published(registration: Registration) -> None:
         registration=registration,
         kind="events.agenda",
         key=f"events.agenda:{registration.pk}:{registration.event.schedule_version}",
-        subject=_("Your agenda for %(event)s") % {"event": registration.event.name},
+        subject=_("Your agenda for %(event)s"),
+        subject_args={"event": registration.event.name},
         template="events/email/agenda.txt",
         context={"event": registration.event},
         url=_event_url(registration),
@@ -244,7 +254,8 @@ def meeting_changed(registration: Registration, meeting: Meeting) -> None:
         registration=registration,
         kind="events.meeting_moved",
         key=f"events.meeting:{meeting.pk}:seq{meeting.sequence}:r{registration.pk}",
-        subject=_("A meeting at %(event)s has changed") % {"event": meeting.event.name},
+        subject=_("A meeting at %(event)s has changed"),
+        subject_args={"event": meeting.event.name},
         template="events/email/meeting_changed.txt",
         context={"meeting": meeting, "event": meeting.event},
         url=_event_url(registration),
@@ -257,7 +268,8 @@ def meeting_cancelled(registration: Registration, meeting: Meeting, ics: bytes) 
         registration=registration,
         kind="events.meeting_cancelled",
         key=f"events.meeting:{meeting.pk}:cancelled:r{registration.pk}",
-        subject=_("A meeting at %(event)s was cancelled") % {"event": meeting.event.name},
+        subject=_("A meeting at %(event)s was cancelled"),
+        subject_args={"event": meeting.event.name},
         template="events/email/meeting_cancelled.txt",
         context={"meeting": meeting, "event": meeting.event},
         url=_event_url(registration),
