@@ -1,12 +1,15 @@
 """Update, check and compile Corridor's translation catalogs (src/corridor/locale/).
 
     .venv/bin/python scripts/translate.py            # makemessages + stats + compilemessages
-    .venv/bin/python scripts/translate.py stats      # untranslated/fuzzy counts per language
+    .venv/bin/python scripts/translate.py stats      # translated/total, fuzzy and unreviewed per language
     .venv/bin/python scripts/translate.py check      # exit 1 unless the complete languages are
+    .venv/bin/python scripts/translate.py compile vi th   # compile only these languages
 
 `make messages` runs the first form. English is the source language (msgids), so it has no
-catalog. Vietnamese and Thai must stay complete (tests/core/test_i18n.py enforces it); Khmer,
-Lao and Burmese are partial for now and fall back to English string by string.
+catalog. Every language in COMPLETE must stay complete (tests/core/test_i18n.py enforces it).
+No native speaker has reviewed the translations yet: each translated entry carries the
+translator comment `unreviewed` (`# unreviewed` in the .po file); a reviewer who checks an entry
+deletes that line, and `stats` counts what is left.
 The compiled .mo files are committed so that a fresh clone works without GNU gettext.
 """
 
@@ -22,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "corridor"
 LOCALE_DIR = PACKAGE / "locale"
 LANGUAGES = ["vi", "th", "km", "lo", "my"]
-COMPLETE = ["vi", "th"]
+COMPLETE = ["vi", "th", "km", "lo", "my"]
+UNREVIEWED = "unreviewed"  # translator comment on each translation no native speaker checked
 # All five languages have a single plural form.
 HEADER = {
     "Project-Id-Version": "Corridor",
@@ -66,8 +70,13 @@ def update() -> None:
         catalog.save()
 
 
+def is_unreviewed(entry) -> bool:
+    """True for a translated entry whose translator comment has the line `unreviewed`."""
+    return UNREVIEWED in (entry.tcomment or "").splitlines()
+
+
 def stats() -> dict[str, tuple[int, int, int]]:
-    """(translated, untranslated, fuzzy) per language, printed as a table."""
+    """(translated, untranslated, fuzzy) per language, printed with the total and unreviewed."""
     import polib
 
     result = {}
@@ -75,17 +84,21 @@ def stats() -> dict[str, tuple[int, int, int]]:
         catalog = polib.pofile(str(po_path(language)))
         entries = [e for e in catalog if not e.obsolete]
         fuzzy = sum(1 for e in entries if e.fuzzy)
-        translated = len(catalog.translated_entries())
+        done = catalog.translated_entries()
+        translated = len(done)
+        unreviewed = sum(1 for e in done if is_unreviewed(e))
         result[language] = (translated, len(entries) - translated - fuzzy, fuzzy)
         print(
-            f"{language}: {translated} translated, {result[language][1]} untranslated, {fuzzy} fuzzy"
+            f"{language}: {translated} / {len(entries)} translated, "
+            f"{result[language][1]} untranslated, {fuzzy} fuzzy, {unreviewed} unreviewed"
         )
     return result
 
 
-def compile_() -> None:
-    """Build the .mo files Django reads at run time."""
-    _corridor("compilemessages", *[arg for lang in LANGUAGES for arg in ("-l", lang)])
+def compile_(languages: list[str] | None = None) -> None:
+    """Build the .mo files Django reads at run time (all languages, or only those given)."""
+    chosen = languages or LANGUAGES
+    _corridor("compilemessages", *[arg for lang in chosen for arg in ("-l", lang)])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,7 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "action", nargs="?", choices=["all", "update", "stats", "check", "compile"], default="all"
     )
-    action = parser.parse_args(argv).action
+    parser.add_argument("languages", nargs="*", help="compile only these languages")
+    args = parser.parse_args(argv)
+    if unknown := sorted(set(args.languages) - set(LANGUAGES)):
+        parser.error(f"unknown languages: {', '.join(unknown)}")
+    action = args.action
     if action in {"all", "update"}:
         update()
     if action in {"all", "stats", "check"}:
@@ -103,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"incomplete catalogs: {', '.join(incomplete)}", file=sys.stderr)
             return 1
     if action in {"all", "compile"}:
-        compile_()
+        compile_(args.languages)
     return 0
 
 
