@@ -266,3 +266,31 @@ def test_i18n_visible_text_skips_scripts_brand_and_language_list_but_reads_label
         "<p>Sign <b>up</b>  now</p><img alt='photo'></body></html>"
     )
     assert visible_texts(page) == {"Home", "Search", "Save", "Sign", "up", "now", "photo"}
+
+
+SCRIPTS = {"km": re.compile("[\u1780-\u17ff]"), "my": re.compile("[\u1000-\u109f]")}
+
+
+@pytest.mark.parametrize(("language", "foreign"), [("km", "my"), ("my", "km")])
+def test_i18n_khmer_and_burmese_translations_hold_no_letter_of_the_other_script(language, foreign):
+    mixed = [
+        text
+        for entry in catalog(language)
+        for text in _translations(entry)
+        if SCRIPTS[foreign].search(text)
+    ]
+    assert mixed == []
+
+
+def test_i18n_burmese_catalog_is_unicode_not_zawgyi():
+    from myanmartools import ZawgyiDetector
+
+    detector = ZawgyiDetector()
+    zawgyi = [
+        text
+        for entry in catalog("my")
+        for text in _translations(entry)
+        # Short words read the same in both encodings: judge sentences only.
+        if len(SCRIPTS["my"].findall(text)) >= 12 and detector.get_zawgyi_probability(text) > 0.5
+    ]
+    assert zawgyi == []
