@@ -388,6 +388,9 @@ class Meeting(models.Model):
                 condition=models.Q(weight__gte=0, weight__lte=9), name="meeting_weight_range"
             ),
         ]
+        # The staff schedule page counts and lists one slot's meetings (and the waiting ones,
+        # slot IS NULL) of an event: without it both scan all of the event's meetings.
+        indexes = [models.Index(fields=["event", "status", "slot"], name="meeting_event_slot")]
 
     def __str__(self) -> str:
         return f"meeting {self.pk}"

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -597,6 +598,8 @@ def schedule(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "event": event,
             **grid,
+            # One reverse() for every card's URL: /…/manage/meetings/<pk>/ with the pk appended.
+            "actions_base": reverse("events:meeting_actions", args=[event.slug, 0])[:-2],
             "summary": selectors.schedule_summary(event),
             "runs": selectors.latest_runs(event),
         },
