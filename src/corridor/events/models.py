@@ -217,6 +217,13 @@ class Representative(models.Model):
     email = models.EmailField(_("email"), blank=True)
     languages = models.CharField(_("languages"), max_length=100, blank=True)
     needs_interpreter = models.BooleanField(_("needs an interpreter"), default=False)
+    # Each person is checked in on arrival (by their badge's QR code or by name); the
+    # registration's Attendance is made with the first of them ("the company has arrived").
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    checkin_method = models.CharField(max_length=10, blank=True)  # "qr" or "search"
 
     class Meta:
         ordering = ["id"]
@@ -456,7 +463,8 @@ class MeetingOutcome(models.Model):
 
 
 class Attendance(models.Model):
-    """A participant checked in at the event (by QR code or by name)."""
+    """A participant (organisation) has arrived: made when its first representative is checked
+    in, or by the registration's own QR code when it named no representative."""
 
     registration = models.OneToOneField(
         Registration, on_delete=models.CASCADE, related_name="attendance"

@@ -22,6 +22,7 @@ from corridor.events.models import (
     MeetingRequest,
     MeetingSeat,
     Registration,
+    Representative,
     ScheduleRun,
 )
 from corridor.events.permissions import can_manage_event
@@ -439,9 +440,20 @@ def _schedule_summary(event: Event) -> dict:
     }
 
 
+def representative_of(registration: Registration, user) -> Representative | None:
+    """The user's own representative row in this registration (their personal check-in code)."""
+    if user is None or not user.is_authenticated:
+        return None
+    return registration.representatives.filter(user=user).order_by("pk").first()
+
+
 def checkin_search(event: Event, q: str) -> QuerySet[Registration]:
-    qs = event.registrations.filter(status=Registration.Status.APPROVED).select_related(
-        "organisation", "attendance"
+    """Approved participants by organisation or person name, each with its representatives
+    (checked in one by one) and its attendance (arrived: its first representative came)."""
+    qs = (
+        event.registrations.filter(status=Registration.Status.APPROVED)
+        .select_related("organisation", "attendance")
+        .prefetch_related("representatives")
     )
     if q:
         qs = qs.filter(

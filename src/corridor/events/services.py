@@ -1125,9 +1125,7 @@ def schedule_run_discard(*, run: ScheduleRun, by) -> ScheduleRun:
 # --- at the event -------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def check_in(*, registration: Registration, by, method: str = "search") -> Attendance:
-    _require_manager(by, registration.event)
+def _arrived(registration: Registration, by, method: str) -> Attendance:
     if registration.status != Registration.Status.APPROVED:
         raise EventError(
             _("%(org)s is not an approved participant.") % {"org": registration.organisation}
@@ -1136,6 +1134,37 @@ def check_in(*, registration: Registration, by, method: str = "search") -> Atten
         registration=registration, defaults={"checked_in_by": by, "method": method[:10]}
     )
     return attendance
+
+
+@transaction.atomic
+def check_in(*, registration: Registration, by, method: str = "search") -> Attendance:
+    """The organisation has arrived (its own QR code, or a registration naming nobody). When it
+    named a single representative, that person is the one who came."""
+    _require_manager(by, registration.event)
+    attendance = _arrived(registration, by, method)
+    reps = list(registration.representatives.all()[:2])
+    if len(reps) == 1 and reps[0].checked_in_at is None:
+        Representative.objects.filter(pk=reps[0].pk, checked_in_at__isnull=True).update(
+            checked_in_at=timezone.now(), checked_in_by=by, checkin_method=method[:10]
+        )
+    return attendance
+
+
+@transaction.atomic
+def representative_check_in(
+    *, representative: Representative, by, method: str = "search"
+) -> Representative:
+    """One person has arrived (their badge's QR code, or their name). The registration's
+    "arrived" (Attendance) follows from its first representative checked in."""
+    registration = representative.registration
+    _require_manager(by, registration.event)
+    _arrived(registration, by, method)
+    # Checked in once: a second scan keeps the first time and who made it.
+    Representative.objects.filter(pk=representative.pk, checked_in_at__isnull=True).update(
+        checked_in_at=timezone.now(), checked_in_by=by, checkin_method=method[:10]
+    )
+    representative.refresh_from_db()
+    return representative
 
 
 @transaction.atomic

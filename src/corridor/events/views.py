@@ -22,7 +22,15 @@ from corridor.directory.models import Country, Organisation
 from corridor.directory.vocab import OrgKind
 from corridor.events import calendar, selectors, services
 from corridor.events.engine import frozen_slot
-from corridor.events.models import Event, Meeting, MeetingRequest, Registration, ScheduleRun, Slot
+from corridor.events.models import (
+    Event,
+    Meeting,
+    MeetingRequest,
+    Registration,
+    Representative,
+    ScheduleRun,
+    Slot,
+)
 from corridor.events.permissions import (
     can_manage_event,
     can_view_event,
@@ -380,7 +388,9 @@ def agenda_qr(request: HttpRequest, slug: str) -> HttpResponse:
 
     event = _event(request, slug)
     me = _mine(request, event)
-    response = HttpResponse(documents.checkin_qr_svg(me), content_type="image/svg+xml")
+    # A representative with an account carries their own code; others the organisation's.
+    rep = selectors.representative_of(me, request.user)
+    response = HttpResponse(documents.checkin_qr_svg(me, rep), content_type="image/svg+xml")
     response["Cache-Control"] = "private, max-age=86400"
     return response
 
@@ -773,21 +783,39 @@ def _not_arrived(request: HttpRequest, event: Event, reg: Registration) -> None:
     )
 
 
+def _checkin_target(event: Event, post) -> tuple[Registration | None, Representative | None, str]:
+    """Who a check-in form names: a scanned code (a person's own, or the organisation's), a
+    representative picked by name, or a registration."""
+    from corridor.events.documents import parse_checkin_payload
+
+    if post.get("token"):
+        token, rep_pk = parse_checkin_payload(post["token"])
+        reg = Registration.objects.filter(event=event, calendar_token=token).first()
+        rep = None
+        if reg is not None and rep_pk is not None:
+            rep = Representative.objects.filter(registration=reg, pk=rep_pk).first()
+            if rep is None:
+                return None, None, "qr"
+        return reg, rep, "qr"
+    if post.get("representative", "").isdigit():
+        rep = (
+            Representative.objects.filter(registration__event=event, pk=int(post["representative"]))
+            .select_related("registration__organisation", "registration__event")
+            .first()
+        )
+        return (rep.registration if rep else None), rep, "search"
+    if post.get("registration", "").isdigit():
+        reg = Registration.objects.filter(event=event, pk=int(post["registration"])).first()
+        return reg, None, "search"
+    return None, None, "search"
+
+
 @login_required
 def checkin(request: HttpRequest, slug: str) -> HttpResponse:
     event = _managed(request, slug)
     q = request.GET.get("q", "")[:100]
     if request.method == "POST":
-        token = request.POST.get("token", "")
-        reg = None
-        if token:
-            reg = Registration.objects.filter(
-                event=event, calendar_token=token.split("/")[-1]
-            ).first()
-        elif request.POST.get("registration", "").isdigit():
-            reg = Registration.objects.filter(
-                event=event, pk=int(request.POST["registration"])
-            ).first()
+        reg, rep, method = _checkin_target(event, request.POST)
         if reg is None:
             messages.error(
                 request, _("Unknown code: this person is not registered for this event.")
@@ -796,12 +824,20 @@ def checkin(request: HttpRequest, slug: str) -> HttpResponse:
             _not_arrived(request, event, reg)
         else:
             try:
-                services.check_in(
-                    registration=reg, by=request.user, method="qr" if token else "search"
-                )
-                messages.success(
-                    request, _("%(org)s is checked in.") % {"org": reg.organisation.name}
-                )
+                if rep is not None:
+                    services.representative_check_in(
+                        representative=rep, by=request.user, method=method
+                    )
+                    messages.success(
+                        request,
+                        _("%(name)s (%(org)s) is checked in.")
+                        % {"name": rep.name, "org": reg.organisation.name},
+                    )
+                else:
+                    services.check_in(registration=reg, by=request.user, method=method)
+                    messages.success(
+                        request, _("%(org)s is checked in.") % {"org": reg.organisation.name}
+                    )
             except services.EventError as exc:
                 _error(request, exc)
         return redirect(f"{request.path}?q={q}")
