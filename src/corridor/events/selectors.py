@@ -24,6 +24,7 @@ from corridor.events.models import (
     Registration,
     Representative,
     ScheduleRun,
+    Table,
 )
 from corridor.events.permissions import can_manage_event
 
@@ -294,6 +295,15 @@ def dashboard(event: Event) -> dict:
         "last_run": last_run,
         "checked_in": checked_in,
     }
+
+
+def fixed_tables(event: Event) -> list[Table]:
+    """Tables with a host who stays put, by number (the engine seats the host's meetings there)."""
+    return list(
+        Table.objects.filter(event=event, host__isnull=False)
+        .select_related("host__organisation")
+        .order_by("number")
+    )
 
 
 def pending_registrations(event: Event) -> QuerySet[Registration]:

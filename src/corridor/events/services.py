@@ -843,6 +843,38 @@ def meeting_cancel(*, meeting: Meeting, by, version: int | None = None) -> Meeti
 
 
 @transaction.atomic
+def meeting_set_video_link(*, meeting: Meeting, by, url: str) -> Meeting:
+    """Set (or clear, with "") the video link of a meeting of an online or hybrid event. Its
+    calendar entry changes (SEQUENCE raised) and, once the schedule is published, its
+    participants are told."""
+    from django.core.validators import URLValidator
+
+    event = _lock_event(meeting.event)
+    _require_manager(by, event)
+    if event.mode == Event.Mode.IN_PERSON:
+        raise EventError(_("Video links are for online and hybrid events."))
+    url = clean_text(url or "", multiline=False).strip()
+    if url:
+        try:
+            URLValidator(schemes=["https", "http"])(url)
+        except ValidationError as exc:
+            raise EventError(_("Give the full address of the video call (https://…).")) from exc
+        if len(url) > 200:
+            raise EventError(_("This address is too long."))
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.status != Meeting.Status.SCHEDULED:
+        raise EventError(_("This meeting is cancelled."))
+    if meeting.video_link == url:
+        return meeting
+    meeting.video_link = url
+    meeting.sequence += 1
+    meeting.save(update_fields=["video_link", "sequence", "updated_at"])
+    if event.schedule_published_at is not None and meeting.slot_id is not None:
+        _tell_changed(event, [meeting.pk])
+    return meeting
+
+
+@transaction.atomic
 def meeting_lock(*, meeting: Meeting, by, locked: bool, version: int | None = None) -> Meeting:
     event = _lock_event(meeting.event)
     _require_manager(by, event)

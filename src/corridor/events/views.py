@@ -562,6 +562,7 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
             "status_labels": dict(Event.Status.choices),
             "session_form": SessionForm(),
             "slots": selectors.slots_by_session(event),
+            "fixed_tables": selectors.fixed_tables(event),
         },
     )
 
@@ -720,6 +721,65 @@ def meeting_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     except services.EventError as exc:
         _error(request, exc)
     return redirect("events:schedule", event.slug)
+
+
+@login_required
+@require_POST
+def meeting_video(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    event = _managed(request, slug)
+    meeting = get_object_or_404(Meeting.objects.select_related("slot"), pk=pk, event=event)
+    try:
+        services.meeting_set_video_link(
+            meeting=meeting, by=request.user, url=request.POST.get("video_link", "")[:500]
+        )
+    except services.EventError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, _("Video link saved."))
+    target = reverse("events:schedule", args=[event.slug])
+    return redirect(f"{target}?slot={meeting.slot.key}" if meeting.slot else target)
+
+
+@login_required
+@require_POST
+def table_host(request: HttpRequest, slug: str) -> HttpResponse:
+    """Fix a host (a buyer who stays put) to a table by the organisation's exact name; an empty
+    name frees the table."""
+    event = _managed(request, slug)
+    number = request.POST.get("number", "")
+    name = request.POST.get("host", "").strip()[:200]
+    host = None
+    if name:
+        found = list(
+            event.registrations.filter(
+                organisation__name__iexact=name, status=Registration.Status.APPROVED
+            ).select_related("organisation")[:2]
+        )
+        if len(found) != 1:
+            messages.error(
+                request,
+                _("“%(name)s” is not exactly one approved participant's name.") % {"name": name},
+            )
+            return redirect("events:manage", event.slug)
+        host = found[0]
+    try:
+        services.table_fix_host(
+            event=event,
+            by=request.user,
+            number=int(number) if number.isdigit() else 0,
+            registration=host,
+        )
+    except services.EventError as exc:
+        _error(request, exc)
+    else:
+        if host is None:
+            messages.success(request, _("Table %(n)s is free.") % {"n": number})
+        else:
+            messages.success(
+                request,
+                _("%(org)s stays at table %(n)s.") % {"org": host.organisation.name, "n": number},
+            )
+    return redirect("events:manage", event.slug)
 
 
 @login_required
