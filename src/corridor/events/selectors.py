@@ -14,7 +14,6 @@ from django.templatetags.tz import do_timezone
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from corridor.core.text import tokens
 from corridor.events.models import (
     Event,
     Meeting,
@@ -119,63 +118,53 @@ class Suggestion:
     reasons: list[str] = field(default_factory=list)
 
 
-def _words(text: str) -> set[str]:
-    return {t for t in tokens(text, ngrams=False) if len(t) > 2}
+def _reason_texts(ranked) -> list[str]:
+    """The engine's reasons, said from the viewer's side ("They offer …", "They look for …")."""
+    out: list[str] = []
+    for reasons, words, hs in (
+        (
+            ranked.offers,
+            _("They offer: %(words)s"),
+            _("They offer HS %(code)s, which you look for"),
+        ),
+        (
+            ranked.wants,
+            _("They look for: %(words)s"),
+            _("They look for HS %(code)s, which you offer"),
+        ),
+    ):
+        for r in reasons:
+            if r.code == "text_match":
+                out.append(words % {"words": r.params["terms"]})
+            elif r.code.startswith("hs_"):
+                out.append(hs % {"code": r.params["code"]})
+            else:
+                out.append(words % {"words": r.render()})
+    if ranked.complement:
+        out.append(_("A buyer and a supplier"))
+    return list(dict.fromkeys(out))
 
 
 def suggestions(event: Event, me: Registration, user, limit: int = 10) -> list[Suggestion]:
-    """Participants ranked for `me`, with reasons: what they offer matches what I look for (HS
-    codes: same subheading, heading or chapter; words), what they look for matches my offers,
-    and a complementary kind (buyer ↔ supplier). People already asked are left out."""
-    my_wanted = {h.code for h in me.wanted_hs_codes.all()}
-    my_offered = {h.code for h in me.offer_hs_codes.all()}
-    my_look = _words(me.looks_for)
-    my_offer = _words(me.offers + " " + (me.organisation.product_focus or ""))
-    asked = set(
-        MeetingRequest.objects.filter(
-            Q(from_registration=me) | Q(to_registration=me),
-            status__in=[MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED],
-        ).values_list("from_registration_id", "to_registration_id")
-    )
+    """Participants ranked for `me` by the matching engine (`events.suggest`: what they offer
+    against what I look for, what they look for against my offers; HS code levels, words in
+    every script, embeddings), with its reasons. People already asked are left out."""
+    from corridor.events import suggest
+
+    ranked = suggest.rank(event, me)
+    asked = MeetingRequest.objects.filter(
+        Q(from_registration=me) | Q(to_registration=me),
+        status__in=[MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED],
+    ).values_list("from_registration_id", "to_registration_id")
     skip = {a for pair in asked for a in pair} | {me.pk}
-    out: list[Suggestion] = []
-    for reg in participants(event, user).exclude(pk__in=skip):
-        score = 0.0
-        reasons: list[str] = []
-        theirs_offered = {h.code for h in reg.offer_hs_codes.all()}
-        theirs_wanted = {h.code for h in reg.wanted_hs_codes.all()}
-        for mine, theirs, label in (
-            (my_wanted, theirs_offered, "offers"),
-            (my_offered, theirs_wanted, "wants"),
-        ):
-            best = 0
-            hit = ""
-            for a in mine:
-                for b in theirs:
-                    n = 6 if a == b else 4 if a[:4] == b[:4] else 2 if a[:2] == b[:2] else 0
-                    if n > best:
-                        best, hit = n, b
-            if best:
-                score += best
-                if label == "offers":
-                    reasons.append(_("They offer HS %(code)s, which you look for") % {"code": hit})
-                else:
-                    reasons.append(_("They look for HS %(code)s, which you offer") % {"code": hit})
-        shared = my_look & _words(reg.offers + " " + (reg.organisation.product_focus or ""))
-        if shared:
-            score += min(3, len(shared))
-            reasons.append(_("They offer: %(words)s") % {"words": ", ".join(sorted(shared)[:4])})
-        shared = my_offer & _words(reg.looks_for)
-        if shared:
-            score += min(3, len(shared))
-            reasons.append(_("They look for: %(words)s") % {"words": ", ".join(sorted(shared)[:4])})
-        kinds = {me.organisation.kind, reg.organisation.kind}
-        if "buyer" in kinds and kinds & {"sme", "cluster"}:
-            score += 1
-            reasons.append(_("A buyer and a supplier"))
-        if score > 0:
-            out.append(Suggestion(reg, score, reasons))
-    out.sort(key=lambda s: (-s.score, s.registration.organisation.name))
+    chosen = [r for r in ranked if r.registration_id not in skip][: limit * 2]
+    visible = participants(event, user).filter(pk__in=[r.registration_id for r in chosen])
+    regs = {r.pk: r for r in visible}
+    out = [
+        Suggestion(regs[r.registration_id], r.score, _reason_texts(r))
+        for r in chosen
+        if r.registration_id in regs
+    ]
     return out[:limit]
 
 
