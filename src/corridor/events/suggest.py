@@ -9,9 +9,9 @@ scripts and glossary concepts, HS code levels, embeddings). An offer's vector is
 organisation's stored product vectors (embedded by the matching app's background task): a page
 never embeds thousands of texts. Entries without one compete on words and HS codes only.
 
-The indexes are built once per process and participants' version (approvals, new registrations);
-each viewer's ranking is cached per (event, that version, viewer): a page costs a version query,
-a cache read, and its own reads.
+The indexes are built once per process and participants' version (approvals, new registrations;
+a large event's at most every five minutes); each viewer's ranking is cached per (event, that
+version, viewer): a page costs a version query, a cache read, and its own reads.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -44,6 +45,7 @@ class EventIndex:
     offers: Matcher
     wants: Matcher
     kinds: dict[int, str]  # registration id -> organisation kind
+    built_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,11 @@ class Ranked:
 _lock = threading.Lock()
 _indexes: OrderedDict[int, EventIndex] = OrderedDict()
 _MAX_EVENTS = 4
+# A large event's indexes take seconds to build (10 s for 5,000 participants on a loaded
+# machine): while registrations come in, they are rebuilt at most this often and the last ones
+# serve meanwhile (a newcomer is suggested within minutes). Small events are always current.
+STALE_AFTER = 300.0
+LARGE_EVENT = 500
 
 
 def participants_version(event: Event) -> str:
@@ -150,6 +157,7 @@ def _build(event: Event, version: str) -> EventIndex:
         offers=_matcher(offers, offer_matrix),
         wants=_matcher(wants, want_matrix),
         kinds={row["id"]: row["kind"] for row in rows},
+        built_at=time.monotonic(),
     )
 
 
@@ -158,7 +166,13 @@ def event_index(event: Event, version: str | None = None) -> EventIndex:
     version = version or participants_version(event)
     with _lock:
         current = _indexes.get(event.pk)
-        if current is not None and current.version == version:
+        if current is not None and (
+            current.version == version
+            or (
+                len(current.kinds) > LARGE_EVENT
+                and time.monotonic() - current.built_at < STALE_AFTER
+            )
+        ):
             _indexes.move_to_end(event.pk)
             return current
     built = _build(event, version)
@@ -236,5 +250,6 @@ def rank(event: Event, me: Registration) -> list[Ranked]:
         out.append(Ranked(reg_id, round(score, 6), reasons_a, reasons_b, complement))
     out.sort(key=lambda r: (-r.score, r.registration_id))
     out = out[:KEEP]
-    cache.set(key, out, 3600)
+    # Ranked on older indexes (a large event between rebuilds): kept only until they are new.
+    cache.set(key, out, 3600 if index.version == version else 60)
     return out
