@@ -352,7 +352,11 @@ class Meeting(models.Model):
         HELD = "held", _("Held")
         NO_SHOW = "no_show", _("No-show")
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="meetings")
+    # Not indexed alone: the (event, status, slot) index serves every read by event, and each
+    # index is one more write per meeting when a schedule of thousands is saved.
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="meetings", db_index=False
+    )
     request = models.OneToOneField(
         MeetingRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="meeting"
     )
@@ -366,7 +370,7 @@ class Meeting(models.Model):
     table = models.PositiveIntegerField(_("table"), null=True, blank=True)
     locked = models.BooleanField(_("locked"), default=False)
     status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.SCHEDULED, db_index=True
+        _("status"), max_length=10, choices=Status.choices, default=Status.SCHEDULED
     )
     video_link = models.URLField(_("video link"), blank=True)
     # iCalendar: the UID never changes, SEQUENCE rises with each change of time, place or status.
@@ -411,7 +415,10 @@ class MeetingSeat(models.Model):
     """A registration in a meeting. `slot` copies the meeting's slot while the meeting is
     scheduled, so that the database itself refuses a participant in two meetings of one slot."""
 
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="seats")
+    # Indexed by the (meeting, registration) unique constraint, which starts with it.
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="seats", db_index=False
+    )
     registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="seats")
     slot = models.ForeignKey(
         Slot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
