@@ -90,11 +90,15 @@ def font_families(text: str) -> str:
     return ", ".join(f'"{n}"' for n in names) + ", sans-serif"
 
 
-def _pdf(html: str) -> bytes:
+def pdf_from_html(html: str, **options) -> bytes:
+    """A PDF from one of the templates above (`options` go to WeasyPrint's write_pdf)."""
     from weasyprint import HTML
 
     html = html.replace("__FONT_FAMILIES__", font_families(html), 1)
-    return HTML(string=html, base_url=site_url()).write_pdf(font_config=_font_config())
+    return HTML(string=html, base_url=site_url()).write_pdf(font_config=_font_config(), **options)
+
+
+_pdf = pdf_from_html
 
 
 def agenda_html(registration: Registration, user) -> str:
