@@ -6,6 +6,7 @@ from django.core import mail
 from icalendar import Calendar
 
 from corridor.events import calendar, selectors, services
+from corridor.notifications.models import Notification
 from tests.events.conftest import meet
 
 
@@ -48,7 +49,12 @@ def test_cancelled_meeting_is_kept_and_the_email_carries_method_cancel(people, f
     assert str(event["STATUS"]) == "CANCELLED"
     assert int(event["SEQUENCE"]) == before + 1
     assert len(mail.outbox) == 2
-    _name, content, _mimetype = mail.outbox[0].attachments[0]
+    # Sent through the notifications module (queued, deduplicated, in-app entry too).
+    sent = Notification.objects.filter(kind="events.meeting_cancelled")
+    assert sorted(sent.values_list("to_email", flat=True)) == sorted(m.to[0] for m in mail.outbox)
+    assert set(sent.values_list("email_status", flat=True)) == {"sent"}
+    name, content, mimetype = mail.outbox[0].attachments[0]
+    assert (name, mimetype.split(";")[0]) == ("cancel.ics", "text/calendar")
     notice = Calendar.from_ical(content)
     assert str(notice["METHOD"]) == "CANCEL"
     (cancelled,) = notice.walk("VEVENT")

@@ -313,3 +313,49 @@ def test_demo_welcome_is_in_app_only_and_idempotent(stranger, sme_owner):
     n = Notification.objects.get(recipient=stranger)
     assert n.email_status == Status.NONE  # the welcome kind emails nobody by default
     assert "http://localhost:8000/notifications/settings/" in n.body
+
+
+ICS = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:CANCEL\r\nEND:VCALENDAR\r\n"
+
+
+def test_attachment_is_stored_with_the_queued_email_and_sent_by_the_retried_job(ping, backend):
+    users = [factories.UserFactory() for _ in range(3)]
+    ids = [
+        ping(u, attachments=[("cancel.ics", ICS, "text/calendar; method=CANCEL")]).pk for u in users
+    ]
+    backend.fail_at = 1  # the server drops the connection at the second email
+    with pytest.raises(services.EmailDeliveryError):
+        tasks.send_emails.call_local(ids)
+    backend.fail_at = None
+    assert tasks.send_emails.call_local(ids) == 2  # huey's retry of the same job
+
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in users)
+    for message in mail.outbox:
+        assert [(name, content) for name, content, _type in message.attachments] == [
+            ("cancel.ics", ICS.decode())
+        ]
+    # Sent: the rows no longer carry the file.
+    assert list(Notification.objects.values_list("attachments", flat=True)) == [[], [], []]
+
+
+def test_same_key_with_an_attachment_sends_one_email(
+    ping, stranger, django_capture_on_commit_callbacks
+):
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            ping(stranger, key="cancel:1", attachments=[("a.ics", ICS, "text/calendar")])
+    assert len(mail.outbox) == 1
+    assert len(mail.outbox[0].attachments) == 1
+
+
+def test_attachment_over_the_limit_is_refused(ping, stranger):
+    with pytest.raises(ValueError):
+        ping(stranger, attachments=[("big.bin", b"x" * 1_000_001, "application/octet-stream")])
+    assert Notification.objects.count() == 0
+
+
+def test_opted_out_user_gets_no_stored_attachment(ping, stranger):
+    services.preference_set(user=stranger, kind="tests.ping", email=False)
+    n = ping(stranger, attachments=[("a.ics", ICS, "text/calendar")])
+    assert n.email_status == Status.NONE
+    assert n.attachments == []

@@ -4,48 +4,113 @@ plan and name badges (WeasyPrint: the system's Noto fonts cover every script of 
 from __future__ import annotations
 
 import io
+import threading
 
 import segno
 from django.template.loader import render_to_string
 
 from corridor.accounts.services import site_url
 from corridor.events import selectors
-from corridor.events.models import Event, Meeting, Registration
+from corridor.events.models import Event, Meeting, Registration, Representative
+
+PAYLOAD_PREFIX = "corridor-checkin/"
 
 
-def checkin_payload(registration: Registration) -> str:
-    """What the QR code holds: the registration's private token, read by the check-in page."""
-    return f"corridor-checkin/{registration.calendar_token}"
+def checkin_payload(
+    registration: Registration, representative: Representative | None = None
+) -> str:
+    """What the QR code holds: the registration's private token, read by the check-in page, and
+    the representative's id on a person's own code (the token makes it unguessable)."""
+    payload = f"{PAYLOAD_PREFIX}{registration.calendar_token}"
+    return f"{payload}/{representative.pk}" if representative is not None else payload
 
 
-def checkin_qr_svg(registration: Registration) -> bytes:
+def parse_checkin_payload(text: str) -> tuple[str, int | None]:
+    """(registration token, representative id or None) from a scanned or typed code."""
+    text = text.strip()
+    if text.startswith(PAYLOAD_PREFIX):
+        text = text[len(PAYLOAD_PREFIX) :]
+    token, _sep, rep = text.partition("/")
+    return token, int(rep) if rep.isdigit() else None
+
+
+def _qr(registration: Registration, representative: Representative | None = None):
+    # Byte mode named: segno's mode detection scans the payload region by region (a third of
+    # the cost of a code), and the token's characters are bytes anyway.
+    return segno.make_qr(checkin_payload(registration, representative), error="m", mode="byte")
+
+
+def checkin_qr_svg(
+    registration: Registration, representative: Representative | None = None
+) -> bytes:
     """A standalone SVG file (with its namespace, so that browsers render it as an image)."""
-    qr = segno.make(checkin_payload(registration), error="m")
+    qr = _qr(registration, representative)
     out = io.BytesIO()
     qr.save(out, kind="svg", scale=5, xmldecl=False)
     return out.getvalue()
 
 
-def checkin_qr_inline(registration: Registration) -> str:
-    """The same code as inline SVG markup for HTML (PDF agendas, badges)."""
-    return segno.make(checkin_payload(registration), error="m").svg_inline(scale=5)
+def checkin_qr_inline(
+    registration: Registration, representative: Representative | None = None
+) -> str:
+    """The same code as an <img> for PDFs (agendas, badges): a small PNG, which WeasyPrint
+    places several times faster than it parses and draws an SVG path of every module."""
+    uri = _qr(registration, representative).png_data_uri(scale=4, border=2)
+    return f'<img src="{uri}" alt="QR">'
 
 
-def _pdf(html: str) -> bytes:
+# Each script's Noto family, named in the PDF's font list only when the text holds that script:
+# Pango then never opens (or falls back through) the fonts of scripts absent from the page.
+PDF_FONTS = {
+    "thai": "Noto Sans Thai",
+    "lao": "Noto Sans Lao",
+    "khmer": "Noto Sans Khmer",
+    "myanmar": "Noto Sans Myanmar",
+    "han": "Noto Sans CJK SC",
+}
+_local = threading.local()
+
+
+def _font_config():
+    """One WeasyPrint FontConfiguration per thread, reused by every PDF it renders (making one
+    sets up a fontconfig configuration; Pango's objects are not shared across threads)."""
+    config = getattr(_local, "font_config", None)
+    if config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        config = _local.font_config = FontConfiguration()
+    return config
+
+
+def font_families(text: str) -> str:
+    """The CSS font-family list for a text: Noto Sans, then the family of each script in it."""
+    from corridor.core.text import scripts_in
+
+    names = ["Noto Sans", *(PDF_FONTS[s] for s in sorted(scripts_in(text)) if s in PDF_FONTS)]
+    return ", ".join(f'"{n}"' for n in names) + ", sans-serif"
+
+
+def pdf_from_html(html: str, **options) -> bytes:
+    """A PDF from one of the templates above (`options` go to WeasyPrint's write_pdf)."""
     from weasyprint import HTML
 
-    return HTML(string=html, base_url=site_url()).write_pdf()
+    html = html.replace("__FONT_FAMILIES__", font_families(html), 1)
+    return HTML(string=html, base_url=site_url()).write_pdf(font_config=_font_config(), **options)
+
+
+_pdf = pdf_from_html
 
 
 def agenda_html(registration: Registration, user) -> str:
     data = selectors.agenda(registration, user)
+    rep = selectors.representative_of(registration, user)
     return render_to_string(
         "events/pdf/agenda.html",
         {
             "event": registration.event,
             "me": registration,
             **data,
-            "qr": checkin_qr_inline(registration),
+            "qr": checkin_qr_inline(registration, rep),
         },
     )
 
@@ -76,7 +141,7 @@ def badges_pdf(event: Event) -> bytes:
                     "org": reg.organisation.name,
                     "local": reg.organisation.local_name,
                     "country": reg.organisation.country_id,
-                    "qr": checkin_qr_inline(reg),
+                    "qr": checkin_qr_inline(reg, rep),
                 }
             )
     return _pdf(render_to_string("events/pdf/badges.html", {"event": event, "badges": badges}))

@@ -2,8 +2,8 @@
 
 Each function names a notification kind and a deduplication key and hands the message to
 `corridor.notifications.notify` (queued, in the recipient's language, deduplicated, opt-out per
-kind). Until that module is installed, the same message goes out directly as a localised email,
-so switching is this file only.
+kind), or to `notify_address` for a representative without an account. Attachments (the
+cancellation's calendar file) travel with the queued message.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def _send(
             "url": url,
             **_times(context, user, registration),
         }
-        if user is not None and not attachments:
+        if user is not None:
             notify(
                 user=user,
                 kind=kind,
@@ -104,21 +104,19 @@ def _send(
                 body_template=template,
                 context=ctx,
                 url=url,
+                attachments=attachments,
             )
-            continue
-        language = user.language if user is not None else ""
-        if attachments:
-            _send_with_attachments(email, language, subject, template, ctx, attachments)
         else:
             notify_address(
                 email=email,
-                language=language,
+                language="",
                 kind=kind,
                 key=f"{key}:e{email}",
                 subject=subject,
                 body_template=template,
                 context=ctx,
                 url=url,
+                attachments=attachments,
             )
 
 
@@ -137,21 +135,6 @@ def _times(context: dict, user, registration: Registration) -> dict:
         "when_event": f"{local:%Y-%m-%d %H:%M} ({meeting.event.time_zone})",
         "when_own": f"{own:%H:%M} ({own.tzinfo})" if own else "",
     }
-
-
-def _send_with_attachments(email, language, subject, template, context, attachments) -> None:
-    from django.conf import settings
-    from django.core.mail import EmailMessage
-    from django.template.loader import render_to_string
-    from django.utils import translation
-
-    with translation.override(language or settings.LANGUAGE_CODE):
-        body = render_to_string(template, {**context, "site_url": site_url()})
-        text = str(subject)
-        message = EmailMessage(text % context if "%(" in text else text, body, None, [email])
-    for name, content, mimetype in attachments:
-        message.attach(name, content, mimetype)
-    message.send()
 
 
 def _event_url(registration: Registration, name: str = "events:agenda") -> str:

@@ -217,6 +217,13 @@ class Representative(models.Model):
     email = models.EmailField(_("email"), blank=True)
     languages = models.CharField(_("languages"), max_length=100, blank=True)
     needs_interpreter = models.BooleanField(_("needs an interpreter"), default=False)
+    # Each person is checked in on arrival (by their badge's QR code or by name); the
+    # registration's Attendance is made with the first of them ("the company has arrived").
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    checkin_method = models.CharField(max_length=10, blank=True)  # "qr" or "search"
 
     class Meta:
         ordering = ["id"]
@@ -345,7 +352,11 @@ class Meeting(models.Model):
         HELD = "held", _("Held")
         NO_SHOW = "no_show", _("No-show")
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="meetings")
+    # Not indexed alone: the (event, status, slot) index serves every read by event, and each
+    # index is one more write per meeting when a schedule of thousands is saved.
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="meetings", db_index=False
+    )
     request = models.OneToOneField(
         MeetingRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="meeting"
     )
@@ -359,7 +370,7 @@ class Meeting(models.Model):
     table = models.PositiveIntegerField(_("table"), null=True, blank=True)
     locked = models.BooleanField(_("locked"), default=False)
     status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.SCHEDULED, db_index=True
+        _("status"), max_length=10, choices=Status.choices, default=Status.SCHEDULED
     )
     video_link = models.URLField(_("video link"), blank=True)
     # iCalendar: the UID never changes, SEQUENCE rises with each change of time, place or status.
@@ -388,6 +399,9 @@ class Meeting(models.Model):
                 condition=models.Q(weight__gte=0, weight__lte=9), name="meeting_weight_range"
             ),
         ]
+        # The staff schedule page counts and lists one slot's meetings (and the waiting ones,
+        # slot IS NULL) of an event: without it both scan all of the event's meetings.
+        indexes = [models.Index(fields=["event", "status", "slot"], name="meeting_event_slot")]
 
     def __str__(self) -> str:
         return f"meeting {self.pk}"
@@ -401,7 +415,10 @@ class MeetingSeat(models.Model):
     """A registration in a meeting. `slot` copies the meeting's slot while the meeting is
     scheduled, so that the database itself refuses a participant in two meetings of one slot."""
 
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="seats")
+    # Indexed by the (meeting, registration) unique constraint, which starts with it.
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="seats", db_index=False
+    )
     registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="seats")
     slot = models.ForeignKey(
         Slot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -453,7 +470,8 @@ class MeetingOutcome(models.Model):
 
 
 class Attendance(models.Model):
-    """A participant checked in at the event (by QR code or by name)."""
+    """A participant (organisation) has arrived: made when its first representative is checked
+    in, or by the registration's own QR code when it named no representative."""
 
     registration = models.OneToOneField(
         Registration, on_delete=models.CASCADE, related_name="attendance"

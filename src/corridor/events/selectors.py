@@ -14,7 +14,6 @@ from django.templatetags.tz import do_timezone
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from corridor.core.text import tokens
 from corridor.events.models import (
     Event,
     Meeting,
@@ -22,7 +21,9 @@ from corridor.events.models import (
     MeetingRequest,
     MeetingSeat,
     Registration,
+    Representative,
     ScheduleRun,
+    Table,
 )
 from corridor.events.permissions import can_manage_event
 
@@ -117,63 +118,53 @@ class Suggestion:
     reasons: list[str] = field(default_factory=list)
 
 
-def _words(text: str) -> set[str]:
-    return {t for t in tokens(text, ngrams=False) if len(t) > 2}
+def _reason_texts(ranked) -> list[str]:
+    """The engine's reasons, said from the viewer's side ("They offer …", "They look for …")."""
+    out: list[str] = []
+    for reasons, words, hs in (
+        (
+            ranked.offers,
+            _("They offer: %(words)s"),
+            _("They offer HS %(code)s, which you look for"),
+        ),
+        (
+            ranked.wants,
+            _("They look for: %(words)s"),
+            _("They look for HS %(code)s, which you offer"),
+        ),
+    ):
+        for r in reasons:
+            if r.code == "text_match":
+                out.append(words % {"words": r.params["terms"]})
+            elif r.code.startswith("hs_"):
+                out.append(hs % {"code": r.params["code"]})
+            else:
+                out.append(words % {"words": r.render()})
+    if ranked.complement:
+        out.append(_("A buyer and a supplier"))
+    return list(dict.fromkeys(out))
 
 
 def suggestions(event: Event, me: Registration, user, limit: int = 10) -> list[Suggestion]:
-    """Participants ranked for `me`, with reasons: what they offer matches what I look for (HS
-    codes: same subheading, heading or chapter; words), what they look for matches my offers,
-    and a complementary kind (buyer ↔ supplier). People already asked are left out."""
-    my_wanted = {h.code for h in me.wanted_hs_codes.all()}
-    my_offered = {h.code for h in me.offer_hs_codes.all()}
-    my_look = _words(me.looks_for)
-    my_offer = _words(me.offers + " " + (me.organisation.product_focus or ""))
-    asked = set(
-        MeetingRequest.objects.filter(
-            Q(from_registration=me) | Q(to_registration=me),
-            status__in=[MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED],
-        ).values_list("from_registration_id", "to_registration_id")
-    )
+    """Participants ranked for `me` by the matching engine (`events.suggest`: what they offer
+    against what I look for, what they look for against my offers; HS code levels, words in
+    every script, embeddings), with its reasons. People already asked are left out."""
+    from corridor.events import suggest
+
+    ranked = suggest.rank(event, me)
+    asked = MeetingRequest.objects.filter(
+        Q(from_registration=me) | Q(to_registration=me),
+        status__in=[MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED],
+    ).values_list("from_registration_id", "to_registration_id")
     skip = {a for pair in asked for a in pair} | {me.pk}
-    out: list[Suggestion] = []
-    for reg in participants(event, user).exclude(pk__in=skip):
-        score = 0.0
-        reasons: list[str] = []
-        theirs_offered = {h.code for h in reg.offer_hs_codes.all()}
-        theirs_wanted = {h.code for h in reg.wanted_hs_codes.all()}
-        for mine, theirs, label in (
-            (my_wanted, theirs_offered, "offers"),
-            (my_offered, theirs_wanted, "wants"),
-        ):
-            best = 0
-            hit = ""
-            for a in mine:
-                for b in theirs:
-                    n = 6 if a == b else 4 if a[:4] == b[:4] else 2 if a[:2] == b[:2] else 0
-                    if n > best:
-                        best, hit = n, b
-            if best:
-                score += best
-                if label == "offers":
-                    reasons.append(_("They offer HS %(code)s, which you look for") % {"code": hit})
-                else:
-                    reasons.append(_("They look for HS %(code)s, which you offer") % {"code": hit})
-        shared = my_look & _words(reg.offers + " " + (reg.organisation.product_focus or ""))
-        if shared:
-            score += min(3, len(shared))
-            reasons.append(_("They offer: %(words)s") % {"words": ", ".join(sorted(shared)[:4])})
-        shared = my_offer & _words(reg.looks_for)
-        if shared:
-            score += min(3, len(shared))
-            reasons.append(_("They look for: %(words)s") % {"words": ", ".join(sorted(shared)[:4])})
-        kinds = {me.organisation.kind, reg.organisation.kind}
-        if "buyer" in kinds and kinds & {"sme", "cluster"}:
-            score += 1
-            reasons.append(_("A buyer and a supplier"))
-        if score > 0:
-            out.append(Suggestion(reg, score, reasons))
-    out.sort(key=lambda s: (-s.score, s.registration.organisation.name))
+    chosen = [r for r in ranked if r.registration_id not in skip][: limit * 2]
+    visible = participants(event, user).filter(pk__in=[r.registration_id for r in chosen])
+    regs = {r.pk: r for r in visible}
+    out = [
+        Suggestion(regs[r.registration_id], r.score, _reason_texts(r))
+        for r in chosen
+        if r.registration_id in regs
+    ]
     return out[:limit]
 
 
@@ -295,6 +286,15 @@ def dashboard(event: Event) -> dict:
     }
 
 
+def fixed_tables(event: Event) -> list[Table]:
+    """Tables with a host who stays put, by number (the engine seats the host's meetings there)."""
+    return list(
+        Table.objects.filter(event=event, host__isnull=False)
+        .select_related("host__organisation")
+        .order_by("number")
+    )
+
+
 def pending_registrations(event: Event) -> QuerySet[Registration]:
     return (
         event.registrations.filter(
@@ -330,29 +330,77 @@ def schedule_grid(event: Event, *, page_slot: str = "") -> dict:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class StaffMeeting:
+    """One meeting's card on the staff schedule page: plain values, no model instances."""
+
+    pk: int
+    table: int | None
+    weight: int
+    locked: bool
+    video_link: str
+    names: tuple[str, ...]
+
+
+class _CountedRows:
+    """A page source for Paginator whose count is already known."""
+
+    def __init__(self, qs, count: int) -> None:
+        self.qs, self.n = qs, count
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, k):
+        return self.qs[k]
+
+
+_STAFF_COLUMNS = ("pk", "table", "weight", "locked", "video_link")
+
+
+def _staff_rows(rows) -> list[StaffMeeting]:
+    rows = list(rows)
+    names: dict[int, list[str]] = {r[0]: [] for r in rows}
+    seats = (
+        MeetingSeat.objects.filter(meeting_id__in=list(names))
+        .order_by("meeting_id", "pk")
+        .values_list("meeting_id", "registration__organisation__name")
+    )
+    for meeting_id, name in seats:
+        names[meeting_id].append(name)
+    return [StaffMeeting(*r, names=tuple(names[r[0]])) for r in rows]
+
+
 def schedule_page(event: Event, *, slot_key: str = "", page: str | int | None = 1) -> dict:
-    """One slot of the staff schedule page, 50 meetings a page, and the first waiting ones:
-    a constant number of queries and a bounded page at any event size."""
+    """One slot of the staff schedule page, 50 meetings a page, and the first waiting ones.
+
+    Six queries at any event size (slots, two counts, the page, the first waiting meetings,
+    their seats' names), read as plain values: at a forum's size building model
+    instances and rendering them through nested includes cost more than the queries."""
     from django.core.paginator import Paginator
 
     ez = event_zone(event)
     slots = [(s, in_zone(s.starts_at, ez)) for s in event.slots.order_by("starts_at")]
     current = next((s for s, _local in slots if s.key == slot_key), slots[0][0] if slots else None)
-    seats = Prefetch(
-        "seats", queryset=MeetingSeat.objects.select_related("registration__organisation")
-    )
     base = Meeting.objects.filter(event=event, status=Meeting.Status.SCHEDULED)
-    meetings = Paginator(
-        base.filter(slot=current).prefetch_related(seats).order_by("table", "pk"), 50
-    ).get_page(page)
-    waiting = base.filter(slot__isnull=True)
+    # Two counts, each a range of the (event, status, slot) index, not one pass over them all.
+    counts = {
+        "here": base.filter(slot=current).count() if current else 0,
+        "waiting": base.filter(slot__isnull=True).count(),
+    }
+    in_slot = base.filter(slot=current).order_by("table", "pk").values_list(*_STAFF_COLUMNS)
+    meetings = Paginator(_CountedRows(in_slot, counts["here"]), 50).get_page(page)
+    shown = list(meetings.object_list) if counts["here"] else []
+    waiting = base.filter(slot__isnull=True).order_by("pk").values_list(*_STAFF_COLUMNS)[:20]
+    rows = _staff_rows([*shown, *(waiting if counts["waiting"] else [])])
+    meetings.object_list = rows[: len(shown)]
     return {
         "slot_nav": slots,
         "current_slot": current,
         "current_local": in_zone(current.starts_at, ez) if current else None,
         "meetings": meetings,
-        "waiting": list(waiting.prefetch_related(seats).order_by("pk")[:20]),
-        "waiting_count": waiting.count(),
+        "waiting": rows[len(shown) :],
+        "waiting_count": counts["waiting"],
     }
 
 
@@ -391,9 +439,20 @@ def _schedule_summary(event: Event) -> dict:
     }
 
 
+def representative_of(registration: Registration, user) -> Representative | None:
+    """The user's own representative row in this registration (their personal check-in code)."""
+    if user is None or not user.is_authenticated:
+        return None
+    return registration.representatives.filter(user=user).order_by("pk").first()
+
+
 def checkin_search(event: Event, q: str) -> QuerySet[Registration]:
-    qs = event.registrations.filter(status=Registration.Status.APPROVED).select_related(
-        "organisation", "attendance"
+    """Approved participants by organisation or person name, each with its representatives
+    (checked in one by one) and its attendance (arrived: its first representative came)."""
+    qs = (
+        event.registrations.filter(status=Registration.Status.APPROVED)
+        .select_related("organisation", "attendance")
+        .prefetch_related("representatives")
     )
     if q:
         qs = qs.filter(

@@ -843,6 +843,38 @@ def meeting_cancel(*, meeting: Meeting, by, version: int | None = None) -> Meeti
 
 
 @transaction.atomic
+def meeting_set_video_link(*, meeting: Meeting, by, url: str) -> Meeting:
+    """Set (or clear, with "") the video link of a meeting of an online or hybrid event. Its
+    calendar entry changes (SEQUENCE raised) and, once the schedule is published, its
+    participants are told."""
+    from django.core.validators import URLValidator
+
+    event = _lock_event(meeting.event)
+    _require_manager(by, event)
+    if event.mode == Event.Mode.IN_PERSON:
+        raise EventError(_("Video links are for online and hybrid events."))
+    url = clean_text(url or "", multiline=False).strip()
+    if url:
+        try:
+            URLValidator(schemes=["https", "http"])(url)
+        except ValidationError as exc:
+            raise EventError(_("Give the full address of the video call (https://…).")) from exc
+        if len(url) > 200:
+            raise EventError(_("This address is too long."))
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.status != Meeting.Status.SCHEDULED:
+        raise EventError(_("This meeting is cancelled."))
+    if meeting.video_link == url:
+        return meeting
+    meeting.video_link = url
+    meeting.sequence += 1
+    meeting.save(update_fields=["video_link", "sequence", "updated_at"])
+    if event.schedule_published_at is not None and meeting.slot_id is not None:
+        _tell_changed(event, [meeting.pk])
+    return meeting
+
+
+@transaction.atomic
 def meeting_lock(*, meeting: Meeting, by, locked: bool, version: int | None = None) -> Meeting:
     event = _lock_event(meeting.event)
     _require_manager(by, event)
@@ -925,10 +957,19 @@ def _save_assignments(
     for pk in changed:
         slot_id, table = placed.get(pk, (None, None))
         rows.append((pk, slot_id, table, current[pk][2] and slot_id is not None))
+    # Only meetings that have a place now need clearing (a first save clears nothing).
+    placed_now = [pk for pk in changed if current[pk][0] is not None]
+    now = timezone.now()
     try:
         with transaction.atomic():
-            for i in range(0, len(rows), 500):
-                _write_slots(rows[i : i + 500], timezone.now())
+            # Every clear before any set, across chunks: a swap between two chunks would
+            # otherwise meet the other meeting still in place.
+            for i in range(0, len(placed_now), CHUNK):
+                chunk = placed_now[i : i + CHUNK]
+                MeetingSeat.objects.filter(meeting_id__in=chunk).update(slot=None)
+                Meeting.objects.filter(pk__in=chunk).update(slot=None, table=None)
+            for i in range(0, len(rows), CHUNK):
+                _write_slots(rows[i : i + CHUNK], now)
     except IntegrityError as exc:
         raise EventError(
             _("This change would put a participant or a table in two meetings at once.")
@@ -936,25 +977,34 @@ def _save_assignments(
     return changed
 
 
+# Rows per UPDATE ... FROM (VALUES ...): within SQLite's 32,766 parameters at four per row.
+CHUNK = 2000
+
+
 def _write_slots(rows: list[tuple[int, int | None, int | None, bool]], now) -> None:
-    """Set (slot, table, locked) of a chunk of meetings, raise their SEQUENCE, copy the slot to
-    their seats: one UPDATE ... FROM (VALUES ...) per chunk (bulk_update's CASE expressions and
-    executemany's row-by-row statements are several times slower at the size of a forum)."""
-    ids = [r[0] for r in rows]
-    MeetingSeat.objects.filter(meeting_id__in=ids).update(slot=None)
-    Meeting.objects.filter(pk__in=ids).update(slot=None, table=None)
+    """Set (slot, table, locked) of a chunk of already cleared meetings, raise their SEQUENCE
+    and copy the slot to their seats: one UPDATE ... FROM (VALUES ...) for the meetings and one
+    for the seats of those that got a slot (bulk_update's CASE expressions and executemany's
+    row-by-row statements are several times slower at the size of a forum)."""
     meetings = Meeting._meta.db_table
     seats = MeetingSeat._meta.db_table
     table = connection.ops.quote_name("table")
     params: list = []
     for row in rows:
         params.extend(row)
+    slotted = [(r[0], r[1]) for r in rows if r[1] is not None]
+    seat_params = [v for pair in slotted for v in pair]
     if connection.vendor == "postgresql":
         values = ", ".join(["(%s::bigint, %s::bigint, %s::integer, %s::boolean)"] * len(rows))
         sql = (
             f"UPDATE {meetings} AS m SET slot_id = v.slot_id, {table} = v.tbl, "
             "sequence = m.sequence + 1, locked = v.locked, updated_at = %s "
             f"FROM (VALUES {values}) AS v(id, slot_id, tbl, locked) WHERE m.id = v.id"
+        )
+        seat_sql = (
+            f"UPDATE {seats} AS s SET slot_id = v.slot_id FROM (VALUES "
+            + ", ".join(["(%s::bigint, %s::bigint)"] * len(slotted))
+            + ") AS v(meeting_id, slot_id) WHERE s.meeting_id = v.meeting_id"
         )
     else:
         values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
@@ -963,14 +1013,15 @@ def _write_slots(rows: list[tuple[int, int | None, int | None, bool]], now) -> N
             "sequence = sequence + 1, locked = v.column4, updated_at = %s "
             f"FROM (VALUES {values}) AS v WHERE {meetings}.id = v.column1"
         )
-    in_ids = ", ".join(["%s"] * len(ids))
+        seat_sql = (
+            f"UPDATE {seats} SET slot_id = v.column2 FROM (VALUES "
+            + ", ".join(["(%s, %s)"] * len(slotted))
+            + f") AS v WHERE {seats}.meeting_id = v.column1"
+        )
     with connection.cursor() as cur:
         cur.execute(sql, [now, *params])
-        cur.execute(
-            f"UPDATE {seats} SET slot_id = (SELECT m.slot_id FROM {meetings} m "
-            f"WHERE m.id = {seats}.meeting_id) WHERE meeting_id IN ({in_ids})",
-            ids,
-        )
+        if slotted:
+            cur.execute(seat_sql, seat_params)
 
 
 def _tell_changed(event: Event, meeting_ids: Iterable[int]) -> None:
@@ -1106,9 +1157,7 @@ def schedule_run_discard(*, run: ScheduleRun, by) -> ScheduleRun:
 # --- at the event -------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def check_in(*, registration: Registration, by, method: str = "search") -> Attendance:
-    _require_manager(by, registration.event)
+def _arrived(registration: Registration, by, method: str) -> Attendance:
     if registration.status != Registration.Status.APPROVED:
         raise EventError(
             _("%(org)s is not an approved participant.") % {"org": registration.organisation}
@@ -1117,6 +1166,37 @@ def check_in(*, registration: Registration, by, method: str = "search") -> Atten
         registration=registration, defaults={"checked_in_by": by, "method": method[:10]}
     )
     return attendance
+
+
+@transaction.atomic
+def check_in(*, registration: Registration, by, method: str = "search") -> Attendance:
+    """The organisation has arrived (its own QR code, or a registration naming nobody). When it
+    named a single representative, that person is the one who came."""
+    _require_manager(by, registration.event)
+    attendance = _arrived(registration, by, method)
+    reps = list(registration.representatives.all()[:2])
+    if len(reps) == 1 and reps[0].checked_in_at is None:
+        Representative.objects.filter(pk=reps[0].pk, checked_in_at__isnull=True).update(
+            checked_in_at=timezone.now(), checked_in_by=by, checkin_method=method[:10]
+        )
+    return attendance
+
+
+@transaction.atomic
+def representative_check_in(
+    *, representative: Representative, by, method: str = "search"
+) -> Representative:
+    """One person has arrived (their badge's QR code, or their name). The registration's
+    "arrived" (Attendance) follows from its first representative checked in."""
+    registration = representative.registration
+    _require_manager(by, registration.event)
+    _arrived(registration, by, method)
+    # Checked in once: a second scan keeps the first time and who made it.
+    Representative.objects.filter(pk=representative.pk, checked_in_at__isnull=True).update(
+        checked_in_at=timezone.now(), checked_in_by=by, checkin_method=method[:10]
+    )
+    representative.refresh_from_db()
+    return representative
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,7 +22,15 @@ from corridor.directory.models import Country, Organisation
 from corridor.directory.vocab import OrgKind
 from corridor.events import calendar, selectors, services
 from corridor.events.engine import frozen_slot
-from corridor.events.models import Event, Meeting, MeetingRequest, Registration, ScheduleRun, Slot
+from corridor.events.models import (
+    Event,
+    Meeting,
+    MeetingRequest,
+    Registration,
+    Representative,
+    ScheduleRun,
+    Slot,
+)
 from corridor.events.permissions import (
     can_manage_event,
     can_view_event,
@@ -379,7 +388,9 @@ def agenda_qr(request: HttpRequest, slug: str) -> HttpResponse:
 
     event = _event(request, slug)
     me = _mine(request, event)
-    response = HttpResponse(documents.checkin_qr_svg(me), content_type="image/svg+xml")
+    # A representative with an account carries their own code; others the organisation's.
+    rep = selectors.representative_of(me, request.user)
+    response = HttpResponse(documents.checkin_qr_svg(me, rep), content_type="image/svg+xml")
     response["Cache-Control"] = "private, max-age=86400"
     return response
 
@@ -551,6 +562,7 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
             "status_labels": dict(Event.Status.choices),
             "session_form": SessionForm(),
             "slots": selectors.slots_by_session(event),
+            "fixed_tables": selectors.fixed_tables(event),
         },
     )
 
@@ -597,6 +609,8 @@ def schedule(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "event": event,
             **grid,
+            # One reverse() for every card's URL: /…/manage/meetings/<pk>/ with the pk appended.
+            "actions_base": reverse("events:meeting_actions", args=[event.slug, 0])[:-2],
             "summary": selectors.schedule_summary(event),
             "runs": selectors.latest_runs(event),
         },
@@ -711,6 +725,65 @@ def meeting_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def meeting_video(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    event = _managed(request, slug)
+    meeting = get_object_or_404(Meeting.objects.select_related("slot"), pk=pk, event=event)
+    try:
+        services.meeting_set_video_link(
+            meeting=meeting, by=request.user, url=request.POST.get("video_link", "")[:500]
+        )
+    except services.EventError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, _("Video link saved."))
+    target = reverse("events:schedule", args=[event.slug])
+    return redirect(f"{target}?slot={meeting.slot.key}" if meeting.slot else target)
+
+
+@login_required
+@require_POST
+def table_host(request: HttpRequest, slug: str) -> HttpResponse:
+    """Fix a host (a buyer who stays put) to a table by the organisation's exact name; an empty
+    name frees the table."""
+    event = _managed(request, slug)
+    number = request.POST.get("number", "")
+    name = request.POST.get("host", "").strip()[:200]
+    host = None
+    if name:
+        found = list(
+            event.registrations.filter(
+                organisation__name__iexact=name, status=Registration.Status.APPROVED
+            ).select_related("organisation")[:2]
+        )
+        if len(found) != 1:
+            messages.error(
+                request,
+                _("“%(name)s” is not exactly one approved participant's name.") % {"name": name},
+            )
+            return redirect("events:manage", event.slug)
+        host = found[0]
+    try:
+        services.table_fix_host(
+            event=event,
+            by=request.user,
+            number=int(number) if number.isdigit() else 0,
+            registration=host,
+        )
+    except services.EventError as exc:
+        _error(request, exc)
+    else:
+        if host is None:
+            messages.success(request, _("Table %(n)s is free.") % {"n": number})
+        else:
+            messages.success(
+                request,
+                _("%(org)s stays at table %(n)s.") % {"org": host.organisation.name, "n": number},
+            )
+    return redirect("events:manage", event.slug)
+
+
+@login_required
+@require_POST
 def meeting_add(request: HttpRequest, slug: str) -> HttpResponse:
     event = _managed(request, slug)
     regs = []
@@ -770,21 +843,39 @@ def _not_arrived(request: HttpRequest, event: Event, reg: Registration) -> None:
     )
 
 
+def _checkin_target(event: Event, post) -> tuple[Registration | None, Representative | None, str]:
+    """Who a check-in form names: a scanned code (a person's own, or the organisation's), a
+    representative picked by name, or a registration."""
+    from corridor.events.documents import parse_checkin_payload
+
+    if post.get("token"):
+        token, rep_pk = parse_checkin_payload(post["token"])
+        reg = Registration.objects.filter(event=event, calendar_token=token).first()
+        rep = None
+        if reg is not None and rep_pk is not None:
+            rep = Representative.objects.filter(registration=reg, pk=rep_pk).first()
+            if rep is None:
+                return None, None, "qr"
+        return reg, rep, "qr"
+    if post.get("representative", "").isdigit():
+        rep = (
+            Representative.objects.filter(registration__event=event, pk=int(post["representative"]))
+            .select_related("registration__organisation", "registration__event")
+            .first()
+        )
+        return (rep.registration if rep else None), rep, "search"
+    if post.get("registration", "").isdigit():
+        reg = Registration.objects.filter(event=event, pk=int(post["registration"])).first()
+        return reg, None, "search"
+    return None, None, "search"
+
+
 @login_required
 def checkin(request: HttpRequest, slug: str) -> HttpResponse:
     event = _managed(request, slug)
     q = request.GET.get("q", "")[:100]
     if request.method == "POST":
-        token = request.POST.get("token", "")
-        reg = None
-        if token:
-            reg = Registration.objects.filter(
-                event=event, calendar_token=token.split("/")[-1]
-            ).first()
-        elif request.POST.get("registration", "").isdigit():
-            reg = Registration.objects.filter(
-                event=event, pk=int(request.POST["registration"])
-            ).first()
+        reg, rep, method = _checkin_target(event, request.POST)
         if reg is None:
             messages.error(
                 request, _("Unknown code: this person is not registered for this event.")
@@ -793,12 +884,20 @@ def checkin(request: HttpRequest, slug: str) -> HttpResponse:
             _not_arrived(request, event, reg)
         else:
             try:
-                services.check_in(
-                    registration=reg, by=request.user, method="qr" if token else "search"
-                )
-                messages.success(
-                    request, _("%(org)s is checked in.") % {"org": reg.organisation.name}
-                )
+                if rep is not None:
+                    services.representative_check_in(
+                        representative=rep, by=request.user, method=method
+                    )
+                    messages.success(
+                        request,
+                        _("%(name)s (%(org)s) is checked in.")
+                        % {"name": rep.name, "org": reg.organisation.name},
+                    )
+                else:
+                    services.check_in(registration=reg, by=request.user, method=method)
+                    messages.success(
+                        request, _("%(org)s is checked in.") % {"org": reg.organisation.name}
+                    )
             except services.EventError as exc:
                 _error(request, exc)
         return redirect(f"{request.path}?q={q}")

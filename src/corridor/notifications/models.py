@@ -35,6 +35,9 @@ class Notification(models.Model):
     subject = models.CharField(_("subject"), max_length=255)
     body = models.TextField(_("message"), blank=True)
     url = models.CharField(max_length=500, blank=True)
+    # Files sent with the email, kept with the queued row so that a retried job sends the same
+    # ones: [{"name", "mimetype", "content" (base64)}]. Cleared once the email is sent.
+    attachments = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
     email_status = models.CharField(

@@ -3,6 +3,7 @@ the sending of queued emails (one SMTP connection per batch, each email at most 
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
 import secrets
@@ -79,6 +80,29 @@ def _render(
             {"site_url": site_url(), "url": _absolute(url), "recipient": recipient, **context},
         )
     return " ".join(text.split())[:255], body.strip()
+
+
+# An attachment as callers give it: (file name, content, MIME type).
+Attachment = tuple[str, bytes | str, str]
+MAX_ATTACHMENT_BYTES = 1_000_000  # per message: a calendar file or a short PDF, not a folder
+
+
+def _stored_attachments(attachments: Iterable[Attachment] | None) -> list[dict[str, str]]:
+    """Attachments as kept in the row (JSON: content in base64), refused when too large."""
+    out, total = [], 0
+    for name, content, mimetype in attachments or ():
+        data = content.encode() if isinstance(content, str) else bytes(content)
+        total += len(data)
+        if total > MAX_ATTACHMENT_BYTES:
+            raise ValueError("Attachments over 1 MB are not queued; link to the file instead.")
+        out.append(
+            {
+                "name": str(name)[:100],
+                "mimetype": str(mimetype)[:100],
+                "content": base64.b64encode(data).decode("ascii"),
+            }
+        )
+    return out
 
 
 # --- Email choices ------------------------------------------------------------------------------
@@ -176,9 +200,12 @@ def notify(
     body_template: str,
     context: Mapping[str, Any],
     url: str | None = None,
+    attachments: Iterable[Attachment] | None = None,
 ) -> Notification | None:
     """Tell `user` something: an in-app notification and, unless they opted out of `kind` or
     have no address, an email queued after commit. Rendered in the user's language.
+    `attachments` ((name, content, MIME type) each) are stored with the queued email and sent
+    with it, also by a retried job.
 
     Idempotent: the same `key` for the same user returns the existing notification and sends
     nothing again, also under concurrent retries. None for a missing or deactivated user.
@@ -199,6 +226,7 @@ def notify(
         recipient=user,
     )
     emailed = bool(user.email) and email_wanted(user=user, kind=kind)
+    stored = _stored_attachments(attachments) if emailed else []
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
@@ -211,6 +239,7 @@ def notify(
                 body=body,
                 url=(url or "")[:500],
                 email_status=Status.PENDING if emailed else Status.NONE,
+                attachments=stored,
             )
     except IntegrityError:  # a concurrent call with the same key won
         return Notification.objects.filter(recipient=user, key=key).first()
@@ -302,10 +331,11 @@ def notify_address(
     body_template: str,
     context: Mapping[str, Any],
     url: str | None = None,
+    attachments: Iterable[Attachment] | None = None,
 ) -> Notification | None:
     """Email an address that has no account (an invitation, an organisation's own address):
-    queued and deduplicated like notify(), with no in-app entry. The body is cleared once sent,
-    so that a one-time link in it is not kept."""
+    queued and deduplicated like notify() (attachments too), with no in-app entry. The body is
+    cleared once sent, so that a one-time link in it is not kept."""
     kinds.get(kind)
     email = (email or "").strip().lower()
     if not email:
@@ -317,6 +347,7 @@ def notify_address(
     subject_text, body = _render(
         language=language, subject=subject, body_template=body_template, context=context, url=url
     )
+    stored = _stored_attachments(attachments)
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
@@ -328,6 +359,7 @@ def notify_address(
                 body=body,
                 url=(url or "")[:500],
                 email_status=Status.PENDING,
+                attachments=stored,
             )
     except IntegrityError:
         return Notification.objects.filter(recipient=None, to_email=email, key=key).first()
@@ -382,6 +414,8 @@ def _message(n: Notification, connection) -> EmailMultiAlternatives:
         subject=n.subject, body=text, to=[n.to_email], connection=connection, headers=headers
     )
     message.attach_alternative(html, "text/html")
+    for item in n.attachments or []:
+        message.attach(item["name"], base64.b64decode(item["content"]), item["mimetype"])
     return message
 
 
@@ -457,6 +491,8 @@ def _send_batch(ids: list[int] | None) -> int:
                 _finish(n, claim, email_status=Status.FAILED, email_error="not accepted")
                 continue
             done = {"email_status": Status.SENT, "emailed_at": timezone.now(), "email_error": ""}
+            if n.attachments:
+                done["attachments"] = []  # sent: the row need not carry the files any more
             if n.recipient_id is None:
                 done["body"] = ""  # no in-app entry to show it; one-time links are not kept
             _finish(n, claim, **done)
