@@ -237,3 +237,36 @@ def test_annealing_on_days_keeps_meetings_and_lowers_breaks() -> None:
     assert state.breaks == state.total_breaks() < breaks  # it did improve
     out = build_schedule(pb, state, 0, time.perf_counter()).to_json()
     validate(raw, out)
+
+
+def test_break_phase_on_a_forum_keeps_weight_and_cuts_breaks() -> None:
+    import random
+
+    rng = random.Random(11)
+    slots = [f"S{i:02d}" for i in range(12)]
+    people = [{"id": f"p{i}"} for i in range(24)]
+    for p in people[:4]:
+        p["unavailable"] = slots[6:]  # morning only
+    pairs = set()
+    while len(pairs) < 60:
+        a, b = sorted(rng.sample(range(24), 2))
+        if not (a < 4 and b < 4):
+            pairs.add((a, b))
+    raw = {
+        "slots": slots,
+        "tables": 12,
+        "participants": people,
+        "meetings": [
+            {"id": f"m{k}", "participants": [f"p{a}", f"p{b}"], "weight": 1 + k % 3}
+            for k, (a, b) in enumerate(sorted(pairs))
+        ],
+    }
+    inst = parse_instance(raw)
+    base = solve(inst, time_limit=30, seed=3, iterations=3, exact=False).to_json()
+    out = solve(inst, time_limit=30, seed=3, iterations=3).to_json()
+    validate(raw, out)
+    assert out["stats"]["weight"] == base["stats"]["weight"]
+    assert covered(raw, out) == covered(raw, base)
+    assert out["stats"]["breaks"] < base["stats"]["breaks"]
+    assert out["stats"]["anneal_epochs"] >= 1
+    assert out["stats"]["breaks_lower_bound"] <= out["stats"]["breaks"]

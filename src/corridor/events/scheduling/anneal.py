@@ -28,17 +28,22 @@ def epoch_moves(st: State) -> int:
 def anneal(
     st: State, deadline: float, seed: int, epochs: int | None = None, target: int = 0
 ) -> tuple[int, int]:
-    """Lower the breaks of `st` by annealing epochs until the deadline (or after `epochs`);
-    returns (epochs completed, moves tried).
+    """Lower the breaks of `st` by annealing; returns (epochs completed, moves tried).
 
-    Each epoch restarts from the best schedule so far with its own seeded generator and a fixed
-    number of moves; an epoch cut by the deadline is undone, so the result depends only on the
-    input, the seed and the number of epochs completed (as the anytime rounds). Stops early when
-    the breaks reach `target` (a lower bound).
+    Without `epochs`: one run whose temperature follows the clock down to the deadline (the
+    result depends on the machine's speed, as any time-limited search). With `epochs` (under
+    --iterations): that many runs of `epoch_moves` moves each, every one from the best schedule
+    so far with its own seeded generator; one cut by the deadline is undone, so the result
+    depends only on the input, the seed and the epochs completed. Stops early when the breaks
+    reach `target` (a lower bound).
     """
+    if epochs is None:
+        if st.breaks <= target or time.perf_counter() >= deadline:
+            return 0, 0
+        return 1, anneal_epoch(st, deadline, seed * 1000003, None, target)
     done = moves = 0
     length = epoch_moves(st)
-    while (epochs is None or done < epochs) and st.breaks > target:
+    while done < epochs and st.breaks > target:
         if time.perf_counter() >= deadline:
             break
         start = st.slot_of[:]
@@ -55,14 +60,15 @@ def anneal_epoch(
     st: State,
     deadline: float,
     seed: int,
-    length: int,
+    length: int | None,
     target: int = 0,
     temp_start: float = 0.5,
     temp_end: float = 0.03,
     limit: int = 24,
 ) -> int:
-    """One annealing run of `length` moves on breaks; returns the moves tried (fewer when the
-    deadline or `target` came first). The best schedule seen is kept.
+    """One annealing run of `length` moves on breaks (None: until the deadline, the temperature
+    following the clock); returns the moves tried (fewer when the deadline or `target` came
+    first). The best schedule seen is kept.
 
     A move takes a meeting of a participant with a break (or, one time in four, any meeting) to
     another allowed slot, preferably next to a busy slot of one of its participants, and swaps the
@@ -75,7 +81,7 @@ def anneal_epoch(
     rng = random.Random(seed)
     movable = [m for m in range(pb.M) if st.slot_of[m] >= 0 and pb.locked[m] < 0]
     if not movable or S < 2:
-        return length
+        return length or 0
     people, feas, feas_list, tables = pb.people, pb.feas, pb.feas_list, pb.tables
     busy, count, slot_of = st.busy, st.count, st.slot_of
     bom = pb.breaks_of_mask
@@ -88,11 +94,15 @@ def anneal_epoch(
     ratio = temp_end / temp_start
     temp = temp_start
     done = 0
-    while done < length:
+    begin = time.perf_counter()
+    span = max(1e-3, deadline - begin)
+    while length is None or done < length:
         if done % CHUNK == 0:
-            if time.perf_counter() >= deadline or best <= target:
+            now = time.perf_counter()
+            if now >= deadline or best <= target:
                 break
-            temp = temp_start * ratio ** (done / length)
+            frac = (now - begin) / span if length is None else done / length
+            temp = temp_start * ratio ** min(1.0, frac)
         done += 1
         if rng.random() < 0.75:
             p = rng.randrange(pb.n_people)

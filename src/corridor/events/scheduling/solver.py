@@ -17,6 +17,7 @@ DEFAULT_TIME_LIMIT = 10.0
 PATIENCE = 25  # anytime rounds in a row without improvement before stopping early
 ROUND_MOVES = 200  # randomised ejection chains per anytime round
 WEIGHT_PATIENCE = 10  # rounds without a weight or fairness gain before the break phase
+ROUNDS_SHARE = 0.3  # at most this share of the time left goes to the rounds (break phase on)
 
 
 def assign_tables(
@@ -173,6 +174,7 @@ def solve(
     phases: dict[str, float] = {"bound": time.perf_counter() - started}
     state = construct(problem, rng, hint, deadline=time.perf_counter() + 0.5 * left())
     search = Search(state, rng, deadline)
+    search.round_breaks = not exact
     noise = [rng.random() for _ in range(problem.M)]
     h = hint or [0.0] * problem.M
     search.prepare(lambda m: (-round(h[m], 3), -problem.weight[m], noise[m]))
@@ -191,7 +193,9 @@ def solve(
         search.eject_width, search.drop_width, search.chain_limit = 4, 6, 40
         search.deadline = deadline
     phases["weight"] = time.perf_counter() - started
-    search.improve_breaks()
+    if not exact:
+        # With the break phase, annealing does this job better in the same time (measured).
+        search.improve_breaks()
     phases["breaks"] = time.perf_counter() - started
     rounds = 0
     if not search.out_of_time():
@@ -199,7 +203,12 @@ def solve(
         # WEIGHT_PATIENCE rounds (not under --iterations, which fixes their number): per second,
         # annealing lowers breaks far more than the rounds do (measured, docs/scheduler.md).
         wp = WEIGHT_PATIENCE if exact and iterations is None else None
+        if wp is not None:
+            # Rounds can take seconds each on a loaded machine at 1,000 participants and more,
+            # and rarely add weight there: at most ROUNDS_SHARE of the time left.
+            search.deadline = time.perf_counter() + ROUNDS_SHARE * left()
         rounds = anytime(search, seed, hint, iterations, patience, wp)
+        search.deadline = deadline
     phases["anytime"] = time.perf_counter() - started
     spread = instance.max_break_spread if max_break_spread is None else max_break_spread
     extra: dict[str, Any] = {}
