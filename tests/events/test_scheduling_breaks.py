@@ -268,5 +268,6 @@ def test_break_phase_on_a_forum_keeps_weight_and_cuts_breaks() -> None:
     assert out["stats"]["weight"] == base["stats"]["weight"]
     assert covered(raw, out) == covered(raw, base)
     assert out["stats"]["breaks"] < base["stats"]["breaks"]
-    assert out["stats"]["anneal_epochs"] >= 1
     assert out["stats"]["breaks_lower_bound"] <= out["stats"]["breaks"]
+    again = solve(inst, time_limit=30, seed=3, iterations=3).to_json()
+    assert again["assignments"] == out["assignments"]  # deterministic under --iterations

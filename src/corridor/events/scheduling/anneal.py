@@ -62,8 +62,8 @@ def anneal_epoch(
     seed: int,
     length: int | None,
     target: int = 0,
-    temp_start: float = 0.5,
-    temp_end: float = 0.03,
+    temp_start: float = 0.3,
+    temp_end: float = 0.01,
     limit: int = 24,
 ) -> int:
     """One annealing run of `length` moves on breaks (None: until the deadline, the temperature

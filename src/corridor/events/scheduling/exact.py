@@ -432,3 +432,87 @@ def _fits(feas: list[int], window: range) -> bool:
         return False
 
     return all(augment(i, set()) for i in range(len(feas)))
+
+
+def certify(
+    st: State,
+    extra: int,
+    at_least: dict[int, int],
+    time_limit: float,
+    seed: int = 0,
+    det_limit: float | None = None,
+) -> tuple[str, list[int] | None]:
+    """Is there a schedule of the same meetings where participants' breaks exceed their
+    per-participant bounds `at_least` by `extra` in total at most? A feasibility model with
+    block starts (start[p, s] >= busy[p, s] - busy[p, s - 1]) and hard per-participant caps:
+    CP-SAT proves "INFEASIBLE" in a fraction of a second where the optimisation model's bound
+    stays low (then every schedule has at least sum(at_least) + extra + 1 breaks), or finds a
+    schedule meeting the caps (returned as slot per meeting). Returns (status, slots or None).
+    """
+    pb = st.pb
+    S = st.S
+    load()
+    cp_model = _CP_MODEL
+    model = cp_model.CpModel()
+    x: dict[tuple[int, int], object] = {}
+    by_slot: list[list] = [[] for _ in range(S)]
+    by_node_slot: dict[tuple[int, int], list] = {}
+    scheduled = [m for m in range(pb.M) if st.slot_of[m] >= 0]
+    for m in scheduled:
+        vs = []
+        for s in pb.feas_list[m]:
+            v = model.new_bool_var(f"x{m}_{s}")
+            x[m, s] = v
+            vs.append(v)
+            by_slot[s].append(v)
+            for n in pb.nodes[m]:
+                by_node_slot.setdefault((n, s), []).append(v)
+        model.add_exactly_one(vs)
+    for vs in by_node_slot.values():
+        if len(vs) > 1:
+            model.add_at_most_one(vs)
+    for s in range(S):
+        if len(by_slot[s]) > pb.tables[s]:
+            model.add(sum(by_slot[s]) <= pb.tables[s])
+    extras = []
+    for p in range(pb.n_people):
+        if st.deg[p] < 2:
+            continue
+        starts: list = []
+        days_busy: list = []
+        for dmask in pb.day_masks:
+            prev = None
+            day_y = []
+            for s in range(S):
+                if not dmask >> s & 1:
+                    continue
+                vs = by_node_slot.get((p, s), [])
+                y = sum(vs) if vs else 0
+                if vs:
+                    b = model.new_bool_var(f"b{p}_{s}")
+                    model.add(b >= y - prev) if prev is not None else model.add(b >= y)
+                    starts.append(b)
+                    day_y.append(y)
+                prev = y
+            if day_y:
+                d = model.new_bool_var(f"d{p}_{dmask}")
+                model.add(d <= sum(day_y))
+                days_busy.append(d)
+        cap = at_least.get(p, 0)
+        if extra:
+            e = model.new_int_var(0, extra, f"e{p}")
+            extras.append(e)
+            model.add(sum(starts) - sum(days_busy) <= cap + e)
+        else:
+            model.add(sum(starts) - sum(days_busy) <= cap)
+    if extras:
+        model.add(sum(extras) <= extra)
+    solver = _solver(time_limit, det_limit, seed)
+    status = solver.solve(model)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        slots = [-1] * pb.M
+        for (m, s), v in x.items():
+            if solver.boolean_value(v):
+                slots[m] = s
+        return "FEASIBLE", slots
+    return solver.status_name(status), None
