@@ -89,8 +89,12 @@ def anneal_epoch(
         [m for m in pb.meetings_of[p] if st.slot_of[m] >= 0 and pb.locked[m] < 0]
         for p in range(pb.n_people)
     ]
+    one_day = len(pb.day_masks) == 1
+    n_people = pb.n_people
+    rand = rng.random
     best = st.breaks
     best_slots = slot_of[:]
+    saved = True  # best_slots holds a schedule with `best` breaks (copied only when leaving it)
     ratio = temp_end / temp_start
     temp = temp_start
     done = 0
@@ -104,27 +108,30 @@ def anneal_epoch(
             frac = (now - begin) / span if length is None else done / length
             temp = temp_start * ratio ** min(1.0, frac)
         done += 1
-        if rng.random() < 0.75:
-            p = rng.randrange(pb.n_people)
-            if not bom(busy[p]) or not mine[p]:
+        if rand() < 0.75:
+            p = int(rand() * n_people)
+            x = busy[p]
+            if (x & ~(x << 1)).bit_count() < 2 if one_day else not bom(x):
                 continue
             ms = mine[p]
-            m = ms[rng.randrange(len(ms))]
+            if not ms:
+                continue
+            m = ms[int(rand() * len(ms))]
         else:
-            m = movable[rng.randrange(len(movable))]
+            m = movable[int(rand() * len(movable))]
         a = slot_of[m]
         near = 0
         for p in people[m]:
             x = busy[p]
             near |= (x << 1) | (x >> 1)
         options = near & feas[m] & ~(1 << a)
-        if options and rng.random() < 0.8:
+        if options and rand() < 0.8:
             choices = [s for s in feas_list[m] if options >> s & 1]
         else:
             choices = [s for s in feas_list[m] if s != a]
         if not choices:
             continue
-        b = choices[rng.randrange(len(choices))]
+        b = choices[int(rand() * len(choices))]
         ch = st.kempe_chain(m, b, a, limit)
         if ch is None:
             continue
@@ -148,16 +155,25 @@ def anneal_epoch(
             for p in people[x]:
                 new[p] |= 1 << b
         delta = 0
-        for p, v in new.items():
-            delta += bom(v) - bom(busy[p])
-        if delta > 0 and rng.random() >= math.exp(-delta / temp):
-            continue
+        if one_day:  # both masks are non-empty: breaks = blocks - 1 on each side
+            for p, v in new.items():
+                o = busy[p]
+                delta += (v & ~(v << 1)).bit_count() - (o & ~(o << 1)).bit_count()
+        else:
+            for p, v in new.items():
+                delta += bom(v) - bom(busy[p])
+        if delta > 0:
+            if rand() >= math.exp(-delta / temp):
+                continue
+            if not saved and st.breaks == best:
+                best_slots = slot_of[:]
+                saved = True
         st.remove(m)
         st.apply_swap(to_a, to_b, b, a)
         st.place(m, b)
         if st.breaks < best:
             best = st.breaks
-            best_slots = slot_of[:]
+            saved = False
     if st.breaks > best:
         restore(st, best_slots)
     return done
