@@ -271,3 +271,34 @@ def test_break_phase_on_a_forum_keeps_weight_and_cuts_breaks() -> None:
     assert out["stats"]["breaks_lower_bound"] <= out["stats"]["breaks"]
     again = solve(inst, time_limit=30, seed=3, iterations=3).to_json()
     assert again["assignments"] == out["assignments"]  # deterministic under --iterations
+
+
+def test_certificate_raises_the_bound_above_each_participant_alone() -> None:
+    from corridor.events.scheduling import exact
+    from corridor.events.scheduling.model import Problem
+    from corridor.events.scheduling.state import State
+
+    # A triangle in three slots with one table: each participant alone could meet back to back,
+    # but whoever holds the first and the last meeting waits in between.
+    raw = {
+        "slots": ["S1", "S2", "S3"],
+        "tables": 1,
+        "participants": [{"id": "a"}, {"id": "b"}, {"id": "c"}],
+        "meetings": [
+            {"id": "ab", "participants": ["a", "b"]},
+            {"id": "bc", "participants": ["b", "c"]},
+            {"id": "ac", "participants": ["a", "c"]},
+        ],
+    }
+    pb = Problem(parse_instance(raw))
+    state = State(pb)
+    for m in range(3):
+        state.place(m, m)
+    at_least = exact.person_bounds(state)
+    assert at_least == {}  # each participant alone: no break needed
+
+    assert exact.certify(state, 0, at_least, 10.0) == ("INFEASIBLE", None)
+    status, slots = exact.certify(state, 1, at_least, 10.0)
+    assert status == "FEASIBLE" and sorted(slots) == [0, 1, 2]
+    stats = solve(parse_instance(raw), time_limit=5, seed=1, iterations=2).to_json()["stats"]
+    assert (stats["breaks"], stats["breaks_lower_bound"], stats["breaks_optimal"]) == (1, 1, True)
