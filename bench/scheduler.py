@@ -293,7 +293,7 @@ def main() -> None:
             run_breaks([1000], [10.0], 10.0)
         else:
             run_breaks([1000], [10.0, 60.0], 60.0)
-            run_breaks([5000], [10.0, 60.0], 10.0)
+            run_breaks([5000], [10.0, 60.0], 60.0)
         return
     if args.quick:
         run([200, 1000], [2.0], ["forum"], 30, 0)

@@ -193,11 +193,11 @@ def test_bad_max_break_spread_in_input(value: Any) -> None:
     assert str(err.value) == '"max_break_spread" must be a non-negative integer'
 
 
-def test_lns_on_days_keeps_meetings_and_never_adds_breaks() -> None:
+def test_annealing_on_days_keeps_meetings_and_lowers_breaks() -> None:
     import random
     import time
 
-    from corridor.events.scheduling import exact
+    from corridor.events.scheduling.anneal import anneal
     from corridor.events.scheduling.model import Problem
     from corridor.events.scheduling.solver import build_schedule
     from corridor.events.scheduling.state import State
@@ -224,11 +224,81 @@ def test_lns_on_days_keeps_meetings_and_never_adds_breaks() -> None:
                 state.place(m, s)
                 break
     placed, breaks = sorted(m for m in range(pb.M) if state.slot_of[m] >= 0), state.breaks
+    again = State(pb)
+    again.copy_from(state)
 
-    steps = exact.lns(state, time.perf_counter() + 60, seed=2, max_steps=10)
+    epochs, moves = anneal(state, time.perf_counter() + 60, seed=2, epochs=2)
+    anneal(again, time.perf_counter() + 60, seed=2, epochs=2)
 
-    assert steps == 10
+    # Stops early only at breaks 0, the trivial bound.
+    assert (epochs, moves) == (2, 8000) or (state.breaks == 0 and moves <= 8000)
+    assert state.slot_of == again.slot_of  # a move budget makes it deterministic
     assert sorted(m for m in range(pb.M) if state.slot_of[m] >= 0) == placed
     assert state.breaks == state.total_breaks() < breaks  # it did improve
     out = build_schedule(pb, state, 0, time.perf_counter()).to_json()
     validate(raw, out)
+
+
+def test_break_phase_on_a_forum_keeps_weight_and_cuts_breaks() -> None:
+    import random
+
+    rng = random.Random(11)
+    slots = [f"S{i:02d}" for i in range(12)]
+    people = [{"id": f"p{i}"} for i in range(24)]
+    for p in people[:4]:
+        p["unavailable"] = slots[6:]  # morning only
+    pairs = set()
+    while len(pairs) < 60:
+        a, b = sorted(rng.sample(range(24), 2))
+        if not (a < 4 and b < 4):
+            pairs.add((a, b))
+    raw = {
+        "slots": slots,
+        "tables": 12,
+        "participants": people,
+        "meetings": [
+            {"id": f"m{k}", "participants": [f"p{a}", f"p{b}"], "weight": 1 + k % 3}
+            for k, (a, b) in enumerate(sorted(pairs))
+        ],
+    }
+    inst = parse_instance(raw)
+    base = solve(inst, time_limit=30, seed=3, iterations=3, exact=False).to_json()
+    out = solve(inst, time_limit=30, seed=3, iterations=3).to_json()
+    validate(raw, out)
+    assert out["stats"]["weight"] == base["stats"]["weight"]
+    assert covered(raw, out) == covered(raw, base)
+    assert out["stats"]["breaks"] < base["stats"]["breaks"]
+    assert out["stats"]["breaks_lower_bound"] <= out["stats"]["breaks"]
+    again = solve(inst, time_limit=30, seed=3, iterations=3).to_json()
+    assert again["assignments"] == out["assignments"]  # deterministic under --iterations
+
+
+def test_certificate_raises_the_bound_above_each_participant_alone() -> None:
+    from corridor.events.scheduling import exact
+    from corridor.events.scheduling.model import Problem
+    from corridor.events.scheduling.state import State
+
+    # A triangle in three slots with one table: each participant alone could meet back to back,
+    # but whoever holds the first and the last meeting waits in between.
+    raw = {
+        "slots": ["S1", "S2", "S3"],
+        "tables": 1,
+        "participants": [{"id": "a"}, {"id": "b"}, {"id": "c"}],
+        "meetings": [
+            {"id": "ab", "participants": ["a", "b"]},
+            {"id": "bc", "participants": ["b", "c"]},
+            {"id": "ac", "participants": ["a", "c"]},
+        ],
+    }
+    pb = Problem(parse_instance(raw))
+    state = State(pb)
+    for m in range(3):
+        state.place(m, m)
+    at_least = exact.person_bounds(state)
+    assert at_least == {}  # each participant alone: no break needed
+
+    assert exact.certify(state, 0, at_least, 10.0) == ("INFEASIBLE", None)
+    status, slots = exact.certify(state, 1, at_least, 10.0)
+    assert status == "FEASIBLE" and sorted(slots) == [0, 1, 2]
+    stats = solve(parse_instance(raw), time_limit=5, seed=1, iterations=2).to_json()["stats"]
+    assert (stats["breaks"], stats["breaks_lower_bound"], stats["breaks_optimal"]) == (1, 1, True)

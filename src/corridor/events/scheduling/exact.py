@@ -1,4 +1,4 @@
-"""Exact break minimisation with OR-Tools CP-SAT: the whole event, or a neighbourhood of it (LNS).
+"""Exact break minimisation with OR-Tools CP-SAT (whole event or a part), and break lower bounds.
 
 The meetings stay the same (weight, covered participants and everyone's share are untouched);
 only their slots change. Tables are counted per slot, not assigned (their numbers are symmetric
@@ -7,8 +7,6 @@ and are given afterwards), so the model has one Boolean per meeting and allowed 
 
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import dataclass, field
 
 from .state import State
@@ -49,10 +47,9 @@ def load() -> None:
         _CP_MODEL = _import_cp_model()
 
 
-# Full model up to this many (meeting, slot) variables; larger events use LNS only.
+# Full model up to this many (meeting, slot) variables; larger events use annealing only.
 FULL_MODEL_MAX_VARS = 12_000
-# Deterministic time per LNS sub-problem, and for the full model per round of --iterations.
-LNS_DET_TIME = 0.05
+# Deterministic time for the full model per round of --iterations.
 DET_TIME_PER_ITERATION = 0.02
 
 
@@ -353,87 +350,22 @@ def _canonical(st: State, free: list[int], slot: dict[int, int]) -> dict[int, in
     return slot
 
 
-def neighbourhood(st: State, rng: random.Random, size: int) -> list[int]:
-    """Meetings to free for one LNS step: a few participants with breaks and their partners'
-    meetings, or a window of slots of one day (alternately)."""
-    pb = st.pb
-    S = st.S
-    movable = [m for m in range(pb.M) if st.slot_of[m] >= 0 and pb.locked[m] < 0]
-    if not movable:
-        return []
-    if rng.random() < 0.5 and 2 * len(movable) <= size * S:
-        day = pb.day_masks[rng.randrange(len(pb.day_masks))]
-        slots = [s for s in range(S) if day >> s & 1]
-        per_slot = max(1, sum(st.count[s] for s in slots) // max(1, len(slots)))
-        width = min(len(slots), max(2, size // per_slot))
-        a = rng.randrange(0, len(slots) - width + 1)
-        window = set(slots[a : a + width])
-        chosen = [m for m in movable if st.slot_of[m] in window]
-        if len(chosen) > size:
-            chosen = rng.sample(chosen, size)
-        return chosen
-    with_breaks = [p for p in range(pb.n_people) if pb.breaks_of_mask(st.busy[p]) > 0]
-    if not with_breaks:
-        return []
-    chosen: dict[int, None] = {}
-    seeds = [with_breaks[rng.randrange(len(with_breaks))]]
-    queue = list(seeds)
-    seen = set(seeds)
-    while queue and len(chosen) < size:
-        p = queue.pop(0)
-        ms = [m for m in pb.meetings_of[p] if st.slot_of[m] >= 0 and pb.locked[m] < 0]
-        for m in ms:
-            chosen[m] = None
-            for q in pb.people[m]:
-                if q not in seen:
-                    seen.add(q)
-                    queue.append(q)
-    out = list(chosen)
-    if len(out) > size:
-        out = out[:size]
-    return out
-
-
-def lns(
-    st: State,
-    deadline: float,
-    seed: int,
-    size: int = 25,
-    max_steps: int | None = None,
-) -> int:
-    """Re-solve neighbourhoods exactly until the deadline (or `max_steps`); returns steps done.
-
-    The neighbourhood grows while its sub-problems are solved to optimality within their
-    (deterministic) limit and shrinks when they are not.
-    """
-    rng = random.Random(seed * 7919 + 1)
-    steps = 0
-    while max_steps is None or steps < max_steps:
-        left = deadline - time.perf_counter()
-        if left < 0.05:
-            break
-        free = neighbourhood(st, rng, int(size))
-        if free:
-            out = reoptimise(
-                st, free, min(left, 2.0), seed=seed + steps, det_limit=LNS_DET_TIME, light=True
-            )
-            if out.optimal:
-                size = min(size * 1.1, 40)
-            else:
-                size = max(8, size * 0.8)
-        steps += 1
-    return steps
-
-
 def per_person_bound(st: State) -> int:
-    """A lower bound on the breaks of the scheduled meetings, each participant alone.
+    """A lower bound on the breaks of the scheduled meetings: the sum of `person_bounds`."""
+    return sum(person_bounds(st).values())
+
+
+def person_bounds(st: State) -> dict[int, int]:
+    """Per participant (those with a positive bound), fewest breaks their meetings allow alone.
 
     With k meetings and the slots where those meetings could be (per day, runs of consecutive
     usable slots), the longest run of each day comes free; every further run costs one break.
+    On a one-day event, meetings that fit no window of consecutive slots (a matching per window)
+    cost at least one break.
     """
     pb = st.pb
     S = st.S
-    total = 0
+    out: dict[int, int] = {}
     for p in range(pb.n_people):
         k = st.deg[p]
         if k < 2:
@@ -462,9 +394,7 @@ def per_person_bound(st: State) -> int:
                 extra.extend(runs[1:])
         first.sort(reverse=True)
         extra.sort(reverse=True)
-        have = 0
-        for r in first:
-            have += r
+        have = sum(first)
         cost = 0
         for r in extra:
             if have >= k:
@@ -473,16 +403,9 @@ def per_person_bound(st: State) -> int:
             cost += 1
         if cost == 0 and len(pb.day_masks) == 1 and not contiguous_possible(st, p):
             cost = 1
-        total += cost
-    return total
-
-
-def person_bounds(st: State) -> dict[int, int]:
-    """Participants who cannot have all their meetings back to back (one-day events): 1 each."""
-    pb = st.pb
-    if len(pb.day_masks) != 1:
-        return {}
-    return {p: 1 for p in range(pb.n_people) if st.deg[p] >= 2 and not contiguous_possible(st, p)}
+        if cost:
+            out[p] = cost
+    return out
 
 
 def contiguous_possible(st: State, p: int) -> bool:
@@ -509,3 +432,87 @@ def _fits(feas: list[int], window: range) -> bool:
         return False
 
     return all(augment(i, set()) for i in range(len(feas)))
+
+
+def certify(
+    st: State,
+    extra: int,
+    at_least: dict[int, int],
+    time_limit: float,
+    seed: int = 0,
+    det_limit: float | None = None,
+) -> tuple[str, list[int] | None]:
+    """Is there a schedule of the same meetings where participants' breaks exceed their
+    per-participant bounds `at_least` by `extra` in total at most? A feasibility model with
+    block starts (start[p, s] >= busy[p, s] - busy[p, s - 1]) and hard per-participant caps:
+    CP-SAT proves "INFEASIBLE" in a fraction of a second where the optimisation model's bound
+    stays low (then every schedule has at least sum(at_least) + extra + 1 breaks), or finds a
+    schedule meeting the caps (returned as slot per meeting). Returns (status, slots or None).
+    """
+    pb = st.pb
+    S = st.S
+    load()
+    cp_model = _CP_MODEL
+    model = cp_model.CpModel()
+    x: dict[tuple[int, int], object] = {}
+    by_slot: list[list] = [[] for _ in range(S)]
+    by_node_slot: dict[tuple[int, int], list] = {}
+    scheduled = [m for m in range(pb.M) if st.slot_of[m] >= 0]
+    for m in scheduled:
+        vs = []
+        for s in pb.feas_list[m]:
+            v = model.new_bool_var(f"x{m}_{s}")
+            x[m, s] = v
+            vs.append(v)
+            by_slot[s].append(v)
+            for n in pb.nodes[m]:
+                by_node_slot.setdefault((n, s), []).append(v)
+        model.add_exactly_one(vs)
+    for vs in by_node_slot.values():
+        if len(vs) > 1:
+            model.add_at_most_one(vs)
+    for s in range(S):
+        if len(by_slot[s]) > pb.tables[s]:
+            model.add(sum(by_slot[s]) <= pb.tables[s])
+    extras = []
+    for p in range(pb.n_people):
+        if st.deg[p] < 2:
+            continue
+        starts: list = []
+        days_busy: list = []
+        for dmask in pb.day_masks:
+            prev = None
+            day_y = []
+            for s in range(S):
+                if not dmask >> s & 1:
+                    continue
+                vs = by_node_slot.get((p, s), [])
+                y = sum(vs) if vs else 0
+                if vs:
+                    b = model.new_bool_var(f"b{p}_{s}")
+                    model.add(b >= y - prev) if prev is not None else model.add(b >= y)
+                    starts.append(b)
+                    day_y.append(y)
+                prev = y
+            if day_y:
+                d = model.new_bool_var(f"d{p}_{dmask}")
+                model.add(d <= sum(day_y))
+                days_busy.append(d)
+        cap = at_least.get(p, 0)
+        if extra:
+            e = model.new_int_var(0, extra, f"e{p}")
+            extras.append(e)
+            model.add(sum(starts) - sum(days_busy) <= cap + e)
+        else:
+            model.add(sum(starts) - sum(days_busy) <= cap)
+    if extras:
+        model.add(sum(extras) <= extra)
+    solver = _solver(time_limit, det_limit, seed)
+    status = solver.solve(model)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        slots = [-1] * pb.M
+        for (m, s), v in x.items():
+            if solver.boolean_value(v):
+                slots[m] = s
+        return "FEASIBLE", slots
+    return solver.status_name(status), None

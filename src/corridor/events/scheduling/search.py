@@ -29,6 +29,8 @@ class Search:
         # Participants whose programme changed since the last break pass (anytime rounds).
         self.dirty: list[int] = []
         self.dirty_flag = [False] * state.pb.n_people
+        # Break moves at the end of each anytime round (off when annealing follows them).
+        self.round_breaks = True
 
     def out_of_time(self) -> bool:
         return time.perf_counter() > self.deadline
@@ -609,6 +611,8 @@ class Search:
                 m = src[rng.randrange(len(src))]
                 if st.slot_of[m] < 0:
                     self.lns_insert(m, rng)
+        if not self.round_breaks:
+            return (st.covered, round(st.weight, 6), self.cur_fair) > start[:3]
         # Breaks: single moves and Kempe moves around the touched participants, then slot swaps.
         dirty = self.dirty
         self.dirty = []

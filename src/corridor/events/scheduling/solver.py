@@ -15,8 +15,9 @@ from .state import State
 
 DEFAULT_TIME_LIMIT = 10.0
 PATIENCE = 25  # anytime rounds in a row without improvement before stopping early
-ROUND_MOVES = 200
-WEIGHT_PATIENCE = 10  # rounds without a weight or fairness gain before the exact break phase  # randomised ejection chains per anytime round
+ROUND_MOVES = 200  # randomised ejection chains per anytime round
+WEIGHT_PATIENCE = 10  # rounds without a weight or fairness gain before the break phase
+ROUNDS_SHARE = 0.2  # at most this share of the time left goes to the rounds (break phase on)
 
 
 def assign_tables(
@@ -173,6 +174,7 @@ def solve(
     phases: dict[str, float] = {"bound": time.perf_counter() - started}
     state = construct(problem, rng, hint, deadline=time.perf_counter() + 0.5 * left())
     search = Search(state, rng, deadline)
+    search.round_breaks = not exact
     noise = [rng.random() for _ in range(problem.M)]
     h = hint or [0.0] * problem.M
     search.prepare(lambda m: (-round(h[m], 3), -problem.weight[m], noise[m]))
@@ -191,16 +193,23 @@ def solve(
         search.eject_width, search.drop_width, search.chain_limit = 4, 6, 40
         search.deadline = deadline
     phases["weight"] = time.perf_counter() - started
-    search.improve_breaks()
+    # A descent on breaks before the rounds, also when annealing follows (one pass then): the
+    # rounds find weight from the schedule it leaves (1,000 participants: 5,963 after one
+    # round, 5,962 after eight without it; measured).
+    search.improve_breaks(rounds=1 if exact else 4)
     phases["breaks"] = time.perf_counter() - started
     rounds = 0
     if not search.out_of_time():
-        # With the exact break phase, the rounds stop once weight and fairness have not moved
-        # for WEIGHT_PATIENCE rounds (not under --iterations, which fixes their number).
-        # Large events keep the rounds to the deadline: there, per second, they lower breaks
-        # more than LNS with the exact model does (measured, docs/scheduler.md).
-        wp = WEIGHT_PATIENCE if exact and small and iterations is None else None
+        # With the break phase, the rounds stop once weight and fairness have not moved for
+        # WEIGHT_PATIENCE rounds (not under --iterations, which fixes their number): per second,
+        # annealing lowers breaks far more than the rounds do (measured, docs/scheduler.md).
+        wp = WEIGHT_PATIENCE if exact and iterations is None else None
+        if wp is not None:
+            # Rounds can take seconds each on a loaded machine at 1,000 participants and more,
+            # and rarely add weight there: at most ROUNDS_SHARE of the time left.
+            search.deadline = time.perf_counter() + ROUNDS_SHARE * left()
         rounds = anytime(search, seed, hint, iterations, patience, wp)
+        search.deadline = deadline
     phases["anytime"] = time.perf_counter() - started
     spread = instance.max_break_spread if max_break_spread is None else max_break_spread
     extra: dict[str, Any] = {}
@@ -214,57 +223,85 @@ def solve(
 def finish_breaks(
     state: State, deadline: float, seed: int, iterations: int | None, spread: int | None
 ) -> dict[str, Any]:
-    """Spend the time left on breaks, the meetings fixed: the exact model on events up to forum
-    size (stops early only when proven optimal), LNS with it on sub-problems above."""
+    """Spend the time left on breaks, the meetings fixed (weight and coverage cannot change).
+
+    Simulated annealing on Kempe moves first (all sizes); at forum size the exact model then
+    proves a lower bound (core-based search, warm-started from the annealed schedule) or, with
+    `spread`, enforces the spread. Stops early only when the breaks reach the proven bound.
+    """
+    from . import anneal as anneal_mod
     from . import exact as exact_mod
 
     problem = state.pb
     scheduled = [m for m in range(problem.M) if state.slot_of[m] >= 0]
     n_vars = sum(len(problem.feas_list[m]) for m in scheduled)
-    # Under --iterations the exact phase has deterministic limits too, growing with N.
+    # Under --iterations every phase has a deterministic limit, growing with N.
     det = None if iterations is None else exact_mod.DET_TIME_PER_ITERATION * max(1, iterations)
+    epochs = None if iterations is None else max(1, iterations)
     info: dict[str, Any] = {}
-    lower = exact_mod.per_person_bound(state)
-    left = deadline - time.perf_counter()
+    at_least = exact_mod.person_bounds(state)
+    lower = sum(at_least.values())
     spread_status = None
     requested = spread
-    steps = None if iterations is None else max(1, iterations)
-    if n_vars <= exact_mod.FULL_MODEL_MAX_VARS and left > 0.02 and scheduled:
-        # Forum size: 15% of the time for the whole model (small events are proven here), then
-        # LNS with it on neighbourhoods, then the whole model again from the better schedule.
-        info["breaks_method"] = "exact"
-        outs = []
-        at_least = exact_mod.person_bounds(state)
+    small = n_vars <= exact_mod.FULL_MODEL_MAX_VARS
+    if small and spread is None and scheduled and state.breaks > lower:
+        # Can everyone be at their own bound (then with at most one break more in total)?
+        # CP-SAT often proves "no" in a fraction of a second, which raises the bound by one.
+        for extra in (0, 1):
+            left = min(1.5, 0.1 * (deadline - time.perf_counter()))
+            if left < 0.05:
+                break
+            status, slots = exact_mod.certify(state, extra, at_least, left, seed, det)
+            info.setdefault("breaks_certify", []).append(status)
+            if slots is not None:
+                restore_if_better(state, slots)
+                break
+            if status != "INFEASIBLE":
+                break
+            lower = sum(at_least.values()) + extra + 1
+            if state.breaks <= lower:
+                break
+    if scheduled and deadline - time.perf_counter() > 0.02 and state.breaks > lower:
+        # Forum size: half of the time to annealing, the rest to the exact model.
+        share = 0.5 if small else 1.0
+        sa_deadline = time.perf_counter() + share * (deadline - time.perf_counter())
+        info["anneal_epochs"], info["anneal_moves"] = anneal_mod.anneal(
+            state, sa_deadline, seed, epochs, target=lower
+        )
+        info["breaks_method"] = "anneal"
+    if small and scheduled and deadline - time.perf_counter() > 0.02:
+        if state.breaks > lower or spread is not None:
+            info["breaks_method"] = "exact"
+            outs = []
 
-        def whole(share: float) -> exact_mod.Outcome:
-            left = max(0.02, share * (deadline - time.perf_counter()))
-            out = exact_mod.reoptimise(
-                state, scheduled, left, seed, det, spread, symmetry=True, at_least=at_least
-            )
-            outs.append(out)
-            return out
+            def whole() -> exact_mod.Outcome:
+                left = max(0.02, deadline - time.perf_counter())
+                out = exact_mod.reoptimise(
+                    state,
+                    scheduled,
+                    left,
+                    seed,
+                    det,
+                    spread,
+                    symmetry=True,
+                    core=spread is None,
+                    at_least=at_least,
+                )
+                outs.append(out)
+                return out
 
-        out = whole(0.15)
-        if not out.optimal and out.status != "INFEASIBLE":
-            lns_deadline = time.perf_counter() + 0.7 * (deadline - time.perf_counter())
-            if spread is None:
-                info["lns_steps"] = exact_mod.lns(state, lns_deadline, seed, max_steps=steps)
-            if deadline - time.perf_counter() > 0.02:
-                out = whole(1.0)
-        if out.status == "INFEASIBLE" and spread is not None:
-            spread_status = "INFEASIBLE"
-            spread = None
-            if deadline - time.perf_counter() > 0.02:
-                out = whole(1.0)
-        elif spread is not None:
-            spread_status = out.status
-        for o in outs:
-            if o.bound is not None and (o.status != "INFEASIBLE"):
-                lower = max(lower, o.bound)
-        info["breaks_solver_status"] = out.status
-    elif scheduled and left > 1.0:
-        info["breaks_method"] = "lns"
-        info["lns_steps"] = exact_mod.lns(state, deadline, seed, max_steps=steps)
+            out = whole()
+            if out.status == "INFEASIBLE" and spread is not None:
+                spread_status = "INFEASIBLE"
+                spread = None
+                if deadline - time.perf_counter() > 0.02:
+                    out = whole()  # the fewest breaks without the limit
+            elif spread is not None:
+                spread_status = out.status
+            for o in outs:
+                if o.bound is not None and o.status != "INFEASIBLE":
+                    lower = max(lower, o.bound)
+            info["breaks_solver_status"] = out.status
     per = [
         problem.breaks_of_mask(state.busy[p]) for p in range(problem.n_people) if state.deg[p] >= 2
     ]
@@ -282,6 +319,17 @@ def finish_breaks(
                 "infeasible" if spread_status == "INFEASIBLE" else "unknown"
             )
     return info
+
+
+def restore_if_better(state: State, slots: list[int]) -> None:
+    """Move the scheduled meetings to `slots` (same meeting set) when that has fewer breaks."""
+    from .anneal import restore
+
+    before = state.slot_of[:]
+    breaks = state.breaks
+    restore(state, slots)
+    if state.breaks > breaks:
+        restore(state, before)
 
 
 def anytime(
