@@ -149,6 +149,7 @@ def load_followup_demo(*, stdout: TextIO | None = None) -> int:
             created_by=admin,
         )
         created += 1
+    services.orders_convert()  # the orders above were made without the service: their US dollars
     created += _surveys(admin)
     viewer, new = User.objects.get_or_create(
         username="viewer",

@@ -440,7 +440,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     _require(permissions.can_view_impact(request.user))
     filters = _filters(request)
     viewer = not permissions.is_staff(request.user)
-    data = selectors.impact(filters, viewer=viewer)
+    data = selectors.impact_cached(filters, viewer=viewer)
     fmt = request.GET.get("format")
     table = request.GET.get("table", "")
     if fmt in ("csv", "xlsx"):
