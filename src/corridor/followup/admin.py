@@ -39,18 +39,18 @@ class RateAdmin(admin.ModelAdmin):
     # Orders keep their value in US dollars: a rate changed here converts them again.
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        services.orders_convert(currency=obj.currency)
+        services.orders_refresh(currency=obj.currency)
 
     def delete_model(self, request, obj):
         currency = obj.currency
         super().delete_model(request, obj)
-        services.orders_convert(currency=currency)
+        services.orders_refresh(currency=currency)
 
     def delete_queryset(self, request, queryset):
         currencies = set(queryset.values_list("currency", flat=True))
         super().delete_queryset(request, queryset)
         for currency in currencies:
-            services.orders_convert(currency=currency)
+            services.orders_refresh(currency=currency)
 
 
 @admin.register(Lead)
@@ -75,7 +75,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        services.orders_convert(currency=obj.currency, since=obj.ordered_on)
+        services.orders_refresh(supplier_ids=[obj.supplier_id])
         impact_cache.changed()
 
 

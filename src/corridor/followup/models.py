@@ -183,6 +183,8 @@ class Lead(models.Model):
             models.Index(fields=["supplier_cluster", "stage"], name="lead_cluster_stage"),
             models.Index(fields=["hs_chapter", "stage"], name="lead_chapter_stage"),
             models.Index(fields=["event", "stage"], name="lead_event_stage"),
+            # The headline GROUP BY reads this index in order: no sort.
+            models.Index(fields=["kind", "stage", "furthest", "drop_reason"], name="lead_headline"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["supplier", "buyer", "kind"], name="one_lead_per_pair"),
@@ -293,6 +295,28 @@ class Order(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("HS code"),
+    )
+    # Copies for the dashboard, which groups and filters orders without joins: the supplier's
+    # place (as on Lead), the HS chapter (the order's HS code, else its lead's) and the event of
+    # its lead. Set by services.order_create; services.orders_refresh brings them up to date.
+    supplier_country = models.CharField(max_length=2, blank=True, editable=False)
+    supplier_province = models.CharField(max_length=12, blank=True, editable=False)
+    supplier_cluster = models.ForeignKey(
+        "directory.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    hs_chapter = models.CharField(max_length=2, blank=True, editable=False)
+    event = models.ForeignKey(
+        "events.Event",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
     )
     # The value in US dollars at the rate valid on the order date, stored when the order is
     # recorded and recomputed when staff change a rate (services.orders_convert): the dashboard

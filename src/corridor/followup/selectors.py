@@ -12,8 +12,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.cache import cache
 from django.db.models import CharField, Count, F, Q, QuerySet, Sum, Value
-from django.db.models.expressions import Case, When
-from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Substr, TruncMonth
+from django.db.models.expressions import Func
+from django.db.models.functions import Cast, Concat
 
 from corridor.accounts import permissions
 from corridor.core.money import CENT
@@ -130,17 +130,18 @@ class Filters:
         return qs
 
     def orders(self) -> QuerySet[Order]:
-        qs = Order.objects.annotate(chapter=ORDER_CHAPTER)
+        # Orders keep the same copies (Order.supplier_*, hs_chapter, event): no join either.
+        qs = Order.objects.all()
         if self.event:
-            qs = qs.filter(lead__event_id=self.event)
+            qs = qs.filter(event_id=self.event)
         if self.country:
-            qs = qs.filter(supplier__country_id=self.country)
+            qs = qs.filter(supplier_country=self.country)
         if self.province:
-            qs = qs.filter(supplier__province_id=self.province)
+            qs = qs.filter(supplier_province=self.province)
         if self.cluster:
-            qs = qs.filter(Q(supplier_id=self.cluster) | Q(supplier__cluster_id=self.cluster))
+            qs = qs.filter(supplier_cluster_id=self.cluster)
         if self.hs_chapter:
-            qs = qs.filter(chapter=self.hs_chapter)
+            qs = qs.filter(hs_chapter=self.hs_chapter)
         if self.date_from:
             qs = qs.filter(ordered_on__gte=self.date_from)
         if self.date_to:
@@ -148,18 +149,19 @@ class Filters:
         return qs
 
 
-# An order's HS chapter: its own HS code's first two digits, else its lead's chapter.
-ORDER_CHAPTER = Coalesce(
-    NullIf(Substr("hs_code_id", 1, 2), Value("")),
-    NullIf(F("lead__hs_chapter"), Value("")),
-    Value(""),
-    output_field=CharField(),
-)
-# An order's cluster: the supplier itself when it is a cluster, else the supplier's cluster.
-ORDER_CLUSTER = Case(
-    When(supplier__kind="cluster", then=F("supplier_id")), default=F("supplier__cluster_id")
-)
-# The group of each dashboard table, for leads (copied columns) and for orders (joins).
+class Month(Func):
+    """'YYYY-MM' of a date, in SQL on both databases (TruncMonth calls Python on SQLite)."""
+
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="substr(%(expressions)s, 1, 7)")
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="to_char(%(expressions)s, 'YYYY-MM')")
+
+
+# The column of each dashboard table, on leads and on orders (the same copied columns).
 LEAD_GROUP = {
     "event": "event_id",
     "country": "supplier_country",
@@ -168,12 +170,8 @@ LEAD_GROUP = {
     "hs_chapter": "hs_chapter",
 }
 ORDER_GROUP = {
-    "event": F("lead__event_id"),
-    "country": F("supplier__country_id"),
-    "province": F("supplier__province_id"),
-    "cluster": ORDER_CLUSTER,
-    "hs_chapter": F("chapter"),
-    "month": TruncMonth("ordered_on"),
+    **{name: F(column) for name, column in LEAD_GROUP.items()},
+    "month": Month("ordered_on"),
 }
 # A supplier–buyer pair, counted distinct to know how many deals a value rests on.
 PAIR = Concat(

@@ -86,6 +86,8 @@ def lead_places_refresh(*, supplier_ids=None) -> int:
     changed = 0
     for supplier_id in sorted(stale):
         changed += Lead.objects.filter(supplier_id=supplier_id).update(**current[supplier_id])
+    if stale:
+        orders_refresh(supplier_ids=stale)
     if changed:
         impact_cache.changed()
     return changed
@@ -173,6 +175,7 @@ def _fill(lead: Lead, connection, sourcing_request, product: str, hs_code, meeti
         changed += ["product", "hs_code", "hs_chapter"]
     if changed:
         lead.save(update_fields=[*changed, "updated_at"])
+        orders_refresh(lead_ids=[lead.pk])  # its orders keep its event and HS chapter
         impact_cache.changed()
     return lead
 
@@ -328,6 +331,7 @@ def lead_update_product(*, lead: Lead, by, product: str, hs_code: HSCode | None)
     lead.hs_code = hs_code
     lead.hs_chapter = hs_code.code[:2] if hs_code else ""
     lead.save(update_fields=["product", "hs_code", "hs_chapter", "updated_at"])
+    orders_refresh(lead_ids=[lead.pk])
     impact_cache.changed()
     return lead
 
@@ -377,6 +381,11 @@ def order_create(
         product=product[:200] or (lead.product if lead else ""),
         hs_code=hs_code or (lead.hs_code if lead else None),
         created_by=by,
+        **order_copies(
+            supplier=supplier,
+            lead=lead,
+            hs_code_id=hs_code.pk if hs_code else (lead.hs_code_id if lead else None),
+        ),
     )
     if lead is not None and lead.kind == LeadKind.TRADE:
         target = Stage.REPEAT_ORDERS if previous else Stage.FIRST_ORDER
@@ -399,7 +408,7 @@ def rate_set(
         valid_from=valid_from,
         defaults={"usd_per_unit": usd_per_unit, "note": note[:200], "created_by": by},
     )
-    orders_convert(currency=currency, since=valid_from)
+    orders_refresh(currency=currency, since=valid_from)
     return rate
 
 
@@ -409,27 +418,82 @@ def rate_delete(*, by, rate: ExchangeRate) -> None:
         raise FollowupError(_("Only programme staff maintain exchange rates."))
     currency, since = rate.currency, rate.valid_from
     rate.delete()
-    orders_convert(currency=currency, since=since)
+    orders_refresh(currency=currency, since=since)
 
 
-def orders_convert(*, currency: str | None = None, since: datetime.date | None = None) -> int:
-    """Recompute the stored US-dollar value of orders (of one currency, dated on or after
-    `since`) from the rate table, after a rate was added, changed or removed; returns how many
-    orders changed. Python does the conversion so that it rounds exactly like
-    corridor.core.money.to_usd."""
+def order_copies(*, supplier: Organisation, lead: Lead | None, hs_code_id: str | None) -> dict:
+    """What an order keeps for the dashboard (see Order): its supplier's place, its HS chapter
+    (its own HS code, else its lead's) and its lead's event."""
+    chapter = hs_code_id[:2] if hs_code_id else (lead.hs_chapter if lead is not None else "")
+    return {
+        **supplier_place(supplier),
+        "hs_chapter": chapter,
+        "event_id": lead.event_id if lead is not None else None,
+    }
+
+
+ORDER_COPIES = [
+    "value_usd",
+    "supplier_country",
+    "supplier_province",
+    "supplier_cluster_id",
+    "hs_chapter",
+    "event_id",
+]
+
+
+def orders_refresh(
+    *,
+    currency: str | None = None,
+    since: datetime.date | None = None,
+    lead_ids=None,
+    supplier_ids=None,
+) -> int:
+    """Bring the copies that orders keep for the dashboard up to date (their value in US dollars,
+    supplier place, HS chapter, event) for the orders of one currency dated on or after `since`
+    (a rate was added, changed or removed), of some leads or suppliers, or all; returns how many
+    orders changed. Python converts, so that it rounds exactly like core.money.to_usd."""
     orders = Order.objects.order_by("id")
     if currency is not None:
         orders = orders.filter(currency=currency)
     if since is not None:
         orders = orders.filter(ordered_on__gte=since)
+    if lead_ids is not None:
+        orders = orders.filter(lead_id__in=list(lead_ids))
+    if supplier_ids is not None:
+        orders = orders.filter(supplier_id__in=list(supplier_ids))
     table = RateTable.load(None if currency is None else [currency])
+    rows = orders.values_list(
+        "id",
+        "value",
+        "currency",
+        "ordered_on",
+        "hs_code_id",
+        "supplier__kind",
+        "supplier__country_id",
+        "supplier__province_id",
+        "supplier__cluster_id",
+        "supplier_id",
+        "lead__hs_chapter",
+        "lead__event_id",
+        *ORDER_COPIES,
+    )
     stale = []
-    rows = orders.values_list("id", "value", "currency", "ordered_on", "value_usd")
-    for pk, value, cur, on, stored in rows.iterator(chunk_size=5000):
-        usd = table.to_usd(value, cur, on)
-        if usd != stored:
-            stale.append(Order(pk=pk, value_usd=usd))
-    Order.objects.bulk_update(stale, ["value_usd"], batch_size=1000)
+    for row in rows.iterator(chunk_size=5000):
+        pk, value, cur, on, hs, kind, country, province, cluster, sid, lead_chapter, event = row[
+            :12
+        ]
+        wanted = (
+            table.to_usd(value, cur, on),
+            country or "",
+            province or "",
+            sid if kind == "cluster" else cluster,
+            hs[:2] if hs else (lead_chapter or ""),
+            event,
+        )
+        if wanted != tuple(row[12:]):
+            stale.append(Order(pk=pk, **dict(zip(ORDER_COPIES, wanted, strict=True))))
+    Order.objects.bulk_update(stale, ORDER_COPIES, batch_size=1000)
     if stale:
         impact_cache.changed()
     return len(stale)

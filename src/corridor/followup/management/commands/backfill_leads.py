@@ -11,7 +11,7 @@ from corridor.followup.services import (
     lead_from_connection,
     lead_from_meeting,
     lead_places_refresh,
-    orders_convert,
+    orders_refresh,
 )
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         "Create a lead for every accepted connection, and every held meeting where a side wants "
         "to follow up, that has none yet (safe to run again: "
         "a pair that already has a lead is left as it is), and bring the copies the dashboard "
-        "reads up to date (each lead's supplier place, each order's value in US dollars)."
+        "reads up to date (supplier place on leads and orders, US dollars on orders)."
     )
 
     def handle(self, *args, **options) -> None:
@@ -43,8 +43,10 @@ class Command(BaseCommand):
         self.stdout.write(f"{created} leads created.")
         # The copies the dashboard reads: each lead's supplier place, each order's US dollars.
         moved = lead_places_refresh()
-        converted = orders_convert()
+        converted = orders_refresh()
         if moved:
             self.stdout.write(f"{moved} leads took their supplier's new place.")
         if converted:
-            self.stdout.write(f"{converted} orders had their US-dollar value recomputed.")
+            self.stdout.write(
+                f"{converted} orders had their dashboard copies (US dollars, place, chapter, event) updated."
+            )
