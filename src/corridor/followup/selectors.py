@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.cache import cache
-from django.db.models import CharField, Count, F, Q, QuerySet, Sum, Value
+from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.expressions import Func
 from django.db.models.functions import Cast, Concat
 
@@ -80,6 +80,39 @@ def conflicts() -> QuerySet[Lead]:
         .select_related("supplier", "buyer")
         .prefetch_related("answers")
         .order_by("stage_changed_at")
+    )
+
+
+def plans() -> QuerySet:
+    """Follow-up plans with their steps in use and how many surveys each sent and got back."""
+    from corridor.followup.models import FollowUpPlan, FollowUpStep
+
+    return (
+        FollowUpPlan.objects.select_related("event")
+        .prefetch_related(
+            Prefetch(
+                "steps",
+                queryset=FollowUpStep.objects.filter(retired_at__isnull=True).order_by(
+                    "offset_months"
+                ),
+                to_attr="steps_in_use",
+            )
+        )
+        .annotate(
+            sent=Count("steps__invitations", filter=~Q(steps__invitations__status="claimed")),
+            answered=Count("steps__invitations", filter=Q(steps__invitations__status="answered")),
+        )
+        .order_by("-is_active", "event_id", "name")
+    )
+
+
+def plan_steps(plan) -> list:
+    """Every step of a plan, retired ones too, with the surveys sent and answered at each."""
+    return list(
+        plan.steps.annotate(
+            sent=Count("invitations", filter=~Q(invitations__status="claimed")),
+            answered=Count("invitations", filter=Q(invitations__status="answered")),
+        ).order_by("offset_months")
     )
 
 
