@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.expressions import Func
 from django.db.models.functions import Cast, Concat
+from django.utils.translation import gettext_lazy
 
 from corridor.accounts import permissions
 from corridor.core.money import CENT
@@ -34,6 +35,13 @@ MIN_DEALS_FOR_VALUE = 3
 
 # The dimensions of the dashboard's tables (the supplier's place and cluster).
 GROUPS = ("event", "country", "province", "cluster", "hs_chapter")
+GROUP_LABELS = {
+    "event": gettext_lazy("Event"),
+    "country": gettext_lazy("Country (supplier)"),
+    "province": gettext_lazy("Province (supplier)"),
+    "cluster": gettext_lazy("Cluster"),
+    "hs_chapter": gettext_lazy("Product (HS chapter)"),
+}
 
 
 def leads_for(user, *, stage: str = "", kind: str = "") -> QuerySet[Lead]:
@@ -334,6 +342,32 @@ def _key(value) -> str:
     return str(value)
 
 
+def _hide(row: Row) -> None:
+    row.value_usd = None
+    row.hidden = True
+
+
+def _suppress(rows: list[Row], *, total_shown: bool) -> None:
+    """Hide from a programme viewer each cell whose value rests on fewer than three
+    supplier–buyer pairs. When the total is shown, one hidden cell could be worked out as the
+    total minus the others: then the smallest other cells are hidden too, until at least two
+    cells resting on three pairs or more together are hidden."""
+    for row in rows:
+        if row.orders and row.pairs < MIN_DEALS_FOR_VALUE:
+            _hide(row)
+    hidden = [r for r in rows if r.hidden]
+    if not (total_shown and hidden):
+        return
+    shown = sorted(
+        (r for r in rows if r.orders and not r.hidden),
+        key=lambda r: (r.pairs, r.value_usd or 0, r.key),
+    )
+    while shown and (len(hidden) < 2 or sum(r.pairs for r in hidden) < MIN_DEALS_FOR_VALUE):
+        row = shown.pop(0)
+        _hide(row)
+        hidden.append(row)
+
+
 def _cents(value) -> Decimal:
     # SQLite sums decimals as floats and returns them unscaled: back to cents, as PostgreSQL.
     return Decimal(str(value or 0)).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -403,12 +437,9 @@ def impact(filters: Filters, *, viewer: bool) -> Impact:
             row.label = labels[name].get(k) or k or "—"
     hidden_total = False
     if viewer:
-        for group in [*cells.values(), months]:
-            for row in group.values():
-                if row.orders and row.pairs < MIN_DEALS_FOR_VALUE:
-                    row.value_usd = None
-                    row.hidden = True
         hidden_total = bool(total["n"]) and total["pairs"] < MIN_DEALS_FOR_VALUE
+        for group in [*cells.values(), months]:
+            _suppress(list(group.values()), total_shown=not hidden_total)
     return Impact(
         meetings_held=_meetings_held(filters),
         leads=sum(by_kind.values()),

@@ -536,13 +536,7 @@ def _filters(request: HttpRequest) -> selectors.Filters:
     )
 
 
-GROUP_LABELS = {
-    "event": gettext_lazy("Event"),
-    "country": gettext_lazy("Country (supplier)"),
-    "province": gettext_lazy("Province (supplier)"),
-    "cluster": gettext_lazy("Cluster"),
-    "hs_chapter": gettext_lazy("Product (HS chapter)"),
-}
+GROUP_LABELS = selectors.GROUP_LABELS
 
 
 @login_required
@@ -592,6 +586,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "months_svg": months,
             "value_svg": value_bars,
             "groups": [(k, GROUP_LABELS[k], data.by[k]) for k in GROUP_LABELS],
+            "drop_reasons": [(exports.drop_reason_label(r), n) for r, n in data.drop_reasons],
+            "staff": not viewer,
             "countries": Country.objects.filter(code__in=["KH", "LA", "MM", "TH", "VN"]),
             "events": Event.objects.order_by("-id").only("id", "name")[:100],
             "query": request.GET.urlencode(),

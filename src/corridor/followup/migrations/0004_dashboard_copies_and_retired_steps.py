@@ -58,7 +58,7 @@ def fill_copies(apps, schema_editor):
         "hs_chapter",
         "event",
     ]
-    Order.objects.bulk_update(changed, fields, batch_size=1000)
+    Order.objects.bulk_update(changed, fields, batch_size=100)
 
 
 
