@@ -65,6 +65,8 @@ def run(url: str, label: str, scale: float, repeats: int, dashboard_only: bool =
     from aiosmtpd.controller import Controller
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # one line per SMTP command
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     sink = Sink()
     with socket.socket() as probe:  # a free port on loopback (aiosmtpd checks it by connecting)
         probe.bind(("127.0.0.1", 0))

@@ -202,16 +202,31 @@ class Month(Func):
         return self.as_sql(compiler, connection, template="to_char(%(expressions)s, 'YYYY-MM')")
 
 
+class AsText(Func):
+    """A group key as text, so that the tables' GROUP BYs can be one UNION ALL (PostgreSQL wants
+    one type per column; SQLite takes the column as it is, and keeps reading it from its index)."""
+
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="%(expressions)s")
+
+    def as_sql(self, compiler, connection, template=None, **extra):
+        return super().as_sql(
+            compiler, connection, template=template or "CAST(%(expressions)s AS varchar)", **extra
+        )
+
+
 # The column of each dashboard table, on leads and on orders (the same copied columns).
 LEAD_GROUP = {
-    "event": "event_id",
-    "country": "supplier_country",
-    "province": "supplier_province",
-    "cluster": "supplier_cluster_id",
-    "hs_chapter": "hs_chapter",
+    "event": F("event_id"),
+    "country": F("supplier_country"),
+    "province": F("supplier_province"),
+    "cluster": F("supplier_cluster_id"),
+    "hs_chapter": F("hs_chapter"),
 }
 ORDER_GROUP = {
-    **{name: F(column) for name, column in LEAD_GROUP.items()},
+    **LEAD_GROUP,
     "month": Month("ordered_on"),
 }
 # A supplier–buyer pair, counted distinct to know how many deals a value rests on.
@@ -373,9 +388,9 @@ def _cents(value) -> Decimal:
     return Decimal(str(value or 0)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _order_sums(orders: QuerySet[Order], group=None):
+def _order_sums(orders: QuerySet[Order], name: str | None = None, group=None):
     """Orders, their value in US dollars (summed in SQL from Order.value_usd), the orders not
-    converted and the distinct supplier–buyer pairs, in all or per group."""
+    converted and the distinct supplier–buyer pairs, in all or per group of table `name`."""
     sums = {
         "n": Count("id"),
         "usd": Sum("value_usd"),
@@ -385,11 +400,10 @@ def _order_sums(orders: QuerySet[Order], group=None):
     if group is None:
         return orders.order_by().aggregate(**sums)
     return (
-        orders.annotate(g=group)
+        orders.annotate(dim=Value(name), key=AsText(group))
         .order_by()
-        .values("g")
+        .values_list("dim", "key")
         .annotate(**sums)
-        .values_list("g", "n", "usd", "unconverted", "pairs")
     )
 
 
@@ -415,21 +429,25 @@ def impact(filters: Filters, *, viewer: bool) -> Impact:
             reasons[reason] += n
     deal_stages = [str(s) for s in DEAL_STAGES]
     cells: dict[str, dict[str, Row]] = {name: {} for name in GROUPS}
-    for name, column in LEAD_GROUP.items():
-        for key, n, deals in leads.values_list(column).annotate(
-            n=Count("id"), deals=Count("id", filter=Q(stage__in=deal_stages))
-        ):
-            k = _key(key)
-            cells[name][k] = Row(k, "", leads=n, deals=deals)
+    # One statement for the five tables (a UNION ALL of one GROUP BY each): fewer round trips.
+    lead_parts = [
+        leads.annotate(dim=Value(name), key=AsText(column))
+        .values_list("dim", "key")
+        .annotate(n=Count("id"), deals=Count("id", filter=Q(stage__in=deal_stages)))
+        for name, column in LEAD_GROUP.items()
+    ]
+    for name, key, n, deals in lead_parts[0].union(*lead_parts[1:], all=True):
+        k = _key(key)
+        cells[name][k] = Row(k, "", leads=n, deals=deals)
     orders = filters.orders()
     months: dict[str, Row] = {}
-    for name, group in ORDER_GROUP.items():
+    order_parts = [_order_sums(orders, name, group) for name, group in ORDER_GROUP.items()]
+    for name, key, n, usd, unconverted, pairs in order_parts[0].union(*order_parts[1:], all=True):
         target = months if name == "month" else cells[name]
-        for key, n, usd, unconverted, pairs in _order_sums(orders, group):
-            k = _key(key)
-            row = target.setdefault(k, Row(k, k))
-            row.orders, row.value_usd, row.unconverted = n, _cents(usd), unconverted
-            row.pairs = pairs
+        k = _key(key)
+        row = target.setdefault(k, Row(k, k))
+        row.orders, row.value_usd, row.unconverted = n, _cents(usd), unconverted
+        row.pairs = pairs
     total = _order_sums(orders)
     labels = _labels({name: set(group) for name, group in cells.items()})
     for name, group in cells.items():
