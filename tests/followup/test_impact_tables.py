@@ -172,3 +172,24 @@ def test_leads_and_orders_follow_a_supplier_that_moved(market):
     assert (data.leads, data.orders, data.value_usd) == (1, 1, Decimal("7777.00"))
     assert services.lead_places_refresh() == 0
     assert Lead.objects.filter(supplier_country="KH").count() == 0
+
+
+def test_the_page_filters_by_country_province_and_cluster(client, staff_user, market):
+    province = factories.ProvinceFactory(country=market["vn"], code="VN-HN", name="Ha Noi")
+    cluster = factories.OrganisationFactory(kind="cluster", name="Bat Trang", country=market["vn"])
+    s, _b, _lead = market["pairs"][0]
+    s.province, s.cluster = province, cluster
+    s.save()
+    services.lead_places_refresh()
+    client.force_login(staff_user)
+
+    def leads(query: str) -> str:
+        page = client.get(f"/followup/impact/?{query}").content.decode()
+        return page.split('id="ind-leads">', 1)[1].split("<", 1)[0]
+
+    assert leads("") == "4"
+    assert leads("country=KH") == "1"
+    country_page = client.get("/followup/impact/?country=VN").content.decode()
+    assert '<option value="VN-HN">Ha Noi</option>' in country_page
+    assert leads("country=VN&province=VN-HN") == "1"
+    assert leads(f"cluster={cluster.pk}") == "1"

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from corridor.accounts import permissions
 from corridor.core import charts, links
 from corridor.core.hygiene import CleanTextFormMixin
-from corridor.directory.models import Country, Organisation, SourcingRequest
+from corridor.directory.models import Country, Organisation, Province, SourcingRequest
 from corridor.directory.vocab import Currency, Unit
 from corridor.events.models import Event
 from corridor.followup import exports, selectors, services
@@ -589,6 +589,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "drop_reasons": [(exports.drop_reason_label(r), n) for r, n in data.drop_reasons],
             "staff": not viewer,
             "countries": Country.objects.filter(code__in=["KH", "LA", "MM", "TH", "VN"]),
+            "provinces": (
+                Province.objects.filter(country_id=filters.country, is_current=True)
+                .order_by("name")
+                .only("code", "name")
+                if filters.country
+                else []
+            ),
+            "clusters": Organisation.objects.filter(kind="cluster")
+            .order_by("name")
+            .only("id", "name")[:500],
             "events": Event.objects.order_by("-id").only("id", "name")[:100],
             "query": request.GET.urlencode(),
         },
