@@ -494,7 +494,7 @@ def orders_refresh(
         if wanted != tuple(row[12:]):
             stale.append((*wanted, pk))
     # One prepared UPDATE run for each order: bulk_update builds a CASE per row and field in
-    # Python, which took minutes for 16,000 orders.
+    # Python, which took minutes for 10,000 orders.
     quote = connection.ops.quote_name
     columns = [Order._meta.get_field(name).column for name in ORDER_COPIES]
     sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 - names from the model only
