@@ -19,7 +19,7 @@ def version() -> int:
     if value is None:
         # A new or emptied cache: start from the clock so that figures cached under an older
         # run of the counter can never be taken for current ones.
-        cache.add(VERSION_KEY, time.time_ns())
+        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
         value = cache.get(VERSION_KEY, 0)
     return value
 
@@ -28,7 +28,7 @@ def _bump() -> None:
     try:
         cache.incr(VERSION_KEY)
     except ValueError:  # the key expired or the cache was emptied
-        cache.add(VERSION_KEY, time.time_ns())
+        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
 
 
 def changed() -> None:
