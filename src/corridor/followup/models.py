@@ -183,6 +183,23 @@ class Lead(models.Model):
             models.Index(fields=["supplier_cluster", "stage"], name="lead_cluster_stage"),
             models.Index(fields=["hs_chapter", "stage"], name="lead_chapter_stage"),
             models.Index(fields=["event", "stage"], name="lead_event_stage"),
+            # Every column the dashboard reads: a filtered view is answered from this index
+            # alone (by chapter, it seeks; otherwise it scans it without touching rows).
+            models.Index(
+                fields=[
+                    "hs_chapter",
+                    "supplier_country",
+                    "supplier_province",
+                    "supplier_cluster",
+                    "event",
+                    "started_on",
+                    "kind",
+                    "stage",
+                    "furthest",
+                    "drop_reason",
+                ],
+                name="lead_dashboard",
+            ),
             # The headline GROUP BY reads this index in order: no sort.
             models.Index(fields=["kind", "stage", "furthest", "drop_reason"], name="lead_headline"),
         ]

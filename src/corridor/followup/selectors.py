@@ -137,6 +137,9 @@ class Filters:
     date_to: datetime.date | None = None
     event: int | None = None
 
+    def any(self) -> bool:
+        return any(vars(self).values())
+
     def cache_key(self) -> str:
         return "|".join(
             str(v or "")
@@ -204,12 +207,20 @@ class Month(Func):
 
 class AsText(Func):
     """A group key as text, so that the tables' GROUP BYs can be one UNION ALL (PostgreSQL wants
-    one type per column; SQLite takes the column as it is, and keeps reading it from its index)."""
+    one type per column; SQLite takes the column as it is). `filtered`: on SQLite the key gets a
+    unary "+", which keeps the planner from walking the group's (group, stage) index and looking
+    up every row for the filter: it reads the filtered rows from an index instead (the covering
+    `lead_dashboard` for a chapter; 0.6 s to 20 ms for one table at 100,000 leads)."""
 
     output_field = CharField()
 
+    def __init__(self, expression, *, filtered: bool = False, **extra) -> None:
+        super().__init__(expression, **extra)
+        self.filtered = filtered
+
     def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="%(expressions)s")
+        template = "+%(expressions)s" if self.filtered else "%(expressions)s"
+        return self.as_sql(compiler, connection, template=template)
 
     def as_sql(self, compiler, connection, template=None, **extra):
         return super().as_sql(
@@ -431,7 +442,7 @@ def impact(filters: Filters, *, viewer: bool) -> Impact:
     cells: dict[str, dict[str, Row]] = {name: {} for name in GROUPS}
     # One statement for the five tables (a UNION ALL of one GROUP BY each): fewer round trips.
     lead_parts = [
-        leads.annotate(dim=Value(name), key=AsText(column))
+        leads.annotate(dim=Value(name), key=AsText(column, filtered=filters.any()))
         .values_list("dim", "key")
         .annotate(n=Count("id"), deals=Count("id", filter=Q(stage__in=deal_stages)))
         for name, column in LEAD_GROUP.items()

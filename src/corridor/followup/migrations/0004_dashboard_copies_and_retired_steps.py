@@ -152,5 +152,9 @@ class Migration(migrations.Migration):
             model_name='order',
             index=models.Index(fields=['currency', 'ordered_on'], name='order_currency_day'),
         ),
+        migrations.AddIndex(
+            model_name='lead',
+            index=models.Index(fields=['hs_chapter', 'supplier_country', 'supplier_province', 'supplier_cluster', 'event', 'started_on', 'kind', 'stage', 'furthest', 'drop_reason'], name='lead_dashboard'),
+        ),
         migrations.RunPython(fill_copies, migrations.RunPython.noop),
     ]
