@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from django.core import mail
 
 from corridor.followup import services
-from corridor.followup.models import FollowUpPlan, FollowUpStep, Lead
+from corridor.followup.models import FollowUpPlan, Lead
 from tests.browser.conftest import login
 
 
@@ -25,10 +25,15 @@ def test_supplier_answers_the_survey_from_the_email_and_staff_see_the_dashboard_
     lead, _ = services.lead_for_pair(
         a=sme, b=buyer_org, source="connection", started_on=datetime.date.today()
     )
-    plan = FollowUpPlan.objects.create(name="Programme")
-    FollowUpStep.objects.create(plan=plan, offset_months=0)
-
     login(page, live_server, staff_user)
+    # Staff make the plan on its page (one step: right after first contact).
+    page.goto("/followup/staff/plans/new/")
+    page.get_by_label("Name").fill("Programme")
+    page.get_by_label("Steps: months after first contact").fill("0")
+    page.get_by_role("button", name="Save the plan").click()
+    page.wait_for_url(re.compile(r".*/followup/staff/plans/\d+/$"))
+    plan = FollowUpPlan.objects.get(name="Programme")
+    assert list(plan.steps.values_list("offset_months", flat=True)) == [0]
     page.goto("/followup/impact/")
     assert _funnel_count(page, "Samples or quotation sent") == 0
     page.goto("/followup/staff/runs/")

@@ -33,3 +33,14 @@ def plan(db):
     for months in (0, 1, 3, 6, 12):
         FollowUpStep.objects.create(plan=plan, offset_months=months)
     return plan
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The impact figures are cached under a version kept in the cache: each test starts empty
+    (the in-memory cache outlives a test's rolled-back database)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

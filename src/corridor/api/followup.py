@@ -197,7 +197,7 @@ def impact(request: HttpRequest, filters: Query[ImpactFilters]):
     gets null for any value resting on fewer than three supplier–buyer pairs."""
     if not permissions.can_view_impact(request.user):
         raise PermissionDenied(_("Only programme staff and programme viewers see impact figures."))
-    data = selectors.impact(
+    data = selectors.impact_cached(
         selectors.Filters(
             event=filters.event,
             country=filters.country[:2].upper(),

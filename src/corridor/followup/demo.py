@@ -149,6 +149,7 @@ def load_followup_demo(*, stdout: TextIO | None = None) -> int:
             created_by=admin,
         )
         created += 1
+    services.orders_refresh()  # made without order_create: their copies for the dashboard
     created += _surveys(admin)
     viewer, new = User.objects.get_or_create(
         username="viewer",

@@ -115,6 +115,20 @@ class Lead(models.Model):
     )
     # The HS chapter of hs_code, kept for grouping the dashboard without a join.
     hs_chapter = models.CharField(max_length=2, blank=True, db_index=True, editable=False)
+    # The supplier's country, province and cluster (the supplier itself when it is a cluster),
+    # copied here so that the dashboard groups and filters leads without joining organisations.
+    # Set by the services that create leads; `services.lead_places_refresh` (daily task,
+    # `backfill_leads`) follows a supplier that moved.
+    supplier_country = models.CharField(max_length=2, blank=True, editable=False)
+    supplier_province = models.CharField(max_length=12, blank=True, editable=False)
+    supplier_cluster = models.ForeignKey(
+        "directory.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
     stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, db_index=True)
     drop_reason = models.CharField(
         _("reason dropped"), max_length=16, choices=DropReason.choices, blank=True
@@ -160,7 +174,35 @@ class Lead(models.Model):
 
     class Meta:
         ordering = ["-stage_changed_at", "-id"]
-        indexes = [models.Index(fields=["kind", "stage"]), models.Index(fields=["started_on"])]
+        indexes = [
+            models.Index(fields=["kind", "stage"]),
+            models.Index(fields=["started_on"]),
+            # The dashboard's GROUP BYs read (group, stage) from these without touching rows.
+            models.Index(fields=["supplier_country", "stage"], name="lead_country_stage"),
+            models.Index(fields=["supplier_province", "stage"], name="lead_province_stage"),
+            models.Index(fields=["supplier_cluster", "stage"], name="lead_cluster_stage"),
+            models.Index(fields=["hs_chapter", "stage"], name="lead_chapter_stage"),
+            models.Index(fields=["event", "stage"], name="lead_event_stage"),
+            # Every column the dashboard reads: a filtered view is answered from this index
+            # alone (by chapter, it seeks; otherwise it scans it without touching rows).
+            models.Index(
+                fields=[
+                    "hs_chapter",
+                    "supplier_country",
+                    "supplier_province",
+                    "supplier_cluster",
+                    "event",
+                    "started_on",
+                    "kind",
+                    "stage",
+                    "furthest",
+                    "drop_reason",
+                ],
+                name="lead_dashboard",
+            ),
+            # The headline GROUP BY reads this index in order: no sort.
+            models.Index(fields=["kind", "stage", "furthest", "drop_reason"], name="lead_headline"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["supplier", "buyer", "kind"], name="one_lead_per_pair"),
             models.CheckConstraint(
@@ -271,6 +313,34 @@ class Order(models.Model):
         related_name="+",
         verbose_name=_("HS code"),
     )
+    # Copies for the dashboard, which groups and filters orders without joins: the supplier's
+    # place (as on Lead), the HS chapter (the order's HS code, else its lead's) and the event of
+    # its lead. Set by services.order_create; services.orders_refresh brings them up to date.
+    supplier_country = models.CharField(max_length=2, blank=True, editable=False)
+    supplier_province = models.CharField(max_length=12, blank=True, editable=False)
+    supplier_cluster = models.ForeignKey(
+        "directory.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    hs_chapter = models.CharField(max_length=2, blank=True, editable=False)
+    event = models.ForeignKey(
+        "events.Event",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    # The value in US dollars at the rate valid on the order date, stored when the order is
+    # recorded and recomputed when staff change a rate (services.orders_convert): the dashboard
+    # sums it in SQL. Null: no value, or no rate for the currency on that day ("not converted").
+    value_usd = models.DecimalField(
+        _("value (USD)"), max_digits=16, decimal_places=2, null=True, blank=True, editable=False
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -278,6 +348,7 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-ordered_on", "-id"]
+        indexes = [models.Index(fields=["currency", "ordered_on"], name="order_currency_day")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(value__isnull=True) | models.Q(value__gte=0),
@@ -400,6 +471,9 @@ class FollowUpPlan(models.Model):
 class FollowUpStep(models.Model):
     plan = models.ForeignKey(FollowUpPlan, on_delete=models.CASCADE, related_name="steps")
     offset_months = models.PositiveSmallIntegerField(_("months after first contact"))
+    # A step removed from its plan after surveys went out at it: kept, with its surveys and
+    # answers, but nothing new is sent at it (services.plan_save; docs/followup.md).
+    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["plan_id", "offset_months"]

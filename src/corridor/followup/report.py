@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from corridor.accounts.services import site_url
 from corridor.core import charts
-from corridor.followup.selectors import Filters, Impact
+from corridor.followup.exports import drop_reason_label
+from corridor.followup.selectors import GROUP_LABELS, Filters, Impact
 
 
 def impact_html(data: Impact, *, filters: Filters, title: str, viewer: bool) -> str:
@@ -19,6 +20,8 @@ def impact_html(data: Impact, *, filters: Filters, title: str, viewer: bool) -> 
             "title": title,
             "viewer": viewer,
             "generated": timezone.now(),
+            "groups": [(k, label, data.by[k]) for k, label in GROUP_LABELS.items()],
+            "drop_reasons": [(drop_reason_label(r), n) for r, n in data.drop_reasons],
             "funnel_svg": charts.funnel_chart(
                 [(label, n) for _s, label, n, _c in data.funnel], title=title
             ),

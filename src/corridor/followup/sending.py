@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.core.mail import get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -98,8 +98,10 @@ def _scope(plan: FollowUpPlan):
 
 
 def _due_leads(plan: FollowUpPlan, today: datetime.date) -> list[tuple[FollowUpStep, list[int]]]:
-    """For each step, the leads whose latest due step it is and who were not asked at it."""
-    steps = list(plan.steps.order_by("offset_months"))
+    """For each step in use (not retired), the leads whose latest due step it is and who were
+    never asked at this step or a later one (of any plan: a plan changed or replaced never asks
+    a lead again about a point it has passed)."""
+    steps = list(plan.steps.filter(retired_at__isnull=True).order_by("offset_months"))
     scope = _scope(plan)
     out = []
     for i, step in enumerate(steps):
@@ -108,7 +110,10 @@ def _due_leads(plan: FollowUpPlan, today: datetime.date) -> list[tuple[FollowUpS
         if i + 1 < len(steps):
             lower = months_before(today, steps[i + 1].offset_months)
             qs = qs.filter(started_on__gt=lower)
-        ids = list(qs.exclude(invitations__step=step).order_by("id").values_list("id", flat=True))
+        asked = SurveyInvitation.objects.filter(
+            lead=OuterRef("pk"), step__offset_months__gte=step.offset_months
+        )
+        ids = list(qs.exclude(Exists(asked)).order_by("id").values_list("id", flat=True))
         if ids:
             out.append((step, ids))
     return out

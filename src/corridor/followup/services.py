@@ -7,18 +7,22 @@ import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from corridor.accounts import permissions
 from corridor.core import links
+from corridor.core.money import RateTable
 from corridor.directory.models import HSCode, Organisation, SourcingRequest
+from corridor.followup import impact_cache
 from corridor.followup.models import (
     FIRST_STAGE,
     STAGES_BY_KIND,
     DropReason,
     ExchangeRate,
+    FollowUpPlan,
+    FollowUpStep,
     Lead,
     LeadKind,
     LeadSource,
@@ -51,6 +55,42 @@ def _orient(a: Organisation, b: Organisation, kind: str) -> tuple[Organisation, 
     if a.kind == "buyer" and b.kind != "buyer":
         return b, a
     return a, b
+
+
+def supplier_place(supplier: Organisation) -> dict:
+    """The supplier's country, province and cluster as kept on its leads (see Lead)."""
+    return {
+        "supplier_country": supplier.country_id or "",
+        "supplier_province": supplier.province_id or "",
+        "supplier_cluster_id": supplier.pk if supplier.kind == "cluster" else supplier.cluster_id,
+    }
+
+
+def lead_places_refresh(*, supplier_ids=None) -> int:
+    """Copy each supplier's current country, province and cluster onto its leads where they
+    differ (a supplier moved or joined a cluster); returns how many leads changed. Called by
+    the daily follow-up task and `backfill_leads`; `supplier_ids` narrows it to a few."""
+    kept = Lead.objects.order_by().values_list(
+        "supplier_id", "supplier_country", "supplier_province", "supplier_cluster_id"
+    )
+    if supplier_ids is not None:
+        kept = kept.filter(supplier_id__in=list(supplier_ids))
+    kept = set(kept.distinct())
+    suppliers = Organisation.objects.filter(pk__in={row[0] for row in kept}).only(
+        "id", "kind", "country_id", "province_id", "cluster_id"
+    )
+    current = {s.pk: supplier_place(s) for s in suppliers}
+    stale = {
+        row[0] for row in kept if row[0] in current and row[1:] != tuple(current[row[0]].values())
+    }
+    changed = 0
+    for supplier_id in sorted(stale):
+        changed += Lead.objects.filter(supplier_id=supplier_id).update(**current[supplier_id])
+    if stale:
+        orders_refresh(supplier_ids=stale)
+    if changed:
+        impact_cache.changed()
+    return changed
 
 
 def lead_for_pair(
@@ -92,6 +132,7 @@ def lead_for_pair(
                 product=product[:200],
                 hs_code=hs_code,
                 hs_chapter=hs_code.code[:2] if hs_code else "",
+                **supplier_place(supplier),
                 stage=stage,
                 source=source,
                 connection=connection,
@@ -113,6 +154,7 @@ def lead_for_pair(
             )
     except IntegrityError:  # a concurrent call created the pair first
         return Lead.objects.get(supplier=supplier, buyer=buyer, kind=kind), False
+    impact_cache.changed()
     return lead, True
 
 
@@ -133,6 +175,8 @@ def _fill(lead: Lead, connection, sourcing_request, product: str, hs_code, meeti
         changed += ["product", "hs_code", "hs_chapter"]
     if changed:
         lead.save(update_fields=[*changed, "updated_at"])
+        orders_refresh(lead_ids=[lead.pk])  # its orders keep its event and HS chapter
+        impact_cache.changed()
     return lead
 
 
@@ -275,6 +319,7 @@ def lead_set_stage(
             "updated_at",
         ]
     )
+    impact_cache.changed()
     return lead
 
 
@@ -286,6 +331,8 @@ def lead_update_product(*, lead: Lead, by, product: str, hs_code: HSCode | None)
     lead.hs_code = hs_code
     lead.hs_chapter = hs_code.code[:2] if hs_code else ""
     lead.save(update_fields=["product", "hs_code", "hs_chapter", "updated_at"])
+    orders_refresh(lead_ids=[lead.pk])
+    impact_cache.changed()
     return lead
 
 
@@ -328,16 +375,23 @@ def order_create(
         ordered_on=ordered_on,
         value=value,
         currency=currency,
+        value_usd=RateTable.load([currency]).to_usd(value, currency, ordered_on),
         volume=volume,
         unit=unit,
         product=product[:200] or (lead.product if lead else ""),
         hs_code=hs_code or (lead.hs_code if lead else None),
         created_by=by,
+        **order_copies(
+            supplier=supplier,
+            lead=lead,
+            hs_code_id=hs_code.pk if hs_code else (lead.hs_code_id if lead else None),
+        ),
     )
     if lead is not None and lead.kind == LeadKind.TRADE:
         target = Stage.REPEAT_ORDERS if previous else Stage.FIRST_ORDER
         if lead.stage != Stage.REPEAT_ORDERS:
             lead_set_stage(lead=lead, stage=target, by=by, on=ordered_on, check=False)
+    impact_cache.changed()
     return order
 
 
@@ -354,7 +408,106 @@ def rate_set(
         valid_from=valid_from,
         defaults={"usd_per_unit": usd_per_unit, "note": note[:200], "created_by": by},
     )
+    orders_refresh(currency=currency, since=valid_from)
     return rate
+
+
+@transaction.atomic
+def rate_delete(*, by, rate: ExchangeRate) -> None:
+    if not permissions.can_manage_rates(by):
+        raise FollowupError(_("Only programme staff maintain exchange rates."))
+    currency, since = rate.currency, rate.valid_from
+    rate.delete()
+    orders_refresh(currency=currency, since=since)
+
+
+def order_copies(*, supplier: Organisation, lead: Lead | None, hs_code_id: str | None) -> dict:
+    """What an order keeps for the dashboard (see Order): its supplier's place, its HS chapter
+    (its own HS code, else its lead's) and its lead's event."""
+    chapter = hs_code_id[:2] if hs_code_id else (lead.hs_chapter if lead is not None else "")
+    return {
+        **supplier_place(supplier),
+        "hs_chapter": chapter,
+        "event_id": lead.event_id if lead is not None else None,
+    }
+
+
+ORDER_COPIES = [
+    "value_usd",
+    "supplier_country",
+    "supplier_province",
+    "supplier_cluster_id",
+    "hs_chapter",
+    "event_id",
+]
+
+
+def orders_refresh(
+    *,
+    currency: str | None = None,
+    since: datetime.date | None = None,
+    lead_ids=None,
+    supplier_ids=None,
+) -> int:
+    """Bring the copies that orders keep for the dashboard up to date (their value in US dollars,
+    supplier place, HS chapter, event) for the orders of one currency dated on or after `since`
+    (a rate was added, changed or removed), of some leads or suppliers, or all; returns how many
+    orders changed. Python converts, so that it rounds exactly like core.money.to_usd."""
+    orders = Order.objects.order_by("id")
+    if currency is not None:
+        orders = orders.filter(currency=currency)
+    if since is not None:
+        orders = orders.filter(ordered_on__gte=since)
+    if lead_ids is not None:
+        orders = orders.filter(lead_id__in=list(lead_ids))
+    if supplier_ids is not None:
+        orders = orders.filter(supplier_id__in=list(supplier_ids))
+    table = RateTable.load(None if currency is None else [currency])
+    rows = orders.values_list(
+        "id",
+        "value",
+        "currency",
+        "ordered_on",
+        "hs_code_id",
+        "supplier__kind",
+        "supplier__country_id",
+        "supplier__province_id",
+        "supplier__cluster_id",
+        "supplier_id",
+        "lead__hs_chapter",
+        "lead__event_id",
+        *ORDER_COPIES,
+    )
+    stale = []
+    for row in rows.iterator(chunk_size=5000):
+        pk, value, cur, on, hs, kind, country, province, cluster, sid, lead_chapter, event = row[
+            :12
+        ]
+        wanted = (
+            table.to_usd(value, cur, on),
+            country or "",
+            province or "",
+            sid if kind == "cluster" else cluster,
+            hs[:2] if hs else (lead_chapter or ""),
+            event,
+        )
+        if wanted != tuple(row[12:]):
+            stale.append((*wanted, pk))
+    # One prepared UPDATE run for each order: bulk_update builds a CASE per row and field in
+    # Python, which took minutes for 10,000 orders.
+    quote = connection.ops.quote_name
+    columns = [Order._meta.get_field(name).column for name in ORDER_COPIES]
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 - names from the model only
+        quote(Order._meta.db_table),
+        ", ".join(f"{quote(c)} = %s" for c in columns),
+        quote("id"),
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(stale), 1000):
+            cursor.executemany(sql, stale[start : start + 1000])
+    if stale:
+        impact_cache.changed()
+    return len(stale)
 
 
 # --- Survey answers and disagreements ---------------------------------------------------------
@@ -454,3 +607,132 @@ def conflict_settle(*, lead: Lead, by, stage: str, drop_reason: str = "", note: 
     Lead.objects.filter(pk=lead.pk).update(in_conflict=False)
     lead.in_conflict = False
     return lead
+
+
+# --- Follow-up plans --------------------------------------------------------------------------
+
+MAX_STEPS = 12
+MAX_STEP_MONTHS = 60  # five years after first contact
+MAX_REMINDER_DAYS = 60
+MAX_LINK_DAYS = 365
+
+
+def plan_check_steps(steps: list[int]) -> None:
+    """Steps are months after first contact: at least one, at most MAX_STEPS, each within
+    0..MAX_STEP_MONTHS, written in increasing order, none twice."""
+    if not steps:
+        raise FollowupError(_("Give at least one step."))
+    if len(steps) > MAX_STEPS:
+        raise FollowupError(_("At most %(n)s steps.") % {"n": MAX_STEPS})
+    for months in steps:
+        if not 0 <= months <= MAX_STEP_MONTHS:
+            raise FollowupError(
+                _("A step is between 0 and %(max)s months after first contact.")
+                % {"max": MAX_STEP_MONTHS}
+            )
+    if len(set(steps)) != len(steps):
+        raise FollowupError(_("A step is given twice."))
+    if steps != sorted(steps):
+        raise FollowupError(_("Write the steps in increasing order."))
+
+
+@transaction.atomic
+def plan_save(
+    *,
+    by,
+    plan: FollowUpPlan | None = None,
+    name: str,
+    event=None,
+    steps: list[int],
+    is_active: bool = True,
+    reminder_after_days: int = 5,
+    link_valid_days: int = 30,
+) -> FollowUpPlan:
+    """Create a plan (`plan` None) or change one. What a change does to surveys (the rule is
+    in docs/followup.md, "Changing a plan"): a step kept keeps its surveys; a new step is asked
+    from the next round on; a removed step at which surveys went out is retired (its surveys,
+    links, reminders and answers are kept, nothing new is sent at it) and one never used is
+    deleted; the scope (event or programme) is fixed once surveys went out."""
+    if not permissions.can_manage_followup(by):
+        raise FollowupError(_("Only programme staff change follow-up plans."))
+    name = name.strip()[:150]
+    if not name:
+        raise FollowupError(_("Give the plan a name."))
+    plan_check_steps(steps)
+    if not 1 <= reminder_after_days <= MAX_REMINDER_DAYS:
+        raise FollowupError(_("Remind after 1 to %(max)s days.") % {"max": MAX_REMINDER_DAYS})
+    if not 1 <= link_valid_days <= MAX_LINK_DAYS:
+        raise FollowupError(_("Links are valid for 1 to %(max)s days.") % {"max": MAX_LINK_DAYS})
+    if link_valid_days <= reminder_after_days:
+        raise FollowupError(
+            _(
+                "Links must stay valid longer than the wait before a reminder, or no reminder "
+                "could ever be answered."
+            )
+        )
+    used_steps: set[int] = set()
+    if plan is None:
+        plan = FollowUpPlan(created_by=by if by.is_authenticated else None)
+    else:
+        plan = FollowUpPlan.objects.select_for_update().get(pk=plan.pk)
+        used_steps = set(
+            SurveyInvitation.objects.filter(step__plan=plan)
+            .order_by()
+            .values_list("step_id", flat=True)
+            .distinct()
+        )
+        new_event_id = event.pk if event is not None else None
+        if used_steps and plan.event_id != new_event_id:
+            raise FollowupError(
+                _("Surveys were sent under this plan: its event cannot change. Make a new plan.")
+            )
+    if is_active:
+        clash = FollowUpPlan.objects.filter(is_active=True, event=event)
+        if plan.pk:
+            clash = clash.exclude(pk=plan.pk)
+        if clash.exists():
+            raise FollowupError(
+                _("Another active plan covers this event.")
+                if event is not None
+                else _("Another active plan covers the programme.")
+            )
+    plan.name = name
+    plan.event = event
+    plan.is_active = is_active
+    plan.reminder_after_days = reminder_after_days
+    plan.link_valid_days = link_valid_days
+    try:
+        with transaction.atomic():
+            plan.save()
+    except IntegrityError as exc:  # a concurrent save activated a plan of the same scope
+        raise FollowupError(_("Another active plan covers the same leads.")) from exc
+    now = timezone.now()
+    existing = {step.offset_months: step for step in plan.steps.all()}
+    for months, step in existing.items():
+        if months in steps:
+            if step.retired_at is not None:
+                step.retired_at = None
+                step.save(update_fields=["retired_at"])
+        elif step.pk in used_steps:
+            if step.retired_at is None:
+                step.retired_at = now
+                step.save(update_fields=["retired_at"])
+        else:
+            step.delete()
+    FollowUpStep.objects.bulk_create(
+        [FollowUpStep(plan=plan, offset_months=m) for m in steps if m not in existing]
+    )
+    return plan
+
+
+@transaction.atomic
+def plan_delete(*, by, plan: FollowUpPlan) -> None:
+    """Only a plan that never sent a survey can go (its surveys and answers are the history);
+    one that did is deactivated instead."""
+    if not permissions.can_manage_followup(by):
+        raise FollowupError(_("Only programme staff change follow-up plans."))
+    if SurveyInvitation.objects.filter(step__plan=plan).exists():
+        raise FollowupError(
+            _("Surveys were sent under this plan: deactivate it instead, to keep their answers.")
+        )
+    plan.delete()

@@ -19,5 +19,8 @@ def send_followups_task(run_id: int) -> None:
 @db_periodic_task(crontab(hour="2", minute="15"))
 def send_followups_daily() -> None:
     from corridor.followup.sending import send_followups
+    from corridor.followup.services import lead_places_refresh
 
+    # Leads keep their supplier's place for the dashboard: follow suppliers that moved.
+    lead_places_refresh()
     send_followups(trigger="task")

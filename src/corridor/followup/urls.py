@@ -16,6 +16,10 @@ urlpatterns = [
     path("staff/invitations/<int:pk>/phone/", views.phone_answer, name="phone_answer"),
     path("staff/invitations/<int:pk>/link/", views.copy_link, name="copy_link"),
     path("staff/conflicts/", views.conflicts, name="conflicts"),
+    path("staff/plans/", views.plans, name="plans"),
+    path("staff/plans/new/", views.plan_edit, name="plan_new"),
+    path("staff/plans/<int:pk>/", views.plan_edit, name="plan"),
+    path("staff/plans/<int:pk>/delete/", views.plan_delete, name="plan_delete"),
     path("staff/runs/", views.runs, name="runs"),
     path("staff/runs/<int:pk>/", views.run_detail, name="run"),
 ]

@@ -21,13 +21,14 @@ from django.views.decorators.http import require_POST
 from corridor.accounts import permissions
 from corridor.core import charts, links
 from corridor.core.hygiene import CleanTextFormMixin
-from corridor.directory.models import Country, Organisation, SourcingRequest
+from corridor.directory.models import Country, Organisation, Province, SourcingRequest
 from corridor.directory.vocab import Currency, Unit
 from corridor.events.models import Event
 from corridor.followup import exports, selectors, services
 from corridor.followup.models import (
     STAGES_BY_KIND,
     DropReason,
+    FollowUpPlan,
     Lead,
     SendRun,
     Stage,
@@ -402,6 +403,115 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, {"run": run, "log": log})
 
 
+# --- Staff: follow-up plans ---------------------------------------------------------------
+
+
+class PlanForm(CleanTextFormMixin, forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=150)
+    event = forms.ModelChoiceField(
+        label=gettext_lazy("Event"),
+        queryset=Event.objects.order_by("-id"),
+        required=False,
+        empty_label=gettext_lazy("The whole programme (every lead not covered by an event plan)"),
+    )
+    steps = forms.CharField(
+        label=gettext_lazy("Steps: months after first contact"),
+        help_text=gettext_lazy(
+            "In increasing order, separated by commas, for example 0, 1, 3, 6, 12."
+        ),
+        max_length=100,
+    )
+    reminder_after_days = forms.IntegerField(
+        label=gettext_lazy("Remind after (days without an answer)"),
+        min_value=1,
+        max_value=services.MAX_REMINDER_DAYS,
+        initial=5,
+    )
+    link_valid_days = forms.IntegerField(
+        label=gettext_lazy("Links valid for (days)"),
+        min_value=1,
+        max_value=services.MAX_LINK_DAYS,
+        initial=30,
+    )
+    is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
+
+    def clean_steps(self) -> list[int]:
+        raw = self.cleaned_data["steps"].replace(";", ",").replace("+", "")
+        parts = [p.strip() for p in raw.split(",") if p.strip()]
+        if not all(p.isdigit() for p in parts):
+            raise ValidationError(_("Write whole months, for example 0, 1, 3, 6, 12."))
+        steps = [int(p) for p in parts]
+        services.plan_check_steps(steps)
+        return steps
+
+    def clean(self):
+        data = super().clean()
+        remind, valid = data.get("reminder_after_days"), data.get("link_valid_days")
+        if remind and valid and valid <= remind:
+            self.add_error(
+                "link_valid_days",
+                _("Links must stay valid longer than the wait before a reminder."),
+            )
+        return data
+
+
+@login_required
+def plans(request: HttpRequest) -> HttpResponse:
+    """Staff's list of follow-up plans, with what each has sent and received."""
+    _require(permissions.can_manage_followup(request.user))
+    return render(request, "followup/plans.html", {"plans": selectors.plans()})
+
+
+@login_required
+def plan_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Create or change a plan and its steps (the rule for sent surveys is on the page)."""
+    _require(permissions.can_manage_followup(request.user))
+    plan = get_object_or_404(FollowUpPlan, pk=pk) if pk is not None else None
+    initial = {}
+    if plan is not None:
+        initial = {
+            "name": plan.name,
+            "event": plan.event_id,
+            "steps": ", ".join(
+                str(m)
+                for m in plan.steps.filter(retired_at__isnull=True).values_list(
+                    "offset_months", flat=True
+                )
+            ),
+            "reminder_after_days": plan.reminder_after_days,
+            "link_valid_days": plan.link_valid_days,
+            "is_active": plan.is_active,
+        }
+    form = PlanForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = services.plan_save(by=request.user, plan=plan, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The plan was saved."))
+            return redirect("followup:plan", pk=plan.pk)
+    return render(
+        request,
+        "followup/plan_form.html",
+        {"form": form, "plan": plan, "steps": selectors.plan_steps(plan) if plan else []},
+    )
+
+
+@login_required
+@require_POST
+def plan_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(permissions.can_manage_followup(request.user))
+    plan = get_object_or_404(FollowUpPlan, pk=pk)
+    try:
+        services.plan_delete(by=request.user, plan=plan)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("followup:plan", pk=plan.pk)
+    messages.success(request, _("The plan was deleted."))
+    return redirect("followup:plans")
+
+
 # --- Impact dashboard -------------------------------------------------------------------------
 
 
@@ -426,13 +536,7 @@ def _filters(request: HttpRequest) -> selectors.Filters:
     )
 
 
-GROUP_LABELS = {
-    "event": gettext_lazy("Event"),
-    "country": gettext_lazy("Country (supplier)"),
-    "province": gettext_lazy("Province (supplier)"),
-    "cluster": gettext_lazy("Cluster"),
-    "hs_chapter": gettext_lazy("Product (HS chapter)"),
-}
+GROUP_LABELS = selectors.GROUP_LABELS
 
 
 @login_required
@@ -440,7 +544,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     _require(permissions.can_view_impact(request.user))
     filters = _filters(request)
     viewer = not permissions.is_staff(request.user)
-    data = selectors.impact(filters, viewer=viewer)
+    data = selectors.impact_cached(filters, viewer=viewer)
     fmt = request.GET.get("format")
     table = request.GET.get("table", "")
     if fmt in ("csv", "xlsx"):
@@ -482,7 +586,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "months_svg": months,
             "value_svg": value_bars,
             "groups": [(k, GROUP_LABELS[k], data.by[k]) for k in GROUP_LABELS],
+            "drop_reasons": [(exports.drop_reason_label(r), n) for r, n in data.drop_reasons],
+            "staff": not viewer,
             "countries": Country.objects.filter(code__in=["KH", "LA", "MM", "TH", "VN"]),
+            "provinces": (
+                Province.objects.filter(country_id=filters.country, is_current=True)
+                .order_by("name")
+                .only("code", "name")
+                if filters.country
+                else []
+            ),
+            "clusters": Organisation.objects.filter(kind="cluster")
+            .order_by("name")
+            .only("id", "name")[:500],
             "events": Event.objects.order_by("-id").only("id", "name")[:100],
             "query": request.GET.urlencode(),
         },

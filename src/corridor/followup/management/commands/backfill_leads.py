@@ -7,14 +7,20 @@ from django.core.management.base import BaseCommand
 from corridor.connections.models import Connection
 from corridor.events.models import Meeting
 from corridor.followup.models import Lead
-from corridor.followup.services import lead_from_connection, lead_from_meeting
+from corridor.followup.services import (
+    lead_from_connection,
+    lead_from_meeting,
+    lead_places_refresh,
+    orders_refresh,
+)
 
 
 class Command(BaseCommand):
     help = (
         "Create a lead for every accepted connection, and every held meeting where a side wants "
         "to follow up, that has none yet (safe to run again: "
-        "a pair that already has a lead is left as it is)."
+        "a pair that already has a lead is left as it is), and bring the copies the dashboard "
+        "reads up to date (supplier place on leads and orders, US dollars on orders)."
     )
 
     def handle(self, *args, **options) -> None:
@@ -35,3 +41,12 @@ class Command(BaseCommand):
             lead_from_meeting(meeting=meeting)
         created += Lead.objects.count() - before
         self.stdout.write(f"{created} leads created.")
+        # The copies the dashboard reads: each lead's supplier place, each order's US dollars.
+        moved = lead_places_refresh()
+        converted = orders_refresh()
+        if moved:
+            self.stdout.write(f"{moved} leads took their supplier's new place.")
+        if converted:
+            self.stdout.write(
+                f"{converted} orders had their dashboard copies (US dollars, place, chapter, event) updated."
+            )
