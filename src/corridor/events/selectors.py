@@ -446,6 +446,40 @@ def representative_of(registration: Registration, user) -> Representative | None
     return registration.representatives.filter(user=user).order_by("pk").first()
 
 
+def checkin_target(
+    event: Event,
+    *,
+    code: str = "",
+    representative_id: int | None = None,
+    registration_id: int | None = None,
+) -> tuple[Registration | None, Representative | None, str]:
+    """Who a check-in names, with the method: a scanned code (a person's own, or the
+    organisation's), a representative picked by name, or a registration. (None, None, method)
+    when unknown at this event."""
+    from corridor.events.documents import parse_checkin_payload
+
+    if code:
+        token, rep_pk = parse_checkin_payload(code)
+        reg = Registration.objects.filter(event=event, calendar_token=token).first()
+        rep = None
+        if reg is not None and rep_pk is not None:
+            rep = Representative.objects.filter(registration=reg, pk=rep_pk).first()
+            if rep is None:
+                return None, None, "qr"
+        return reg, rep, "qr"
+    if representative_id is not None:
+        rep = (
+            Representative.objects.filter(registration__event=event, pk=representative_id)
+            .select_related("registration__organisation", "registration__event")
+            .first()
+        )
+        return (rep.registration if rep else None), rep, "search"
+    if registration_id is not None:
+        reg = Registration.objects.filter(event=event, pk=registration_id).first()
+        return reg, None, "search"
+    return None, None, "search"
+
+
 def checkin_search(event: Event, q: str) -> QuerySet[Registration]:
     """Approved participants by organisation or person name, each with its representatives
     (checked in one by one) and its attendance (arrived: its first representative came)."""
