@@ -19,6 +19,8 @@ def test_closer_hs_code_ranks_first_with_the_engines_reason(people, forum):
     people["Pepper Farm"][1].offer_hs_codes.set(["090411"])  # the subheading asked for
     people["Silk House"][1].offer_hs_codes.set(["090412"])  # same heading 0904
     people["Rice Mill"][1].offer_hs_codes.set(["100630"])  # another chapter
+    for name in people:  # as an edit of a registration saves it
+        people[name][1].save()
 
     found = selectors.suggestions(forum, buyer, user)
 

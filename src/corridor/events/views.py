@@ -264,6 +264,8 @@ def participant_list(request: HttpRequest, slug: str) -> HttpResponse:
             "country": country,
             "kinds": OrgKind.choices,
             "suggested": suggested,
+            # The engine's index is being built: these come from HS codes and words.
+            "suggested_cheap": not getattr(suggested, "ranked", True),
             "open": services.requests_are_open(event),
         },
     )
