@@ -215,3 +215,32 @@ def test_looks_for_is_embedded_once_and_ranks_the_reverse_direction_by_vectors(
     silk.save()  # a new participants' version: built again
     without = {r.registration_id: r.score for r in suggest.rank(forum, rice)}
     assert with_vectors[silk.pk] > without[silk.pk]
+
+
+def test_a_first_index_comes_before_embedding_many_texts_and_a_second_build_adds_them(
+    no_worker, people, forum, monkeypatch
+):
+    from django.core.cache import cache
+
+    monkeypatch.setattr(suggest, "FIRST_EMBED", 1)
+    for name in ("Buyer Co", "Silk House"):
+        people[name][1].looks_for = "jasmine rice"
+        people[name][1].save()
+    queued = len(no_worker.now)
+
+    _build(no_worker, forum)
+
+    silk = people["Silk House"][1]
+    silk.refresh_from_db()
+    assert silk.looks_for_vector is None  # published at once, without the vectors
+    assert suggest.event_index(forum) is not None
+    assert not cache.get(suggest._pointer_key(forum.pk))["complete"]  # noqa: SLF001
+    assert len(no_worker.now) == queued + 1  # the second build is queued at once
+
+    _build(no_worker, forum)
+
+    silk.refresh_from_db()
+    assert silk.looks_for_vector is not None
+    assert cache.get(suggest._pointer_key(forum.pk))["complete"]  # noqa: SLF001
+    _build(no_worker, forum)  # nothing changed: nothing to do
+    assert len(list((suggest._folder()).glob("*.pickle"))) == 1  # noqa: SLF001

@@ -77,6 +77,7 @@ LARGE_EVENT = 500
 DEBOUNCE = 60
 QUEUED_FOR = 900  # a queued build that never ran (worker down) is queued again after this
 EMBED_BATCH = 64
+FIRST_EMBED = 200  # more "looks for" texts to embed than this: a first index without them
 
 
 def participants_version(event: Event) -> str:
@@ -96,16 +97,21 @@ def _text_digest(text: str) -> str:
     return hashlib.blake2b(f"{dim}:{text}".encode(), digest_size=8).hexdigest()
 
 
-def looks_for_embed(event: Event) -> int:
-    """Embed the "looks for" texts of approved participants that have no vector of their current
-    text yet, in batches; returns how many were embedded."""
-    embedder = adapters.get_embedder()
+def _looks_for_pending(event: Event) -> list[Registration]:
+    """Approved participants whose "looks for" has no vector of its current text yet."""
     rows = event.registrations.filter(status=Registration.Status.APPROVED).exclude(looks_for="")
-    todo = [
+    return [
         Registration(pk=pk, looks_for=text)
         for pk, text, of in rows.values_list("pk", "looks_for", "looks_for_vector_of")
         if of != _text_digest(text)
     ]
+
+
+def looks_for_embed(event: Event) -> int:
+    """Embed the "looks for" texts of approved participants that have no vector of their current
+    text yet, in batches; returns how many were embedded."""
+    embedder = adapters.get_embedder()
+    todo = _looks_for_pending(event)
     for start in range(0, len(todo), EMBED_BATCH):
         batch = todo[start : start + EMBED_BATCH]
         vectors = embedder.embed_queries([r.looks_for for r in batch])
@@ -273,23 +279,40 @@ def _load(data: dict) -> EventIndex:
 
 def index_build(*, event: Event) -> EventIndex | None:
     """Build the event's indexes for its current participants and publish them (the task's
-    work). Changes from now on queue the next build. None when the published one is current."""
+    work). Changes from now on queue the next build. None when the published one is current.
+
+    Embedding thousands of "looks for" texts takes minutes (70 ms each with E5 on a loaded
+    machine): an event's first index is published without the missing vectors, and a second
+    build embeds them; later builds embed only the new or changed texts.
+    """
     cache.delete(_queued_key(event.pk))
     version = participants_version(event)
     pointer = cache.get(_pointer_key(event.pk))
     folder = _folder()
-    if pointer and pointer["version"] == version and (folder / pointer["file"]).exists():
+    if (
+        pointer
+        and pointer["version"] == version
+        and pointer.get("complete")
+        and (folder / pointer["file"]).exists()
+    ):
         return None
-    looks_for_embed(event)
+    first = pointer is None and len(_looks_for_pending(event)) > FIRST_EMBED
+    if not first:
+        looks_for_embed(event)
     index = _build(event, version)
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"{event.pk}-{version}.pickle"
+    name = f"{event.pk}-{version}-{'c' if not first else 'p'}.pickle"
     with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as fh:
         pickle.dump(_dump(index), fh, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(fh.name, folder / name)
     cache.set(
         _pointer_key(event.pk),
-        {"version": version, "file": name, "participants": len(index.kinds)},
+        {
+            "version": version,
+            "file": name,
+            "participants": len(index.kinds),
+            "complete": not first,
+        },
         None,
     )
     # The previous files: a process that read the old pointer loads the new one next time.
@@ -298,10 +321,12 @@ def index_build(*, event: Event) -> EventIndex | None:
             old.unlink(missing_ok=True)
     with _lock:
         _remember(event.pk, index)
+    if first:
+        index_outdated(event.pk, now=True)  # the same, with every "looks for" embedded
     return index
 
 
-def index_outdated(event_id: int) -> bool:
+def index_outdated(event_id: int, *, now: bool = False) -> bool:
     """Queue a build of the event's indexes unless one is queued already (True if queued). A
     large event's waits DEBOUNCE seconds, so that a burst of registrations makes one build."""
     if not cache.add(_queued_key(event_id), 1, QUEUED_FOR):
@@ -309,7 +334,7 @@ def index_outdated(event_id: int) -> bool:
     from corridor.events import tasks
 
     pointer = cache.get(_pointer_key(event_id))
-    if pointer and pointer["participants"] > LARGE_EVENT:
+    if not now and pointer and pointer["participants"] > LARGE_EVENT:
         tasks.suggest_index_build.schedule((event_id,), delay=DEBOUNCE)
     else:
         tasks.suggest_index_build(event_id)
