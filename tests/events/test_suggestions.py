@@ -244,3 +244,15 @@ def test_a_first_index_comes_before_embedding_many_texts_and_a_second_build_adds
     assert cache.get(suggest._pointer_key(forum.pk))["complete"]  # noqa: SLF001
     _build(no_worker, forum)  # nothing changed: nothing to do
     assert len(list((suggest._folder()).glob("*.pickle"))) == 1  # noqa: SLF001
+
+
+def test_a_lost_index_file_is_built_again(people, forum):
+    built = suggest.event_index(forum)
+    for path in suggest._folder().glob("*.pickle"):  # noqa: SLF001
+        path.unlink()
+    suggest.forget()
+
+    again = suggest.event_index(forum)  # immediate mode: the queued build ran here
+
+    assert again is not None and again.version == built.version
+    assert list(suggest._folder().glob("*.pickle"))  # noqa: SLF001

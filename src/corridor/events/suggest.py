@@ -367,8 +367,10 @@ def event_index(event: Event, version: str | None = None) -> EventIndex | None:
         with open(_folder() / pointer["file"], "rb") as fh:
             # Our own file, written by index_build in the data folder.
             loaded = _load(pickle.load(fh))  # noqa: S301
-    except FileNotFoundError:  # replaced meanwhile by a newer build
-        return current
+    except FileNotFoundError:  # replaced meanwhile by a newer build, or the folder was lost
+        index_outdated(event.pk)
+        with _lock:  # built meanwhile in this process (immediate mode), or the last one
+            return _indexes.get(event.pk, current)
     with _lock:
         _remember(event.pk, loaded)
     return loaded
