@@ -167,7 +167,7 @@ def suggestions(event: Event, me: Registration, user, limit: int = 10) -> Sugges
     skip = {a for pair in asked for a in pair} | {me.pk}
     ranked = suggest.rank(event, me)
     if ranked is None:
-        out = Suggestions(_cheap_suggestions(event, me, user, skip)[:limit])
+        out = Suggestions(_cheap_suggestions(event, me, user, skip, limit))
         out.ranked = False
         return out
     chosen = [r for r in ranked if r.registration_id not in skip][: limit * 2]
@@ -189,10 +189,12 @@ def _words(text: str) -> list[str]:
     return list(dict.fromkeys(t for t in tokens(text, ngrams=False) if len(t) > 2))
 
 
-def _cheap_suggestions(event: Event, me: Registration, user, skip: set[int]) -> list[Suggestion]:
+def _cheap_suggestions(
+    event: Event, me: Registration, user, skip: set[int], limit: int
+) -> list[Suggestion]:
     """Without the engine: participants sharing an HS chapter, heading or subheading with me (what
     they offer against what I look for, and back), or words, found by the database (a bounded
-    number of candidates, 2 queries), then scored."""
+    number of candidates), scored on plain rows; only the chosen ones are loaded whole."""
     my_wanted = {h.code for h in me.wanted_hs_codes.all()}
     my_offered = {h.code for h in me.offer_hs_codes.all()}
     my_look = _words(me.looks_for)
@@ -213,49 +215,59 @@ def _cheap_suggestions(event: Event, me: Registration, user, skip: set[int]) -> 
         .values_list("pk", flat=True)
         .distinct()[:CHEAP_CANDIDATES]
     )
-    out: list[Suggestion] = []
-    for reg in participants(event, user).filter(pk__in=ids):
+    offered: dict[int, set[str]] = {}
+    wanted: dict[int, set[str]] = {}
+    for through, into in (
+        (Registration.offer_hs_codes.through, offered),
+        (Registration.wanted_hs_codes.through, wanted),
+    ):
+        for reg_id, code in through.objects.filter(registration_id__in=ids).values_list(
+            "registration_id", "hscode_id"
+        ):
+            into.setdefault(reg_id, set()).add(code)
+    rows = Registration.objects.filter(pk__in=ids).values_list(
+        "pk", "offers", "looks_for", "organisation__product_focus", "organisation__kind"
+    )
+    scored: list[tuple[float, int, list[str]]] = []
+    for pk, offers, looks_for, focus, kind in rows:
         score = 0.0
         reasons: list[str] = []
         for mine, theirs, text in (
-            (
-                my_wanted,
-                {h.code for h in reg.offer_hs_codes.all()},
-                _("They offer HS %(code)s, which you look for"),
-            ),
-            (
-                my_offered,
-                {h.code for h in reg.wanted_hs_codes.all()},
-                _("They look for HS %(code)s, which you offer"),
-            ),
+            (my_wanted, offered.get(pk, ()), _("They offer HS %(code)s, which you look for")),
+            (my_offered, wanted.get(pk, ()), _("They look for HS %(code)s, which you offer")),
         ):
             best, hit = 0, ""
             for a in mine:
-                for b in theirs:
+                for b in sorted(theirs):
                     n = 6 if a == b else 4 if a[:4] == b[:4] else 2 if a[:2] == b[:2] else 0
                     if n > best:
                         best, hit = n, b
             if best:
                 score += best
                 reasons.append(text % {"code": hit})
-        theirs = set(_words(f"{reg.offers} {reg.organisation.product_focus or ''}"))
-        shared = [w for w in my_look if w in theirs]
+        theirs_words = set(_words(f"{offers} {focus or ''}"))
+        shared = [w for w in my_look if w in theirs_words]
         if shared:
             score += min(3, len(shared))
             reasons.append(_("They offer: %(words)s") % {"words": ", ".join(shared[:4])})
-        theirs = set(_words(reg.looks_for))
-        shared = [w for w in my_offer if w in theirs]
+        theirs_words = set(_words(looks_for))
+        shared = [w for w in my_offer if w in theirs_words]
         if shared:
             score += min(3, len(shared))
             reasons.append(_("They look for: %(words)s") % {"words": ", ".join(shared[:4])})
-        kinds = {me.organisation.kind, reg.organisation.kind}
+        kinds = {me.organisation.kind, kind}
         if score and "buyer" in kinds and kinds & {"sme", "cluster"}:
             score += 1
             reasons.append(_("A buyer and a supplier"))
         if score > 0:
-            out.append(Suggestion(reg, score, reasons))
+            scored.append((score, pk, reasons))
+    scored.sort(key=lambda t: -t[0])
+    scored = scored[: limit * 3]  # ties at the cut are ordered by name below
+    chosen = participants(event, user).filter(pk__in=[pk for _score, pk, _reasons in scored])
+    regs = {r.pk: r for r in chosen}
+    out = [Suggestion(regs[pk], score, reasons) for score, pk, reasons in scored if pk in regs]
     out.sort(key=lambda s: (-s.score, s.registration.organisation.name))
-    return out
+    return out[:limit]
 
 
 # --- requests -------------------------------------------------------------------------------------
