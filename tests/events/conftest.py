@@ -87,3 +87,18 @@ def _on_commit_now(monkeypatch):
     from django.db import transaction
 
     monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
+
+
+@pytest.fixture(autouse=True)
+def _suggestion_indexes(settings, tmp_path):
+    """Each test's suggestion indexes in its own folder, with no pointers or copies left from
+    another test."""
+    from django.core.cache import cache
+
+    from corridor.events import suggest
+
+    settings.DATA_DIR = tmp_path
+    cache.clear()
+    suggest.forget()
+    yield
+    suggest.forget()

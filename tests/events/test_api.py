@@ -93,3 +93,59 @@ def test_request_of_others_is_not_found(people, forum):
     req = MeetingRequest.objects.get()
     c = bearer_client(people["Pepper Farm"][0])
     assert_error(c.post(f"/api/v1/events/{forum.slug}/requests/{req.pk}/decline"), 404, "not_found")
+
+
+def _checkin(c, forum, body):
+    return c.post(f"/api/v1/events/{forum.slug}/checkin", body, content_type="application/json")
+
+
+def test_checkin_by_representative_and_by_code_for_organisers(people, forum, staff):
+    from corridor.events import documents
+    from corridor.events.models import Attendance, Representative
+
+    user, rice = people["Rice Mill"]
+    sokha = services.representative_add(registration=rice, by=staff, name="Sokha", user=user)
+    dara = services.representative_add(registration=rice, by=staff, name="Dara")
+    c = bearer_client(staff)
+
+    first = _checkin(c, forum, {"representative_id": sokha.pk})
+
+    assert first.status_code == 200, first.content
+    body = first.json()
+    assert (body["representative"], body["method"], body["organisation"]) == (
+        "Sokha",
+        "search",
+        "Rice Mill",
+    )
+    assert Representative.objects.get(pk=dara.pk).checked_in_at is None
+    by_code = _checkin(c, forum, {"code": documents.checkin_payload(rice, dara)}).json()
+    assert (by_code["representative_id"], by_code["method"]) == (dara.pk, "qr")
+    assert by_code["arrived_at"] == body["arrived_at"]  # the organisation arrived once
+    again = _checkin(c, forum, {"representative_id": sokha.pk}).json()
+    assert again["checked_in_at"] == body["checked_in_at"]  # the first time is kept
+    assert Attendance.objects.filter(registration=rice).count() == 1
+    assert Representative.objects.get(pk=dara.pk).checked_in_by == staff
+
+
+def test_checkin_refused_to_participants_and_unknown_codes(people, forum, staff):
+    from corridor.events import documents
+    from corridor.events.models import Attendance
+
+    user, rice = people["Rice Mill"]
+    buyer = people["Buyer Co"][1]
+    dara = services.representative_add(registration=rice, by=staff, name="Dara")
+    participant = bearer_client(user)  # registered, but not an organiser
+    assert_error(_checkin(participant, forum, {"representative_id": dara.pk}), 403, "forbidden")
+    assert_error(
+        _checkin(participant, forum, {"code": documents.checkin_payload(rice, dara)}),
+        403,
+        "forbidden",
+    )
+    assert not Attendance.objects.exists()
+    c = bearer_client(staff)
+    # A person's code with another registration's token is nobody at this event.
+    wrong = documents.checkin_payload(buyer).split("/")[0] + f"/{dara.pk}"
+    assert_error(_checkin(c, forum, {"code": wrong}), 404, "not_found")
+    assert_error(_checkin(c, forum, {"representative_id": 999999}), 404, "not_found")
+    assert_error(_checkin(c, forum, {}), 422, "validation_error")
+    assert not Attendance.objects.exists()

@@ -302,3 +302,60 @@ def agenda(request: HttpRequest, slug: str):
         }
         for i in data["all"]
     ]
+
+
+class CheckinIn(Schema):
+    """One of: `code` (a scanned QR code: a person's badge or the organisation's),
+    `representative_id` (a person picked by name) or `registration_id` (the organisation)."""
+
+    code: str = Field("", max_length=200)
+    representative_id: int | None = None
+    registration_id: int | None = None
+
+
+class CheckinOut(Schema):
+    registration_id: int
+    organisation: str
+    representative_id: int | None
+    representative: str | None
+    method: str
+    arrived_at: datetime
+    checked_in_at: datetime | None
+
+
+@router.post("/events/{slug}/checkin", response={200: CheckinOut, **ERRORS})
+def checkin(request: HttpRequest, slug: str, payload: CheckinIn):
+    """Check a person (or an organisation) in on arrival: the event's organisers and staff only,
+    as on the check-in page. A second check-in keeps the first time."""
+    event = _event(request, slug)
+    if not can_manage_event(request.user, event):
+        raise PermissionDenied(_("Only the event's organisers check people in."))
+    if not (payload.code.strip() or payload.representative_id or payload.registration_id):
+        raise ApiError(422, _("Give a code, a representative or a registration."))
+    reg, rep, method = selectors.checkin_target(
+        event,
+        code=payload.code.strip(),
+        representative_id=payload.representative_id,
+        registration_id=payload.registration_id,
+    )
+    if reg is None:
+        raise ApiError(404, _("Unknown code: this person is not registered for this event."))
+    try:
+        if rep is not None:
+            rep = services.representative_check_in(
+                representative=rep, by=request.user, method=method
+            )
+            attendance = reg.attendance
+        else:
+            attendance = services.check_in(registration=reg, by=request.user, method=method)
+    except services.EventError as exc:
+        raise _refused(exc) from exc
+    return {
+        "registration_id": reg.pk,
+        "organisation": reg.organisation.name,
+        "representative_id": rep.pk if rep else None,
+        "representative": rep.name if rep else None,
+        "method": rep.checkin_method if rep else attendance.method,
+        "arrived_at": attendance.checked_in_at,
+        "checked_in_at": rep.checked_in_at if rep else None,
+    }

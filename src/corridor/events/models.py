@@ -181,10 +181,16 @@ class Registration(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Any saved change (text, HS codes): part of the suggestion indexes' version.
+    updated_at = models.DateTimeField(auto_now=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # "What we look for", embedded once by the suggestion task (`events.suggest`), and the
+    # digest of the text it was made from (a changed text is embedded again).
+    looks_for_vector = models.BinaryField(null=True, blank=True, editable=False)
+    looks_for_vector_of = models.CharField(max_length=16, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at"]

@@ -14,6 +14,7 @@ from django.templatetags.tz import do_timezone
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from corridor.core.text import tokens
 from corridor.events.models import (
     Event,
     Meeting,
@@ -145,18 +146,30 @@ def _reason_texts(ranked) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def suggestions(event: Event, me: Registration, user, limit: int = 10) -> list[Suggestion]:
+class Suggestions(list):
+    """Suggestions, best first; `ranked` is False while the engine's index is being built and
+    these come from the cheap ranking (HS codes and shared words)."""
+
+    ranked: bool = True
+
+
+def suggestions(event: Event, me: Registration, user, limit: int = 10) -> Suggestions:
     """Participants ranked for `me` by the matching engine (`events.suggest`: what they offer
     against what I look for, what they look for against my offers; HS code levels, words in
-    every script, embeddings), with its reasons. People already asked are left out."""
+    every script, embeddings), with its reasons. People already asked are left out. Until the
+    event's index is built (in the background), the cheap ranking answers."""
     from corridor.events import suggest
 
-    ranked = suggest.rank(event, me)
     asked = MeetingRequest.objects.filter(
         Q(from_registration=me) | Q(to_registration=me),
         status__in=[MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED],
     ).values_list("from_registration_id", "to_registration_id")
     skip = {a for pair in asked for a in pair} | {me.pk}
+    ranked = suggest.rank(event, me)
+    if ranked is None:
+        out = Suggestions(_cheap_suggestions(event, me, user, skip, limit))
+        out.ranked = False
+        return out
     chosen = [r for r in ranked if r.registration_id not in skip][: limit * 2]
     visible = participants(event, user).filter(pk__in=[r.registration_id for r in chosen])
     regs = {r.pk: r for r in visible}
@@ -165,6 +178,95 @@ def suggestions(event: Event, me: Registration, user, limit: int = 10) -> list[S
         for r in chosen
         if r.registration_id in regs
     ]
+    return Suggestions(out[:limit])
+
+
+CHEAP_WORDS = 8  # words of each side searched
+CHEAP_CANDIDATES = 200
+
+
+def _words(text: str) -> list[str]:
+    return list(dict.fromkeys(t for t in tokens(text, ngrams=False) if len(t) > 2))
+
+
+def _cheap_suggestions(
+    event: Event, me: Registration, user, skip: set[int], limit: int
+) -> list[Suggestion]:
+    """Without the engine: participants sharing an HS chapter, heading or subheading with me (what
+    they offer against what I look for, and back), or words, found by the database (a bounded
+    number of candidates), scored on plain rows; only the chosen ones are loaded whole."""
+    my_wanted = {h.code for h in me.wanted_hs_codes.all()}
+    my_offered = {h.code for h in me.offer_hs_codes.all()}
+    my_look = _words(me.looks_for)
+    my_offer = _words(f"{me.offers} {me.organisation.product_focus or ''}")
+    found = Q(pk__in=[])
+    for code in {c[:2] for c in my_wanted}:
+        found |= Q(offer_hs_codes__code__startswith=code)
+    for code in {c[:2] for c in my_offered}:
+        found |= Q(wanted_hs_codes__code__startswith=code)
+    for word in my_look[:CHEAP_WORDS]:
+        found |= Q(offers__icontains=word) | Q(organisation__product_focus__icontains=word)
+    for word in my_offer[:CHEAP_WORDS]:
+        found |= Q(looks_for__icontains=word)
+    ids = list(
+        visible_registrations(event, user)
+        .filter(found)
+        .exclude(pk__in=skip)
+        .values_list("pk", flat=True)
+        .distinct()[:CHEAP_CANDIDATES]
+    )
+    offered: dict[int, set[str]] = {}
+    wanted: dict[int, set[str]] = {}
+    for through, into in (
+        (Registration.offer_hs_codes.through, offered),
+        (Registration.wanted_hs_codes.through, wanted),
+    ):
+        for reg_id, code in through.objects.filter(registration_id__in=ids).values_list(
+            "registration_id", "hscode_id"
+        ):
+            into.setdefault(reg_id, set()).add(code)
+    rows = Registration.objects.filter(pk__in=ids).values_list(
+        "pk", "offers", "looks_for", "organisation__product_focus", "organisation__kind"
+    )
+    scored: list[tuple[float, int, list[str]]] = []
+    for pk, offers, looks_for, focus, kind in rows:
+        score = 0.0
+        reasons: list[str] = []
+        for mine, theirs, text in (
+            (my_wanted, offered.get(pk, ()), _("They offer HS %(code)s, which you look for")),
+            (my_offered, wanted.get(pk, ()), _("They look for HS %(code)s, which you offer")),
+        ):
+            best, hit = 0, ""
+            for a in mine:
+                for b in sorted(theirs):
+                    n = 6 if a == b else 4 if a[:4] == b[:4] else 2 if a[:2] == b[:2] else 0
+                    if n > best:
+                        best, hit = n, b
+            if best:
+                score += best
+                reasons.append(text % {"code": hit})
+        theirs_words = set(_words(f"{offers} {focus or ''}"))
+        shared = [w for w in my_look if w in theirs_words]
+        if shared:
+            score += min(3, len(shared))
+            reasons.append(_("They offer: %(words)s") % {"words": ", ".join(shared[:4])})
+        theirs_words = set(_words(looks_for))
+        shared = [w for w in my_offer if w in theirs_words]
+        if shared:
+            score += min(3, len(shared))
+            reasons.append(_("They look for: %(words)s") % {"words": ", ".join(shared[:4])})
+        kinds = {me.organisation.kind, kind}
+        if score and "buyer" in kinds and kinds & {"sme", "cluster"}:
+            score += 1
+            reasons.append(_("A buyer and a supplier"))
+        if score > 0:
+            scored.append((score, pk, reasons))
+    scored.sort(key=lambda t: -t[0])
+    scored = scored[: limit * 3]  # ties at the cut are ordered by name below
+    chosen = participants(event, user).filter(pk__in=[pk for _score, pk, _reasons in scored])
+    regs = {r.pk: r for r in chosen}
+    out = [Suggestion(regs[pk], score, reasons) for score, pk, reasons in scored if pk in regs]
+    out.sort(key=lambda s: (-s.score, s.registration.organisation.name))
     return out[:limit]
 
 
@@ -444,6 +546,40 @@ def representative_of(registration: Registration, user) -> Representative | None
     if user is None or not user.is_authenticated:
         return None
     return registration.representatives.filter(user=user).order_by("pk").first()
+
+
+def checkin_target(
+    event: Event,
+    *,
+    code: str = "",
+    representative_id: int | None = None,
+    registration_id: int | None = None,
+) -> tuple[Registration | None, Representative | None, str]:
+    """Who a check-in names, with the method: a scanned code (a person's own, or the
+    organisation's), a representative picked by name, or a registration. (None, None, method)
+    when unknown at this event."""
+    from corridor.events.documents import parse_checkin_payload
+
+    if code:
+        token, rep_pk = parse_checkin_payload(code)
+        reg = Registration.objects.filter(event=event, calendar_token=token).first()
+        rep = None
+        if reg is not None and rep_pk is not None:
+            rep = Representative.objects.filter(registration=reg, pk=rep_pk).first()
+            if rep is None:
+                return None, None, "qr"
+        return reg, rep, "qr"
+    if representative_id is not None:
+        rep = (
+            Representative.objects.filter(registration__event=event, pk=representative_id)
+            .select_related("registration__organisation", "registration__event")
+            .first()
+        )
+        return (rep.registration if rep else None), rep, "search"
+    if registration_id is not None:
+        reg = Registration.objects.filter(event=event, pk=registration_id).first()
+        return reg, None, "search"
+    return None, None, "search"
 
 
 def checkin_search(event: Event, q: str) -> QuerySet[Registration]:

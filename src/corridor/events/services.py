@@ -355,6 +355,8 @@ def registration_create(
         Representative.objects.create(
             registration=registration, user=by, name=str(by), email=by.email
         )
+    if status == Registration.Status.APPROVED:
+        _suggestions_outdated(event)
     return registration
 
 
@@ -418,6 +420,7 @@ def registration_approve(*, registration: Registration, by) -> Registration:
     registration.decided_by = by
     registration.save(update_fields=["status", "decided_at", "decided_by"])
     transaction.on_commit(lambda: messages.registration_decided(registration))
+    _suggestions_outdated(event)
     return registration
 
 
@@ -476,7 +479,15 @@ def _cancel_registration(registration: Registration, by, *, notify: bool) -> Reg
             transaction.on_commit(lambda: messages.registration_decided(nxt))
     if notify:
         transaction.on_commit(lambda: messages.registration_decided(registration))
+    _suggestions_outdated(event)
     return registration
+
+
+def _suggestions_outdated(event: Event) -> None:
+    """Participants changed: queue a build of the event's suggestion indexes once committed."""
+    from corridor.events import suggest
+
+    transaction.on_commit(lambda: suggest.index_outdated(event.pk))
 
 
 @transaction.atomic

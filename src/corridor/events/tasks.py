@@ -1,4 +1,5 @@
-"""Background work of events (huey): engine runs, placing late meetings, expiry, deadlines."""
+"""Background work of events (huey): engine runs, placing late meetings, suggestion indexes,
+expiry, deadlines."""
 
 from __future__ import annotations
 
@@ -21,6 +22,17 @@ def place_meeting(meeting_id: int) -> None:
     from corridor.events import services
 
     services.meeting_place_late(meeting_id=meeting_id)
+
+
+@db_task()
+def suggest_index_build(event_id: int) -> None:
+    """Build and publish an event's 'Suggested for you' indexes (`events.suggest`)."""
+    from corridor.events import suggest
+    from corridor.events.models import Event
+
+    event = Event.objects.filter(pk=event_id).first()
+    if event is not None:
+        suggest.index_build(event=event)
 
 
 @db_periodic_task(crontab(minute="*/15"))

@@ -264,6 +264,8 @@ def participant_list(request: HttpRequest, slug: str) -> HttpResponse:
             "country": country,
             "kinds": OrgKind.choices,
             "suggested": suggested,
+            # The engine's index is being built: these come from HS codes and words.
+            "suggested_cheap": not getattr(suggested, "ranked", True),
             "open": services.requests_are_open(event),
         },
     )
@@ -844,30 +846,14 @@ def _not_arrived(request: HttpRequest, event: Event, reg: Registration) -> None:
 
 
 def _checkin_target(event: Event, post) -> tuple[Registration | None, Representative | None, str]:
-    """Who a check-in form names: a scanned code (a person's own, or the organisation's), a
-    representative picked by name, or a registration."""
-    from corridor.events.documents import parse_checkin_payload
-
-    if post.get("token"):
-        token, rep_pk = parse_checkin_payload(post["token"])
-        reg = Registration.objects.filter(event=event, calendar_token=token).first()
-        rep = None
-        if reg is not None and rep_pk is not None:
-            rep = Representative.objects.filter(registration=reg, pk=rep_pk).first()
-            if rep is None:
-                return None, None, "qr"
-        return reg, rep, "qr"
-    if post.get("representative", "").isdigit():
-        rep = (
-            Representative.objects.filter(registration__event=event, pk=int(post["representative"]))
-            .select_related("registration__organisation", "registration__event")
-            .first()
-        )
-        return (rep.registration if rep else None), rep, "search"
-    if post.get("registration", "").isdigit():
-        reg = Registration.objects.filter(event=event, pk=int(post["registration"])).first()
-        return reg, None, "search"
-    return None, None, "search"
+    rep = post.get("representative", "")
+    reg = post.get("registration", "")
+    return selectors.checkin_target(
+        event,
+        code=post.get("token", ""),
+        representative_id=int(rep) if rep.isdigit() else None,
+        registration_id=int(reg) if reg.isdigit() else None,
+    )
 
 
 @login_required
