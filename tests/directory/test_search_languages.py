@@ -133,3 +133,18 @@ def test_parse_query_expands_a_word_with_its_concept():
     tq = parse_query("ข้าว", exact_known=lambda w: False)
     assert len(tq.clauses) == 1
     assert len(tq.clauses[0]) == 3  # dictionary words, trigrams, the concept "rice"
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("โรงสีข้าวสุรินทร์", "rong-si-khaw-surinthr"),
+        ("ໂຮງງານເຂົ້າ ວຽງຈັນ", "ho-ngngan-khea-w-yng-can"),
+        ("ရွှေဆန် ကုမ္ပဏီ", "shwaysaan-kumpane"),
+        ("Hợp tác xã Đồng Tháp", "hop-tac-xa-dong-thap"),
+    ],
+)
+def test_organisation_slug_from_a_local_script_name_is_readable(name, slug):
+    from corridor.accounts.services import unique_slug
+
+    assert unique_slug(name) == slug

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from corridor.accounts import permissions
+from corridor.core.text import stem
 from corridor.directory import search
 from corridor.directory.models import (
     BorderCrossing,
@@ -594,17 +596,32 @@ def former_provinces(country: Country) -> list[Province]:
 
 
 def hs_code_options(q: str, limit: int = 15) -> list[HSCode]:
-    """HS codes for the product form's autocomplete: by code prefix, else by description."""
-    q = (q or "").strip()
+    """HS codes for the product and request forms' look-up: digits by code prefix; words
+    (in any of the six languages: "tea", "chè", "ชา") through matching's HS suggestion, the
+    one that suggests a code from a product's name, best first."""
+    q = " ".join((q or "").split())[:200]
     digits = q.replace(".", "").replace(" ", "")
     if not q:
         return []
     if digits.isdigit():
         return list(HSCode.objects.filter(code__startswith=digits).order_by("code")[:limit])
-    qs = HSCode.objects.all()
-    for word in q.split()[:5]:
-        qs = qs.filter(description__icontains=word)
-    return list(qs.order_by("-level", "code")[:limit])
+    if len(q) < 2:
+        return []
+    from corridor.matching.glossary import english_gloss
+    from corridor.matching.selectors import hs_suggester
+
+    # The codes whose description names the query's glossary concept ("chè" -> tea) first:
+    # the suggestion is mostly semantic, and a word list should show the word's own codes.
+    gloss = {stem(w) for w in re.findall(r"[a-z]+", english_gloss(q).lower())}
+    suggestions = sorted(
+        hs_suggester().suggest(q, top=30),
+        key=lambda s: not gloss & {stem(w) for w in re.findall(r"[a-z]+", s.description.lower())},
+    )[: min(limit, 8)]
+    known = HSCode.objects.in_bulk([s.code for s in suggestions])
+    return [
+        known.get(s.code) or HSCode(code=s.code, description=s.description, level=6)
+        for s in suggestions
+    ]
 
 
 def province_options(country_code: str) -> list[Province]:
