@@ -92,3 +92,34 @@ def test_stem_and_singular_of_english_words():
         "ceramic",
         "glass",
     ]
+
+
+def test_clean_text_converts_zawgyi_burmese_but_not_passwords():
+    from django import forms
+
+    from corridor.core.hygiene import CleanTextFormMixin, clean_text
+
+    assert clean_text("ေရႊဆန္") == "ရွှေဆန်"
+    assert clean_text("ေရႊဆန္", zawgyi=False) == "ေရႊဆန္"
+
+    class Form(CleanTextFormMixin, forms.Form):
+        name = forms.CharField()
+        secret = forms.CharField(widget=forms.PasswordInput)
+
+    form = Form(data={"name": "ေရႊဆန္", "secret": "ေရႊဆန္"})
+    assert form.is_valid()
+    assert form.cleaned_data == {"name": "ရွှေဆန်", "secret": "ေရႊဆန္"}
+
+
+def test_form_decimal_fields_show_no_trailing_zeros():
+    from decimal import Decimal
+
+    from django import forms
+
+    from corridor.core.hygiene import CleanTextFormMixin
+
+    class Form(CleanTextFormMixin, forms.Form):
+        capacity = forms.DecimalField(decimal_places=3)
+
+    assert 'value="900"' in str(Form(initial={"capacity": Decimal("900.000")})["capacity"])
+    assert 'value="2.5"' in str(Form(initial={"capacity": Decimal("2.500")})["capacity"])

@@ -15,6 +15,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from corridor.accounts import permissions
+from corridor.core.formatting import format_countries
 from corridor.core.text import stem
 from corridor.directory import search
 from corridor.directory.models import (
@@ -164,6 +165,8 @@ def _labelled(facet: str, value: str, label: str) -> str:
         return str(CertificationKind(value).label) if value in CertificationKind.values else value
     if facet in ("hs2", "hs4"):
         return f"{value} {label[:60]}".strip()
+    if facet == "country":
+        return format_countries(value)  # the stored label is English
     return label or value
 
 
@@ -524,15 +527,16 @@ def countries_with_counts(user) -> list[dict]:
         .annotate(n=Count("id"))
         .order_by("country__name")
     )
-    return [
+    out = [
         {
             "code": r["country_id"],
-            "name": r["country__name"],
+            "name": format_countries(r["country_id"]),
             "local_name": r["country__local_name"],
             "count": r["n"],
         }
         for r in rows
     ]
+    return sorted(out, key=lambda c: c["name"])
 
 
 def provinces_with_counts(user, country: Country) -> tuple[list[dict], int]:
