@@ -356,9 +356,12 @@ def _word_alternatives(run: str, exact_known) -> tuple[list[tuple[str, ...]], bo
     if not folded:
         return [], False
     single = len(folded) == 1 and bool(_ASCII_TOKEN.fullmatch(folded[0]))
-    if single and accented_words(run) == [run] and exact_known(run):
-        # "gốm" (pottery) is written so somewhere: do not let it find "gồm" (consists of).
-        return [(run,)], False
+    if single and accented_words(run) == [run]:
+        if exact_known(run):
+            # "gốm" (pottery) is written so somewhere: do not let it find "gồm" (consists of).
+            return [(run,)], False
+        # Written nowhere with these marks: the folded word, whole ("trà" is not "tràng").
+        return [tuple(folded)], False
     alts = [tuple(folded)]
     if single and stem(folded[0]) != folded[0]:
         alts.append((stem(folded[0]),))  # "ceramics" finds "ceramic" (both "ceram")
