@@ -148,3 +148,30 @@ def test_organisation_slug_from_a_local_script_name_is_readable(name, slug):
     from corridor.accounts.services import unique_slug
 
     assert unique_slug(name) == slug
+
+
+@pytest.fixture
+def real_model(settings):
+    # What a query means comes from the sentence embeddings: the model-free test embedder has
+    # no sense of meaning, so this asks for the real one (about 20 s to load).
+    settings.CORRIDOR = {**settings.CORRIDOR, "EMBEDDER": "e5"}
+
+
+def test_search_by_meaning_when_no_word_matches(client, real_model):
+    factories.HSCodeFactory(code="6911", description="Tableware of porcelain or china")
+    factories.HSCodeFactory(code="691110", description="Tableware and kitchenware of porcelain")
+    org = _org("Bát Tràng Tea Sets")
+    factories.ProductFactory(organisation=org, name="Tea set", hs_code_id="691110")
+    reindex_organisations([org.pk])
+    _org("Mekong Rice Mill")
+    results = selectors.search_organisations(AnonymousUser(), "porcelain", {})
+    assert "6911" in results.meaning
+    assert [o.name for o in results.organisations] == ["Bát Tràng Tea Sets"]
+    html = client.get("/directory/?q=porcelain").content.decode()
+    assert "6911" in html and "Bát Tràng Tea Sets" in html
+
+
+def test_search_by_meaning_not_for_names_or_stray_words(real_model):
+    _org("Mekong Rice Mill")
+    results = selectors.search_organisations(AnonymousUser(), "Nguyen Van A", {})
+    assert (results.total, results.meaning) == (0, ())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Mapping
@@ -92,6 +93,8 @@ class SearchResults:
     facets: dict[str, list[FacetValue]]
     filters: SearchFilters
     approximate: bool = False  # facet counts estimated from a sample (the total is exact)
+    # HS headings searched instead when no word matched: what the query means (see `by_meaning`).
+    meaning: tuple[str, ...] = ()
 
     @property
     def organisations(self) -> list[Organisation]:
@@ -362,6 +365,15 @@ def search_organisations(
         page_obj, facet_values, approximate = _text_search_page(
             qs, user, f, tq, generation, page, per_page
         )
+        nothing = page_obj.paginator.count == 0 and not f.get("hs")
+        headings = by_meaning(f.q) if nothing else ()
+        if headings:
+            within = SearchFilters(q="", values={**f.values, "hs": list(headings)})
+            found = search_organisations(
+                user, "", within, page=page, per_page=per_page, facets=facets
+            )
+            if found.total:
+                return dataclasses.replace(found, filters=f, meaning=headings)
         return SearchResults(
             page=page_obj,
             total=page_obj.paginator.count,
@@ -597,6 +609,24 @@ def former_provinces(country: Country) -> list[Province]:
         .select_related("successor")
         .order_by("name")
     )
+
+
+# A suggested HS subheading this confident stands for what a query means ("porcelain" 0.40,
+# "stoneware" 0.63, "krama" 0.18 with the E5 model; names and stray words stay under 0.01).
+MEANING_MIN_SCORE = 0.1
+
+
+def by_meaning(q: str) -> tuple[str, ...]:
+    """HS headings (4 digits) that a query no word of the index matched means, from matching's
+    HS suggestion (sentence embeddings, trade names, the nomenclature): the fallback of a text
+    search that found nothing. Empty when no suggestion is confident."""
+    q = " ".join((q or "").split())[:200]
+    if len(q) < 3 or q.replace(".", "").isdigit():
+        return ()
+    from corridor.matching.selectors import hs_suggester
+
+    suggestions = hs_suggester().suggest(q, top=3)
+    return tuple(dict.fromkeys(s.code[:4] for s in suggestions if s.score >= MEANING_MIN_SCORE))
 
 
 def hs_code_options(q: str, limit: int = 15) -> list[HSCode]:
