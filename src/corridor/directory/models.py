@@ -39,9 +39,9 @@ class Country(models.Model):
     @property
     def display_name(self) -> str:
         """The country's name in the active language (CLDR through Babel; `name` is English)."""
-        from corridor.core.formatting import format_countries
+        from corridor.core.formatting import country_name
 
-        return format_countries(self.code) if self.code else self.name
+        return country_name(self.code, self.name) if self.code else self.name
 
 
 class Province(models.Model):

@@ -16,7 +16,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from corridor.accounts import permissions
-from corridor.core.formatting import format_countries
+from corridor.core.formatting import country_name
 from corridor.core.text import stem
 from corridor.directory import search
 from corridor.directory.models import (
@@ -169,7 +169,7 @@ def _labelled(facet: str, value: str, label: str) -> str:
     if facet in ("hs2", "hs4"):
         return f"{value} {label[:60]}".strip()
     if facet == "country":
-        return format_countries(value)  # the stored label is English
+        return country_name(value, label)  # the stored label is English
     return label or value
 
 
@@ -542,7 +542,7 @@ def countries_with_counts(user) -> list[dict]:
     out = [
         {
             "code": r["country_id"],
-            "name": format_countries(r["country_id"]),
+            "name": country_name(r["country_id"], r["country__name"]),
             "local_name": r["country__local_name"],
             "count": r["n"],
         }
