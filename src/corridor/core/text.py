@@ -213,6 +213,7 @@ def _stemmer():
     return _local.stemmer
 
 
+@functools.lru_cache(maxsize=65536)  # words repeat across profiles; Snowball is pure Python
 def stem(word: str) -> str:
     """The English (Snowball) stem of a folded ASCII word: 'ceramics' and 'ceramic' -> 'ceram';
     other words come back unchanged. Folded Vietnamese syllables are left alone by the rules

@@ -111,8 +111,10 @@ def document_tokens(*parts: str | None) -> list[str]:
                 extra.setdefault(stemmed, None)
         for word in accented_words(part):
             extra.setdefault(word, None)
-        for concept in concepts_of(part):
-            extra.setdefault(concept_token(concept), None)
+    # One look-up for all the fields (its cost is per call, not per character); a line break
+    # keeps a term from spanning two fields.
+    for concept in concepts_of("\n".join(p for p in parts if p)):
+        extra.setdefault(concept_token(concept), None)
     return list(seen) + [t for t in extra if t not in seen]
 
 
