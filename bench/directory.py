@@ -141,11 +141,62 @@ CASES = [  # (label, query parameters)
     ("Lao", {"q": "ກາເຟ"}),
     ("Burmese Unicode", {"q": "လက်ဖက်"}),
     ("Burmese Zawgyi", {"q": "လက္ဖက္"}),
+    ("Thai → every language", {"q": "ข้าว"}),
+    ("Vietnamese → every language", {"q": "xoài"}),
+    ("English plural", {"q": "ceramics"}),
+    ("Vietnamese exact word", {"q": "gốm"}),
     ("member: browse", {"as": "member"}),
     ("member: English + facet", {"as": "member", "q": "pepper", "country": "KH"}),
     ("staff: browse", {"as": "staff"}),
     ("staff: facet: country", {"as": "staff", "country": "VN"}),
 ]
+
+
+# Quality: a query in each language and the English words that say what it should find. An
+# organisation should be found when its name, description or a product name holds one of them.
+QUALITY = [
+    (("rice",), ["rice", "ข้าว", "gạo", "អង្ករ", "ເຂົ້າ", "ဆန်"]),
+    (("mango",), ["mango", "mangoes", "มะม่วง", "xoài", "ស្វាយ", "ໝາກມ່ວງ"]),
+    (("coffee",), ["coffee", "cà phê", "ca phe", "กาแฟ", "ກາເຟ", "ကော်ဖီ"]),
+    (("tea",), ["tea", "chè", "trà", "ชา", "လက်ဖက်"]),
+    (("silk",), ["silk", "lụa", "ไหม", "សូត្រ", "ໄໝ", "ပိုးထည်"]),
+    (("ceramic", "pottery"), ["ceramic", "ceramics", "pottery", "gốm", "เครื่องปั้นดินเผา"]),
+    (("pepper",), ["pepper", "hồ tiêu", "พริกไทย", "ម្រេច", "ငရုတ်ကောင်း"]),
+    (("cashew",), ["cashew", "cashews", "hạt điều", "ស្វាយចន្ទី", "มะม่วงหิมพานต์"]),
+]
+
+
+def quality() -> None:
+    """Print, per query, how many of the organisations it should find it found, and how many
+    more it found (everything an anonymous visitor sees). The extra ones are mostly members of
+    a cluster whose name names the product (a cluster's name is indexed for its members), and
+    for ស្វាយ (mango) the cashew growers: ស្វាយចន្ទី (cashew) holds the word."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.db.models import Q
+
+    from corridor.accounts import permissions
+    from corridor.directory.selectors import SearchFilters, organisation_queryset
+
+    visible = permissions.visible_organisations(AnonymousUser())
+    print(f"\n{'query':28} {'found':>7} / {'should':>7} {'recall':>7} {'extra':>6}")
+    worst = 1.0
+    for words, queries in QUALITY:
+        about = Q()
+        for word in words:
+            about |= Q(name__icontains=word) | Q(description__icontains=word)
+            about |= Q(products__name__icontains=word)
+        should = set(visible.filter(about).values_list("id", flat=True))
+        for q in queries:
+            found = set(
+                organisation_queryset(AnonymousUser(), SearchFilters(q=q)).values_list(
+                    "id", flat=True
+                )
+            )
+            hit = len(found & should)
+            recall = hit / len(should) if should else 1.0
+            worst = min(worst, recall)
+            print(f"{q:28} {hit:>7} / {len(should):>7} {recall:>7.1%} {len(found - should):>6}")
+    print(f"lowest recall: {worst:.1%}")
 
 
 def run(size: int, database_url: str, label: str, repeats: int, keep: str, reindex: bool) -> None:
@@ -234,7 +285,8 @@ def run(size: int, database_url: str, label: str, repeats: int, keep: str, reind
             f"{name:28} {total:>8} {timings['cold'][0]:>7.1f}ms {timings['cold'][1]:>7.1f}ms "
             f"{timings['warm'][0]:>7.1f}ms {timings['warm'][1]:>7.1f}ms"
         )
-    print(f"worst cold p95: {worst:.1f} ms (aim: under 100 ms)")
+    print(f"worst cold p95: {worst:.1f} ms (aim: under 150 ms)")
+    quality()
     connection.close()
     if not keep:
         shutil.rmtree(data_dir, ignore_errors=True)

@@ -169,6 +169,8 @@ django.conf.locale.LANG_INFO["km"] = {
     "name_local": "ភាសាខ្មែរ",
 }
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Date and number formats of the languages Django has none for (Lao, Burmese).
+FORMAT_MODULE_PATH = ["corridor.core.formats"]
 USE_I18N = True
 # Numbers in templates are formatted on purpose with {% load corridor_format %} (money, number,
 # quantity): a global thousand separator would also turn ids in URLs into "1.234" under vi.

@@ -169,8 +169,8 @@ def test_hs_options_autocomplete(client):
     factories.HSCodeFactory(code="090230", description="Black tea")
     html = client.get("/directory/hs-options/?hs_code=0902").content.decode()
     assert html.count("<option") == 2
-    html = client.get("/directory/hs-options/?hs_code=black").content.decode()
-    assert "090230" not in html and "0902.30" in html
+    html = client.get("/directory/hs-options/?hs_code=black tea").content.decode()
+    assert "090230" not in html and "0902.30 Black tea" in html
 
 
 def test_product_form_has_hs_hooks(client, sme, sme_owner):

@@ -13,12 +13,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from corridor.accounts import permissions
 from corridor.accounts.models import ApiToken, ConsentRecord, Invitation, Membership, User
+from corridor.core.text import slug_text
 from corridor.directory.models import Country, Organisation
 
 
@@ -43,7 +43,7 @@ def site_url() -> str:
 
 
 def unique_slug(name: str) -> str:
-    base = slugify(name)[:200] or "organisation"
+    base = slug_text(name) or "organisation"
     slug, n = base, 1
     while Organisation.objects.filter(slug=slug).exists():
         n += 1

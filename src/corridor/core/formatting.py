@@ -48,6 +48,15 @@ def format_countries(codes, language: str | None = None) -> str:
     return ", ".join(names.get(str(c).upper(), str(c)) for c in items)
 
 
+def country_name(code: str, stored: str = "", language: str | None = None) -> str:
+    """A country's name for the reader: the stored (English, ISO) name in English, else CLDR's
+    name in the language ('VN' -> 'Việt Nam' in vi); the stored name when CLDR has none."""
+    lang = (language or translation.get_language() or settings.LANGUAGE_CODE).lower()
+    if stored and lang.split("-")[0] == "en":
+        return stored
+    return babel_locale(language).territories.get(str(code).upper()) or stored or str(code)
+
+
 def _decimal(value: Number | None) -> Decimal | None:
     if value is None or value == "":
         return None

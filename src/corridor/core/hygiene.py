@@ -6,6 +6,11 @@
   UTF-8: `clean_text` removes them, the API refuses a body holding one (400, see
   `corridor.api.parsers`).
 - Single-line fields (names, codes) also lose tabs and line breaks; text is NFC-normalised.
+- Burmese typed in the Zawgyi font encoding is converted to Unicode (`core.text`), so what a
+  Zawgyi phone sends is stored, searched and shown like everyone else's Burmese. Passwords are
+  left as typed.
+- Decimal fields of a form show their value without trailing zeros: a capacity stored as
+  900.000 reads "900", not "900.000", which a Vietnamese reader takes for nine hundred thousand.
 
 `clean_text` is the one function; `CleanTextFormMixin` applies it to every text value a form
 cleans; `clean_data` walks parsed JSON.
@@ -15,7 +20,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from decimal import Decimal
 from typing import Any
+
+from corridor.core.text import zawgyi_to_unicode
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LINE_BREAKS = re.compile(r"[\t\r\n]+")
@@ -26,15 +34,26 @@ def has_lone_surrogate(text: str) -> bool:
     return bool(_SURROGATE.search(text))
 
 
-def clean_text(text: str, *, multiline: bool = True) -> str:
-    """`text` without control characters and lone surrogates (NFC); on one line unless
-    `multiline`."""
+def clean_text(text: str, *, multiline: bool = True, zawgyi: bool = True) -> str:
+    """`text` without control characters and lone surrogates (NFC), Zawgyi Burmese as Unicode
+    unless `zawgyi` is off; on one line unless `multiline`."""
     if not text:
         return text
     text = _SURROGATE.sub("", _CONTROL.sub("", text))
     if not multiline:
         text = _LINE_BREAKS.sub(" ", text)
+    if zawgyi:
+        text = zawgyi_to_unicode(text)
     return unicodedata.normalize("NFC", text)
+
+
+def plain_decimal(value: Any) -> Any:
+    """A Decimal without its trailing zeros and never in exponent form (900.000 -> 900,
+    2.50 -> 2.5); anything else unchanged."""
+    if isinstance(value, Decimal) and value.is_finite():
+        text = format(value.normalize(), "f")
+        return Decimal(text)
+    return value
 
 
 def clean_data(value: Any) -> Any:
@@ -73,13 +92,23 @@ class CleanTextFormMixin:
         for field in self.fields.values():  # type: ignore[attr-defined]
             if isinstance(field, forms.CharField):
                 multiline = isinstance(field.widget, forms.Textarea)
-                field.to_python = _cleaning(field.to_python, multiline)
+                secret = isinstance(field.widget, forms.PasswordInput)
+                field.to_python = _cleaning(field.to_python, multiline, not secret)
+            elif isinstance(field, forms.DecimalField):
+                field.widget.format_value = _plain(field.widget.format_value)
 
 
-def _cleaning(to_python, multiline: bool):
+def _cleaning(to_python, multiline: bool, zawgyi: bool = True):
     def to_python_clean(value: Any) -> Any:
         if isinstance(value, str):
-            value = clean_text(value, multiline=multiline)
+            value = clean_text(value, multiline=multiline, zawgyi=zawgyi)
         return to_python(value)
 
     return to_python_clean
+
+
+def _plain(format_value):
+    def format_plain(value: Any) -> Any:
+        return format_value(plain_decimal(value))
+
+    return format_plain

@@ -184,3 +184,94 @@ def search_document(*parts: str | None) -> str:
             for tok in tokens(part):
                 seen.setdefault(tok, None)
     return " ".join(seen)
+
+
+# --- Exact accented words and English stems (search) -------------------------------------------
+
+_LATIN_WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+
+
+def accented_words(text: str) -> list[str]:
+    """The Latin words of a text that carry diacritics, lower-cased and NFC ('Gốm sứ' -> ['gốm',
+    'sứ']): folding makes 'gốm' (pottery) and 'gồm' (consists of) one word, so search keeps
+    these as well to tell them apart."""
+    if not text:
+        return []
+    lowered = unicodedata.normalize("NFC", text.casefold())
+    return [
+        w
+        for w in _LATIN_WORD_RE.findall(lowered)
+        if not w.isascii() and all(script_of(c) == "latin" for c in w) and fold(w).isascii()
+    ]
+
+
+def _stemmer():
+    if not hasattr(_local, "stemmer"):
+        import snowballstemmer
+
+        _local.stemmer = snowballstemmer.stemmer("english")
+    return _local.stemmer
+
+
+@functools.lru_cache(maxsize=65536)  # words repeat across profiles; Snowball is pure Python
+def stem(word: str) -> str:
+    """The English (Snowball) stem of a folded ASCII word: 'ceramics' and 'ceramic' -> 'ceram';
+    other words come back unchanged. Folded Vietnamese syllables are left alone by the rules
+    (none ends in -s, -ed or -ing)."""
+    if len(word) < 4 or not word.isascii() or not word.isalpha():
+        return word
+    return _stemmer().stemWord(word)
+
+
+def singular(word: str) -> str:
+    """An English plural made singular for dictionary look-ups ('mangoes' -> 'mango',
+    'potteries' -> 'pottery', 'ceramics' -> 'ceramic'); other words unchanged."""
+    if len(word) < 4 or not word.isascii() or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("oes", "ches", "shes", "xes", "sses")):
+        return word[:-2]
+    if word.endswith("s"):
+        return word[:-1]
+    return word
+
+
+# --- Readable ASCII (slugs) ---------------------------------------------------------------------
+
+# ICU romanises Thai and Burmese but has no Lao or Khmer to Latin. The Lao block was laid out
+# parallel to the Thai one (ກ U+0E81 ↔ ก U+0E01), so Lao is read through ICU's Thai rules; the
+# few Lao letters without a Thai twin are spelled out first. Khmer goes through anyascii.
+_LAO_EXTRA = {0x0EBD: "ย", 0x0EBC: "ล", 0x0EDC: "หน", 0x0EDD: "หม", 0x0EDE: "ก", 0x0EDF: "ญ"}
+_LAO_AS_THAI = {
+    cp: _LAO_EXTRA.get(cp) or (chr(cp - 0x80) if unicodedata.name(chr(cp - 0x80), "") else "")
+    for cp in range(0x0E80, 0x0F00)
+}
+_LAO_AS_THAI[0x0ECD] = "อ"  # ໍ: the vowel "o" (its Thai twin is a silent mark)
+
+
+def _latin_converter():
+    if not hasattr(_local, "latin"):
+        import icu
+
+        _local.latin = icu.Transliterator.createInstance("Any-Latin; Latin-ASCII")
+    return _local.latin
+
+
+def to_ascii(text: str) -> str:
+    """Readable ASCII of a name in any of the region's scripts ('ข้าวหอม' -> 'khaw hxm',
+    'Đồng Tháp' -> 'Dong Thap', Zawgyi Burmese as Unicode), for slugs and file names."""
+    if not text:
+        return ""
+    from anyascii import anyascii
+
+    text = zawgyi_to_unicode(text).translate(_LAO_AS_THAI)
+    return anyascii(_latin_converter().transliterate(text))
+
+
+def slug_text(text: str, max_length: int = 200) -> str:
+    """A URL slug of a name in any script: 'ร้านข้าวสุรินทร์' -> 'ran-khaw-surinthr' (empty when the
+    name has no letters at all)."""
+    from django.utils.text import slugify
+
+    return slugify(to_ascii(text))[:max_length].strip("-")

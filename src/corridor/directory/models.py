@@ -34,7 +34,14 @@ class Country(models.Model):
         verbose_name_plural = _("countries")
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The country's name in the active language (CLDR through Babel; `name` is English)."""
+        from corridor.core.formatting import country_name
+
+        return country_name(self.code, self.name) if self.code else self.name
 
 
 class Province(models.Model):

@@ -24,13 +24,25 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from corridor.core.text import char_ngrams, fold, script_of, search_document, segment, tokens
+from corridor.core.text import (
+    accented_words,
+    char_ngrams,
+    fold,
+    script_of,
+    segment,
+    singular,
+    stem,
+    tokens,
+    zawgyi_to_unicode,
+)
 from corridor.directory.models import HSCode, Organisation
+from corridor.matching import glossary
 
 FTS_TABLE = "directory_org_fts"  # SQLite FTS5: rowid = organisation id; columns name, body
 PG_TABLE = "directory_org_search"  # PostgreSQL: org_id, tsv (GIN), vis
@@ -67,6 +79,45 @@ def term(token: str) -> str:
     return "x" + hashlib.blake2b(token.encode(), digest_size=6).hexdigest()
 
 
+def concepts_of(text: str) -> list[str]:
+    """Glossary concepts named in a text (matching's multilingual glossary: ข้าว, gạo, rice and
+    ស្រូវ are all "rice"), English plurals included ("mangoes", "ceramics")."""
+    found = glossary.concepts(text)
+    words = re.findall(r"[a-z]+", fold(text))
+    plural = [w for w in words if singular(w) != w]
+    if plural:
+        found += glossary.concepts(" ".join(singular(w) for w in words))
+    return list(dict.fromkeys(found))
+
+
+def concept_token(concept: str) -> str:
+    """The token under which organisations naming a glossary concept are indexed."""
+    return f"~{concept}"
+
+
+def document_tokens(*parts: str | None) -> list[str]:
+    """Index tokens of some fields: the folded tokens of `core.text.tokens`, the English stem of
+    Latin words ("ceramics" also as "ceram"), the exact accented forms of Vietnamese words
+    ("gốm" besides "gom"), and one token per glossary concept named ("~rice" for ข้าว, gạo...)."""
+    seen: dict[str, None] = {}
+    extra: dict[str, None] = {}
+    for part in parts:
+        if not part:
+            continue
+        for tok in tokens(part):
+            seen.setdefault(tok, None)
+            stemmed = stem(tok)
+            if stemmed != tok:
+                extra.setdefault(stemmed, None)
+        for word in accented_words(part):
+            extra.setdefault(word, None)
+    # One look-up for all the fields (its cost is per call, not per character); a line break
+    # keeps a term from spanning two fields.
+    for concept in concepts_of("\n".join(p for p in parts if p)):
+        extra.setdefault(concept_token(concept), None)
+    return list(seen) + [t for t in extra if t not in seen]
+
+
 def organisation_document(org: Organisation) -> str:
     """Tokens of an organisation's names, descriptions, places and products."""
     parts: list[str | None] = [org.name, org.local_name, org.description, org.local_description]
@@ -80,7 +131,7 @@ def organisation_document(org: Organisation) -> str:
     for p in org.products.all():
         if p.is_active:
             parts += [p.name, p.local_name, p.description, p.hs_code_id]
-    return search_document(*parts)
+    return " ".join(document_tokens(*parts))
 
 
 # --- Index maintenance -----------------------------------------------------------------------
@@ -126,7 +177,7 @@ def _facet_rows(org: Organisation, hs_labels: dict[str, str]) -> list[tuple]:
 
 
 def _name_terms(org: Organisation) -> str:
-    return " ".join(dict.fromkeys(term(t) for t in tokens(f"{org.name} {org.local_name}")))
+    return " ".join(dict.fromkeys(term(t) for t in document_tokens(org.name, org.local_name)))
 
 
 def _write_index(
@@ -260,14 +311,12 @@ def index_generation() -> int:
 @dataclass(frozen=True)
 class TextQuery:
     """A parsed query: every clause must match; a clause matches when any of its alternatives
-    does, and an alternative when all its terms do. `prefix` is the last Latin term, matched as
-    a prefix."""
+    does, and an alternative when all its terms do. A term ending in `*` is a prefix."""
 
     clauses: tuple[tuple[tuple[str, ...], ...], ...]
-    prefix: str = ""
 
     def __bool__(self) -> bool:
-        return bool(self.clauses or self.prefix)
+        return bool(self.clauses)
 
 
 def _runs(word: str) -> list[tuple[bool, str]]:
@@ -282,59 +331,140 @@ def _runs(word: str) -> list[tuple[bool, str]]:
     return out
 
 
-def parse_query(q: str) -> TextQuery:
+# A query longer than this many words is not expanded further (each word costs a clause).
+MAX_WORDS = 8
+# At most this many ways to spell a run of words that together name one glossary concept.
+MAX_SPELLINGS = 8
+
+
+def exact_in_index(word: str) -> bool:
+    """Whether some organisation's text holds this exact (accented) word."""
+    t = term(word)
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            cur.execute(f"SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s LIMIT 1", [f'"{t}"'])
+        elif connection.vendor == "postgresql":
+            cur.execute(
+                f"SELECT 1 FROM {PG_TABLE} WHERE tsv @@ to_tsquery('simple', %s) LIMIT 1", [t]
+            )
+        else:
+            return Organisation.objects.filter(search_text__contains=word).exists()
+        return cur.fetchone() is not None
+
+
+def _word_alternatives(run: str, exact_known) -> tuple[list[tuple[str, ...]], bool]:
+    """(alternatives of index tokens, whether it is one plain Latin word) of a Latin run."""
+    folded = list(dict.fromkeys(tokens(run)))
+    if not folded:
+        return [], False
+    single = len(folded) == 1 and bool(_ASCII_TOKEN.fullmatch(folded[0]))
+    if single and accented_words(run) == [run]:
+        if exact_known(run):
+            # "gốm" (pottery) is written so somewhere: do not let it find "gồm" (consists of).
+            return [(run,)], False
+        # Written nowhere with these marks: the folded word, whole ("trà" is not "tràng").
+        return [tuple(folded)], False
+    alts = [tuple(folded)]
+    if single and stem(folded[0]) != folded[0]:
+        alts.append((stem(folded[0]),))  # "ceramics" finds "ceramic" (both "ceram")
+    return alts, single
+
+
+def parse_query(q: str, *, exact_known=exact_in_index) -> TextQuery:
     """Turn what a user typed into index terms.
 
-    Latin words (Vietnamese folded: "Bát Tràng" = "bat trang") must all match; the last one
-    may be a prefix ("ceram" finds ceramics). A run of Thai, Lao, Khmer or Burmese matches when
-    all its dictionary words match, or else when all its character trigrams do: the dictionary
-    may cut the query differently from the indexed text ("ข้าวอินทรีย์" must find
-    "ข้าวหอมมะลิอินทรีย์"), and trigrams keep recall for words it does not know.
+    Latin words (Vietnamese folded: "Bat Trang" = "Bát Tràng") must all match, each as itself
+    or its English stem; a Vietnamese word typed with its diacritics matches only that word
+    when some organisation writes it so (`exact_known`). The last Latin word may be a prefix
+    ("ceram" finds ceramics). A run of Thai, Lao, Khmer or Burmese matches when all its
+    dictionary words match, or else when all its character trigrams do: the dictionary may cut
+    the query differently from the indexed text ("ข้าวอินทรีย์" must find "ข้าวหอมมะลิอินทรีย์").
+
+    A word, or a run of up to three words, that names a glossary concept (ข้าว, gạo, "cà phê")
+    also matches every organisation indexed with that concept, whatever its language: the
+    words themselves still match too, so exact words rank first.
     """
-    clauses: list[tuple[tuple[str, ...], ...]] = []
+    text = unicodedata.normalize("NFC", zawgyi_to_unicode(q or "").casefold())
+    words: list[tuple[str, list[tuple[str, ...]]]] = []
     last_latin = None
-    for word in _WORD_RE.findall(fold(q or "")):
+    for word in _WORD_RE.findall(text):
         for nospace, run in _runs(word):
             if nospace:
-                words = tuple(dict.fromkeys(term(w) for w in segment(run)))
-                grams = tuple(dict.fromkeys(term(g) for g in char_ngrams(run, 3)))
-                alts = (words,) if words == grams or not grams else (words, grams)
-                clauses.append(tuple(a for a in alts if a))
-                last_latin = None
+                run_f = fold(run)
+                segs = tuple(dict.fromkeys(segment(run_f)))
+                grams = tuple(dict.fromkeys(char_ngrams(run_f, 3)))
+                alts = [segs] if segs == grams or not grams else [segs, grams]
+                alts = [a for a in alts if a]
+                single = False
             else:
-                raw = list(dict.fromkeys(tokens(run)))
-                if raw:
-                    clauses.append((tuple(term(t) for t in raw),))
-                    ascii_word = len(raw) == 1 and _ASCII_TOKEN.fullmatch(raw[0])
-                    last_latin = len(clauses) - 1 if ascii_word else None
-    clauses = [c for c in clauses if c]
-    prefix = ""
-    if last_latin is not None and last_latin == len(clauses) - 1:
-        candidate = clauses[-1][0][0]
-        if len(candidate) >= MIN_PREFIX:
-            prefix = candidate
-            clauses.pop()
+                alts, single = _word_alternatives(run, exact_known)
+            if alts:
+                words.append((run, alts))
+                last_latin = len(words) - 1 if single else None
+    words = words[:MAX_WORDS]
+    if last_latin is not None and last_latin == len(words) - 1:
+        alts = words[-1][1]
+        if len(alts[0][0]) >= MIN_PREFIX:
+            alts[0] = (alts[0][0] + "*",)
+    clauses = _with_concepts(words)
+    encoded = [
+        tuple(dict.fromkeys(tuple(_encode(t) for t in alt) for alt in clause)) for clause in clauses
+    ]
     # Drop exact duplicates so "rice rice" costs one clause.
-    return TextQuery(tuple(dict.fromkeys(clauses)), prefix)
+    return TextQuery(tuple(dict.fromkeys(c for c in encoded if c)))
+
+
+def _encode(token: str) -> str:
+    if token.endswith("*"):
+        return term(token[:-1]) + "*"
+    return term(token)
+
+
+def _with_concepts(words: list[tuple[str, list[tuple[str, ...]]]]) -> list[list[tuple]]:
+    """Clauses of the words: a word or run of words naming glossary concepts becomes one
+    clause, matched by the words or by the concepts' tokens."""
+    clauses: list[list[tuple]] = []
+    single = [concepts_of(w) for w, _ in words]
+    i = 0
+    while i < len(words):
+        for size in (3, 2, 1):
+            if i + size > len(words):
+                continue
+            if size == 1:
+                found = single[i]
+            else:
+                found = concepts_of(" ".join(w for w, _ in words[i : i + size]))
+                alone = {c for k in range(i, i + size) for c in single[k]}
+                if not set(found) - alone:
+                    continue  # "organic rice" is two concepts, one per word
+            spellings = [()]
+            for _w, alts in words[i : i + size]:
+                spellings = [s + a for s in spellings for a in alts][:MAX_SPELLINGS]
+            if found:
+                spellings.append(tuple(concept_token(c) for c in found))
+            clauses.append(spellings)
+            i += size
+            break
+    return clauses
+
+
+def _fts5_term(t: str) -> str:
+    return f'"{t[:-1]}"*' if t.endswith("*") else f'"{t}"'
 
 
 def _fts5_expression(tq: TextQuery) -> str:
     parts = []
     for clause in tq.clauses:
-        alts = [" AND ".join(f'"{t}"' for t in alt) for alt in clause]
+        alts = [" AND ".join(_fts5_term(t) for t in alt) for alt in clause]
         parts.append("(" + " OR ".join(f"({a})" for a in alts) + ")")
-    if tq.prefix:
-        parts.append(f'"{tq.prefix}"*')
     return " AND ".join(parts)
 
 
 def _tsquery_expression(tq: TextQuery) -> str:
     parts = []
     for clause in tq.clauses:
-        alts = [" & ".join(alt) for alt in clause]
+        alts = [" & ".join(t[:-1] + ":*" if t.endswith("*") else t for t in alt) for alt in clause]
         parts.append("(" + " | ".join(f"({a})" for a in alts) + ")")
-    if tq.prefix:
-        parts.append(f"{tq.prefix}:*")
     return " & ".join(parts)
 
 
@@ -362,7 +492,7 @@ def filter_text(qs, tq: TextQuery):
             select_params=[expr],
         )
     # Other databases: the folded token text, without trigram fallback or ranking.
-    for tok in {t for clause in tq.clauses for t in clause[0]}:
+    for tok in {t.rstrip("*") for clause in tq.clauses for t in clause[0]}:
         qs = qs.filter(search_text__contains=tok)
     return qs
 

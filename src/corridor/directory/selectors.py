@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +16,8 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from corridor.accounts import permissions
+from corridor.core.formatting import country_name
+from corridor.core.text import stem
 from corridor.directory import search
 from corridor.directory.models import (
     BorderCrossing,
@@ -89,6 +93,8 @@ class SearchResults:
     facets: dict[str, list[FacetValue]]
     filters: SearchFilters
     approximate: bool = False  # facet counts estimated from a sample (the total is exact)
+    # HS headings searched instead when no word matched: what the query means (see `by_meaning`).
+    meaning: tuple[str, ...] = ()
 
     @property
     def organisations(self) -> list[Organisation]:
@@ -162,6 +168,8 @@ def _labelled(facet: str, value: str, label: str) -> str:
         return str(CertificationKind(value).label) if value in CertificationKind.values else value
     if facet in ("hs2", "hs4"):
         return f"{value} {label[:60]}".strip()
+    if facet == "country":
+        return country_name(value, label)  # the stored label is English
     return label or value
 
 
@@ -357,6 +365,15 @@ def search_organisations(
         page_obj, facet_values, approximate = _text_search_page(
             qs, user, f, tq, generation, page, per_page
         )
+        nothing = page_obj.paginator.count == 0 and not f.get("hs")
+        headings = by_meaning(f.q) if nothing else ()
+        if headings:
+            within = SearchFilters(q="", values={**f.values, "hs": list(headings)})
+            found = search_organisations(
+                user, "", within, page=page, per_page=per_page, facets=facets
+            )
+            if found.total:
+                return dataclasses.replace(found, filters=f, meaning=headings)
         return SearchResults(
             page=page_obj,
             total=page_obj.paginator.count,
@@ -522,15 +539,16 @@ def countries_with_counts(user) -> list[dict]:
         .annotate(n=Count("id"))
         .order_by("country__name")
     )
-    return [
+    out = [
         {
             "code": r["country_id"],
-            "name": r["country__name"],
+            "name": country_name(r["country_id"], r["country__name"]),
             "local_name": r["country__local_name"],
             "count": r["n"],
         }
         for r in rows
     ]
+    return sorted(out, key=lambda c: c["name"])
 
 
 def provinces_with_counts(user, country: Country) -> tuple[list[dict], int]:
@@ -593,18 +611,51 @@ def former_provinces(country: Country) -> list[Province]:
     )
 
 
+# A suggested HS subheading this confident stands for what a query means ("porcelain" 0.40,
+# "stoneware" 0.63, "krama" 0.18 with the E5 model; names and stray words stay under 0.01).
+MEANING_MIN_SCORE = 0.1
+
+
+def by_meaning(q: str) -> tuple[str, ...]:
+    """HS headings (4 digits) that a query no word of the index matched means, from matching's
+    HS suggestion (sentence embeddings, trade names, the nomenclature): the fallback of a text
+    search that found nothing. Empty when no suggestion is confident."""
+    q = " ".join((q or "").split())[:200]
+    if len(q) < 3 or q.replace(".", "").isdigit():
+        return ()
+    from corridor.matching.selectors import hs_suggester
+
+    suggestions = hs_suggester().suggest(q, top=3)
+    return tuple(dict.fromkeys(s.code[:4] for s in suggestions if s.score >= MEANING_MIN_SCORE))
+
+
 def hs_code_options(q: str, limit: int = 15) -> list[HSCode]:
-    """HS codes for the product form's autocomplete: by code prefix, else by description."""
-    q = (q or "").strip()
+    """HS codes for the product and request forms' look-up: digits by code prefix; words
+    (in any of the six languages: "tea", "chè", "ชา") through matching's HS suggestion, the
+    one that suggests a code from a product's name, best first."""
+    q = " ".join((q or "").split())[:200]
     digits = q.replace(".", "").replace(" ", "")
     if not q:
         return []
     if digits.isdigit():
         return list(HSCode.objects.filter(code__startswith=digits).order_by("code")[:limit])
-    qs = HSCode.objects.all()
-    for word in q.split()[:5]:
-        qs = qs.filter(description__icontains=word)
-    return list(qs.order_by("-level", "code")[:limit])
+    if len(q) < 2:
+        return []
+    from corridor.matching.glossary import english_gloss
+    from corridor.matching.selectors import hs_suggester
+
+    # The codes whose description names the query's glossary concept ("chè" -> tea) first:
+    # the suggestion is mostly semantic, and a word list should show the word's own codes.
+    gloss = {stem(w) for w in re.findall(r"[a-z]+", english_gloss(q).lower())}
+    suggestions = sorted(
+        hs_suggester().suggest(q, top=30),
+        key=lambda s: not gloss & {stem(w) for w in re.findall(r"[a-z]+", s.description.lower())},
+    )[: min(limit, 8)]
+    known = HSCode.objects.in_bulk([s.code for s in suggestions])
+    return [
+        known.get(s.code) or HSCode(code=s.code, description=s.description, level=6)
+        for s in suggestions
+    ]
 
 
 def province_options(country_code: str) -> list[Province]:

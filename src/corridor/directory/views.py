@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from corridor.accounts import permissions
@@ -106,15 +107,16 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+# Lazy: module-level strings are made once, at import, in whatever language was active then.
 FACET_TITLES = {
-    "kind": _("Type of organisation"),
-    "country": _("Country"),
-    "province": _("Province"),
-    "corridor": _("Economic corridor"),
-    "hs2": _("HS chapter"),
-    "hs4": _("HS heading"),
-    "cert": _("Certification"),
-    "cluster": _("Cluster"),
+    "kind": gettext_lazy("Type of organisation"),
+    "country": gettext_lazy("Country"),
+    "province": gettext_lazy("Province"),
+    "corridor": gettext_lazy("Economic corridor"),
+    "hs2": gettext_lazy("HS chapter"),
+    "hs4": gettext_lazy("HS heading"),
+    "cert": gettext_lazy("Certification"),
+    "cluster": gettext_lazy("Cluster"),
 }
 
 
