@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import pickle
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -177,6 +179,36 @@ class Matcher:
 
     def __len__(self) -> int:
         return len(self.offers)
+
+    # Saved form ------------------------------------------------------------------------------
+
+    def save(self, folder: str | os.PathLike) -> None:
+        """Write the built catalog into an empty folder: the offers (pickled), the BM25
+        postings, the HS columns and the vector index as files that `open` memory-maps."""
+        folder = Path(folder)
+        with (folder / "offers.pkl").open("wb") as fh:
+            pickle.dump(self.offers, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        np.save(folder / "hs.npy", np.ascontiguousarray(self._hs))
+        self.bm25.save(folder)
+        self.index.write(folder)
+
+    @classmethod
+    def open(
+        cls,
+        folder: str | os.PathLike,
+        embedder: Embedder | None = None,
+        weights: Weights | None = None,
+        analyser: Callable[[str], list[str]] = analyse,
+    ) -> Matcher:
+        """A catalog saved by `save`, its arrays memory-mapped (shared between processes)."""
+        folder = Path(folder)
+        matcher = cls(embedder=embedder, weights=weights, analyser=analyser)
+        with (folder / "offers.pkl").open("rb") as fh:
+            matcher.offers = pickle.load(fh)  # noqa: S301 (written by this module, not uploaded)
+        matcher.bm25 = BM25.open(folder)
+        matcher.index = VectorIndex.open(folder)
+        matcher._hs = np.load(folder / "hs.npy", mmap_mode="r")
+        return matcher
 
     # Retrieval -------------------------------------------------------------------------------
 

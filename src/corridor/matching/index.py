@@ -9,6 +9,14 @@ import numpy as np
 
 # Below this many vectors an exact matrix product beats a graph index (and is exact).
 EXACT_LIMIT = 50_000
+# The graph: vectors stored as float16 (int8 lost a third of the exact top 10 at 1,000,000
+# near-duplicate offers), 16 links per node, and a search that walks at least SEARCH_WIDTH
+# candidates and returns OVERSAMPLE times what is asked, re-ordered by the stored vectors.
+# Measured in bench/matching.py (recall beside latency) and docs/matching.md.
+HNSW_DTYPE = "f16"
+CONNECTIVITY = 16
+SEARCH_WIDTH = 256
+OVERSAMPLE = 2
 
 
 class VectorIndex:
@@ -39,8 +47,13 @@ class VectorIndex:
     def _new_hnsw(self):
         from usearch.index import Index
 
-        # int8 keeps 1,000,000 × 384 dims under 400 MB; recall is measured in bench/matching.py.
-        return Index(ndim=self.dim, metric="cos", dtype="i8", connectivity=16, expansion_add=128)
+        return Index(
+            ndim=self.dim,
+            metric="cos",
+            dtype=HNSW_DTYPE,
+            connectivity=CONNECTIVITY,
+            expansion_add=self.expansion_add,
+        )
 
     @property
     def is_hnsw(self) -> bool:
@@ -90,10 +103,16 @@ class VectorIndex:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         k = min(k, n)
         if self._hnsw is not None:
-            # The graph walk keeps `expansion_search` candidates: it must exceed k for recall.
-            self._hnsw.expansion_search = max(2 * k, 64)
-            found = self._hnsw.search(query, k, threads=self.threads)
-            return np.asarray(found.keys, dtype=np.int64), (1 - found.distances).astype(np.float32)
+            # The graph walk keeps `expansion_search` candidates: it must exceed what it returns.
+            wanted = min(n, OVERSAMPLE * k)
+            self._hnsw.expansion_search = max(2 * wanted, SEARCH_WIDTH)
+            found = self._hnsw.search(query, wanted, threads=self.threads)
+            keys = np.asarray(found.keys, dtype=np.int64)
+            sims = (1 - np.asarray(found.distances)).astype(np.float32)
+            # The graph's distances are approximate; the stored vectors order the best k.
+            sims = self.vectors_of(keys) @ query if len(keys) else sims
+            order = np.lexsort((keys, -sims))[:k]
+            return keys[order], sims[order].astype(np.float32)
         sims = self._matrix @ query
         part = np.argpartition(-sims, k - 1)[:k] if k < n else np.arange(n)
         order = np.lexsort((self._keys[part], -sims[part]))
@@ -118,6 +137,35 @@ class VectorIndex:
             return
         with path.open("wb") as fh:
             np.savez(fh, keys=self._keys, matrix=self._matrix.astype(np.float16), dim=self.dim)
+
+    def write(self, folder: str | os.PathLike) -> None:
+        """Save into a folder in a form `open` memory-maps: `vectors.npy` (exact) or
+        `hnsw.usearch` (graph)."""
+        folder = Path(folder)
+        if self._hnsw is not None:
+            self._hnsw.save(str(folder / "hnsw.usearch"))
+            return
+        np.save(folder / "keys.npy", self._keys)
+        np.save(folder / "vectors.npy", self._matrix.astype(np.float32))
+
+    @classmethod
+    def open(cls, folder: str | os.PathLike, *, threads: int = 0) -> VectorIndex:
+        """The index written by `write`, memory-mapped (read-only): processes that open the
+        same folder share its pages instead of each holding a copy."""
+        folder = Path(folder)
+        graph = folder / "hnsw.usearch"
+        if graph.exists():
+            from usearch.index import Index
+
+            hnsw = Index.restore(str(graph), view=True)
+            index = cls(hnsw.ndim, "auto", threads=threads)
+            index._hnsw = hnsw
+            return index
+        matrix = np.load(folder / "vectors.npy", mmap_mode="r")
+        index = cls(int(matrix.shape[1]), "exact", threads=threads)
+        index._keys = np.load(folder / "keys.npy")
+        index._matrix = matrix
+        return index
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, threads: int = 0) -> VectorIndex:
