@@ -37,7 +37,7 @@ from corridor.matching import adapters, snapshot
 from corridor.matching.engine import Matcher, Weights, embed_offers
 from corridor.matching.hs import normalise_code
 from corridor.matching.models import HsRelation
-from corridor.matching.reasons import Reason
+from corridor.matching.reasons import Reason, verdict, verdict_label
 from corridor.matching.records import Match
 
 SUPPLIER_KINDS = (OrgKind.SME, OrgKind.CLUSTER)
@@ -317,6 +317,14 @@ class SupplierMatch:
     def reason_texts(self) -> list[str]:
         return [r.render() for r in self.reasons]
 
+    @property
+    def verdict(self) -> str:
+        return verdict(self.score, self.reasons)
+
+    @property
+    def verdict_label(self) -> str:
+        return verdict_label(self.verdict)
+
 
 @dataclass(frozen=True)
 class SupplierFilters:
@@ -478,6 +486,14 @@ class RequestMatch:
     @property
     def reason_texts(self) -> list[str]:
         return [r.render() for r in self.reasons]
+
+    @property
+    def verdict(self) -> str:
+        return verdict(self.score, self.reasons)
+
+    @property
+    def verdict_label(self) -> str:
+        return verdict_label(self.verdict)
 
 
 def open_requests():
