@@ -12,7 +12,10 @@ Prints, in one run:
 2. HS suggestion accuracy (top-1 / top-5 at 6 and 4 digits) on bench/data/hs_benchmark_cases.csv;
 3. the index build rate on 10,000 realistic offers (25-50 words, embedding included);
 4. p50/p95 latency of one query (query embedding included) against 10,000 offers (real
-   vectors), 100,000 and 1,000,000 offers (real vectors tiled with noise, BM25 tiled).
+   vectors), 100,000 and 1,000,000 offers (real vectors tiled with noise, BM25 tiled), with
+   the share of the exact semantic top 10 that the graph passes on as candidates;
+5. the catalog saved on disk (corridor.matching.snapshot) and opened by 3 worker processes at
+   the largest size: memory per process (RSS and PSS), the first query after opening, p95.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from corridor.core.text import fold  # noqa: E402
 from corridor.core.text import tokens as plain_tokens  # noqa: E402
+from corridor.matching import index as index_module  # noqa: E402
 from corridor.matching.embedding import E5Embedder  # noqa: E402
 from corridor.matching.engine import Matcher, Weights, description_chunks  # noqa: E402
 from corridor.matching.index import VectorIndex  # noqa: E402
@@ -481,12 +485,15 @@ def latency(matcher: Matcher, texts: list[str]) -> tuple[float, float]:
     return statistics.median(times), times[int(0.95 * (len(times) - 1))]
 
 
-def tiled_matcher(base: Matcher, offers: list[Offer], size: int, seed: int = 3) -> Matcher:
+def tiled_matcher(
+    base: Matcher, offers: list[Offer], size: int, seed: int = 3, expansion_add: int = 128
+) -> Matcher:
     """A catalog of `size` offers: the base catalog repeated, vectors perturbed with noise.
 
-    The graph is built with expansion_add 32 instead of the production 128 to keep the bench
-    under ten minutes on two cores (search cost depends on expansion_search, not on this), and
-    cached in the temporary directory so that a second run loads it in seconds.
+    The graph is built with `expansion_add` (the production 128 by default: recall depends on
+    it; --graph-expansion 32 builds four times faster for a look at latency alone), and cached
+    in the temporary directory so that a second run loads it in seconds. The offers are
+    the base catalog's, so each has size / 10,000 near-duplicates: a hard case for a graph.
     """
     copies = size // len(offers)
     all_offers = [
@@ -502,14 +509,16 @@ def tiled_matcher(base: Matcher, offers: list[Offer], size: int, seed: int = 3) 
     ]
     base_vectors = base.index.vectors_of(np.arange(len(offers)))
     digest = hashlib.sha1(base_vectors.tobytes()).hexdigest()[:12]
-    cache = Path(tempfile.gettempdir()) / "corridor-bench" / f"hnsw-{size}-{seed}-{digest}.usearch"
+    dtype = index_module.HNSW_DTYPE
+    name = f"hnsw-{dtype}-{expansion_add}-{size}-{seed}-{digest}.usearch"
+    cache = Path(tempfile.gettempdir()) / "corridor-bench" / name
     started = time.perf_counter()
     if cache.exists():
         index = VectorIndex.load(cache)
         how = "loaded from " + str(cache)
     else:
         rng = np.random.default_rng(seed)
-        index = VectorIndex(base.embedder.dim, "hnsw", expansion_add=32)
+        index = VectorIndex(base.embedder.dim, "hnsw", expansion_add=expansion_add)
         for c in range(copies):
             noise = rng.normal(scale=0.02, size=base_vectors.shape).astype(np.float32)
             vectors = base_vectors + noise
@@ -520,14 +529,17 @@ def tiled_matcher(base: Matcher, offers: list[Offer], size: int, seed: int = 3) 
         how = f"built, {size / (time.perf_counter() - started):,.0f} vectors/s"
     matcher = Matcher(embedder=base.embedder)
     matcher.build(all_offers, bm25=base.bm25.tiled(copies), index=index)
-    print(f"  ({size:,} vectors, HNSW int8: {how}, {time.perf_counter() - started:.0f} s)")
+    print(
+        f"  ({size:,} vectors, HNSW {dtype}, expansion_add {expansion_add}: {how}, "
+        f"{time.perf_counter() - started:.0f} s)"
+    )
     return matcher
 
 
 def hnsw_recall(matcher: Matcher, texts: list[str], k: int = 10) -> tuple[float, float]:
     """Share of the exact top k found by the engine's HNSW search: in its first k results, and
     among the candidates it passes on to scoring (Weights.candidates). Exact search runs over
-    the same int8 vectors."""
+    the vectors the graph stores (float16: within 1e-3 of the float32 ones)."""
     n = len(matcher)
     exact = np.zeros((n, matcher.embedder.dim), dtype=np.float32)
     step = 100_000
@@ -544,14 +556,98 @@ def hnsw_recall(matcher: Matcher, texts: list[str], k: int = 10) -> tuple[float,
     return statistics.fmean(in_top), statistics.fmean(in_candidates)
 
 
-def section_latency(matcher: Matcher, offers: list[Offer], sizes: list[int], n_queries: int):
+_WORKER = """
+import json, resource, sys, time
+sys.path[:0] = sys.argv[3:]
+from corridor.matching.embedding import E5Embedder
+from corridor.matching.engine import Matcher
+from corridor.matching.records import Query
+
+texts = json.loads(sys.stdin.read())
+embedder = E5Embedder()
+embedder.embed_queries(["warm up"])
+started = time.perf_counter()
+matcher = Matcher.open(sys.argv[1], embedder=embedder)
+opened = time.perf_counter() - started
+started = time.perf_counter()
+matcher.rank(Query(id=0, text=texts[0]), top=10)
+first = time.perf_counter() - started
+times = []
+for i, text in enumerate(texts[1:]):
+    started = time.perf_counter()
+    matcher.rank(Query(id=i, text=text, countries=("VN",)), top=10)
+    times.append((time.perf_counter() - started) * 1000)
+times.sort()
+rollup = {}
+with open("/proc/self/smaps_rollup") as fh:
+    for line in fh:
+        parts = line.split()
+        if parts[0] in ("Rss:", "Pss:"):
+            rollup[parts[0][:-1]] = int(parts[1]) / 1024
+print(json.dumps({"open_s": opened, "first_ms": first * 1000,
+                  "p95_ms": times[int(0.95 * (len(times) - 1))], "rss_mb": rollup["Rss"],
+                  "pss_mb": rollup["Pss"]}))
+"""
+
+
+def section_workers(matcher: Matcher, texts: list[str], workers: int) -> None:
+    """The catalog saved once (as the task worker does) and opened by `workers` processes at
+    once (as gunicorn's workers do): memory per process, the first query, p95 afterwards."""
+    import subprocess
+
+    from corridor.matching import snapshot
+
+    root = Path(tempfile.gettempdir()) / "corridor-bench" / "saved"
+    started = time.perf_counter()
+    name = snapshot.publish(root, matcher.save)
+    saved = time.perf_counter() - started
+    size = sum(f.stat().st_size for f in (root / name).iterdir()) / 1e6
+    print(
+        f"  saved for the web processes in {saved:.0f} s ({size:,.0f} MB on disk); "
+        f"{workers} processes open it at once:"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WORKER, str(root / name), "", *sys.path],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(workers)
+    ]
+    for proc in procs:
+        proc.stdin.write(json.dumps(texts))
+        proc.stdin.close()
+    for i, proc in enumerate(procs):
+        out = json.loads(proc.stdout.read())
+        proc.stdout.close()
+        proc.wait()
+        print(
+            f"  worker {i + 1}: opened in {out['open_s']:.1f} s, first query "
+            f"{out['first_ms']:.0f} ms, then p95 {out['p95_ms']:.1f} ms; memory RSS "
+            f"{out['rss_mb']:,.0f} MB, PSS {out['pss_mb']:,.0f} MB (shared pages counted once)"
+        )
+
+
+def section_latency(
+    matcher: Matcher,
+    offers: list[Offer],
+    sizes: list[int],
+    n_queries: int,
+    workers: int = 0,
+    expansion_add: int = 128,
+):
     print(f"\n## Query latency (query embedding included, top 10, {n_queries} distinct queries)")
     texts = query_texts(n_queries * (len(sizes) + 1))
     # Warm up the model and code paths outside the measurement.
     latency(matcher, [t + " warm" for t in texts[:5]])
     for i, size in enumerate(sizes):
         batch = texts[i * n_queries : (i + 1) * n_queries]
-        m = matcher if size == len(offers) else tiled_matcher(matcher, offers, size)
+        m = (
+            matcher
+            if size == len(offers)
+            else tiled_matcher(matcher, offers, size, expansion_add=expansion_add)
+        )
         p50, p95 = latency(m, batch)
         kind = "HNSW" if m.index.is_hnsw else "exact"
         print(f"{size:>10,} offers ({kind}): p50 {p50:.1f} ms, p95 {p95:.1f} ms")
@@ -559,8 +655,11 @@ def section_latency(matcher: Matcher, offers: list[Offer], sizes: list[int], n_q
             top, candidates = hnsw_recall(m, batch[:30])
             print(
                 f"  exact top 10 found by HNSW: {top:.2f} in its top 10, "
-                f"{candidates:.2f} among the {m.weights.candidates} candidates"
+                f"{candidates:.2f} among the {m.weights.candidates} candidates "
+                f"(walk of {index_module.SEARCH_WIDTH}+ nodes)"
             )
+        if size == sizes[-1] and workers:
+            section_workers(m, texts[-n_queries:], workers)
         if m is not matcher:
             del m
 
@@ -573,14 +672,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--honest-only", action="store_true", help="only the outside data")
     parser.add_argument("--limit", type=int, default=None, help="first N reported UK texts")
+    parser.add_argument(
+        "--workers", type=int, default=3, help="processes opening the saved catalog (0: skip)"
+    )
+    parser.add_argument(
+        "--graph-expansion", type=int, default=128, help="expansion_add of the tiled graphs"
+    )
+    parser.add_argument("--speed-only", action="store_true", help="only the build and latency")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     embedder = E5Embedder()
-    section_honest(embedder, args.limit)
+    if not args.speed_only:
+        section_honest(embedder, args.limit)
     if args.honest_only:
         print(f"\nbench finished in {time.perf_counter() - started:.0f} s")
         return 0
-    if not args.skip_quality:
+    if not args.skip_quality and not args.speed_only:
         section_ranking(embedder, args.models)
         section_hs(embedder)
     if not args.skip_speed:
@@ -588,7 +695,9 @@ def main(argv: list[str] | None = None) -> int:
         speed_embedder = E5Embedder()  # a fresh cache: nothing is embedded in advance
         matcher, offers = section_build(speed_embedder, n)
         sizes = [n, 10 * n] if args.quick else [n, 100_000, 1_000_000]
-        section_latency(matcher, offers, sizes, 50 if args.quick else 100)
+        section_latency(
+            matcher, offers, sizes, 50 if args.quick else 100, args.workers, args.graph_expansion
+        )
     print(f"\nbench finished in {time.perf_counter() - started:.0f} s")
     return 0
 

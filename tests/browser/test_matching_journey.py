@@ -84,3 +84,38 @@ def test_hs_suggestions_fill_the_product_form(page, live_server):
     pick.click()
     assert page.input_value("#id_hs_code") == code
     assert re.fullmatch(r"1006\d\d", code)
+
+
+def test_twenty_suppliers_fit_a_phone_page_with_show_more(page, live_server):
+    # Twenty full cards made a phone page 9,100 px tall (issue 10 item 6).
+    selectors.forget_catalog()
+    rice = factories.HSCodeFactory(code="100630")
+    buyer_org = factories.OrganisationFactory(kind="buyer", name="Bangkok Fine Foods")
+    buyer = factories.UserFactory(username="buyer")
+    factories.MembershipFactory(user=buyer, organisation=buyer_org)
+    for i in range(20):
+        org = factories.OrganisationFactory(name=f"Rice mill {i:02d}")
+        factories.ProductFactory(
+            organisation=org,
+            name="Jasmine rice",
+            description="Milled jasmine rice, broken under 5 percent, in 25 kg bags",
+            hs_code=rice,
+        )
+    req = factories.SourcingRequestFactory(
+        buyer=buyer_org,
+        title="Jasmine rice",
+        description="milled jasmine rice, 25 kg bags",
+        hs_code=rice,
+        required_certifications=["organic"],
+        destination=factories.CountryFactory(code="JP"),
+    )
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(page, live_server, buyer)
+    page.goto(f"/matching/requests/{req.pk}/")
+    assert page.locator("#suppliers .supplier").count() == 10
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 4500, height
+    page.get_by_text("Show more suppliers").click()
+    page.locator("#suppliers .supplier").nth(19).wait_for()
+    assert page.locator("#suppliers .supplier").count() == 20
+    assert page.get_by_text("Show more suppliers").count() == 0

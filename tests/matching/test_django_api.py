@@ -46,6 +46,7 @@ def test_api_suppliers_for_a_request(world, buyer_user, sme):
     assert first["organisation"]["email"] is None  # not connected
     assert first["product_name"] == "Jasmine rice"
     assert first["meets_requirements"] is True
+    assert first["verdict"] == "meets"
     assert {
         "code": "hs_match",
         "params": {"code": "1006.30"},

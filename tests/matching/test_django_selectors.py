@@ -284,3 +284,40 @@ def test_partners_page_only_for_clusters(client, cluster, sme, stranger):
     client.force_login(stranger)
     assert client.get(reverse("matching:cluster_partners", args=[cluster.slug])).status_code == 200
     assert client.get(reverse("matching:cluster_partners", args=[sme.slug])).status_code == 404
+
+
+# --- Verdicts and page length (issue 10 item 6) -----------------------------------------------
+
+
+def test_request_supplier_page_verdicts(client, rice_world, buyer_user):
+    req = rice_world["req"]
+    req.required_certifications = ["organic"]
+    req.save()
+    client.force_login(buyer_user)
+    response = client.get(reverse("matching:request_suppliers", args=[req.pk]))
+    html = response.content.decode()
+    mill = html.split(f'id="supplier-{rice_world["rice_sme"].pk}"')[1].split("</h3>")[0]
+    delta = html.split(f'id="supplier-{rice_world["vn_rice"].pk}"')[1].split("</h3>")[0]
+    silk = html.split(f'id="supplier-{rice_world["silk_sme"].pk}"')[1].split("</h3>")[0]
+    assert "meets all requirements" in mill
+    assert "near match" in delta  # rice without the organic certificate
+    assert "different product" in silk and "near match" not in silk
+
+
+def test_request_supplier_page_shows_ten_then_more(client, db, buyer_org, buyer_user):
+    rice = _hs("100630", "Rice")
+    for i in range(23):
+        org = _supplier(f"Rice mill {i:02d}")
+        factories.ProductFactory(organisation=org, name="Jasmine rice", hs_code=rice)
+    req = factories.SourcingRequestFactory(buyer=buyer_org, title="Jasmine rice", hs_code=rice)
+    client.force_login(buyer_user)
+    url = reverse("matching:request_suppliers", args=[req.pk])
+    first = client.get(url).content.decode()
+    assert first.count('class="card supplier"') == 10
+    assert f'href="{url}?show=20"' in first
+    second = client.get(url, {"show": "20"}).content.decode()
+    assert second.count('class="card supplier"') == 20
+    assert f'href="{url}?show=30"' in second
+    last = client.get(url, {"show": "30"}).content.decode()
+    assert last.count('class="card supplier"') == 23
+    assert "Show more suppliers" not in last

@@ -130,6 +130,29 @@ def test_matched_words_leave_out_words_that_explain_nothing():
     assert words == ["Organic", "rice"]
 
 
+def test_filler_words_are_not_given_as_reasons():
+    from corridor.matching.engine import _matched_words
+
+    words = _matched_words(
+        "Jasmine rice, broken under 5 percent, in 25 kg bags",
+        "Jasmine rice: broken grains under 5 percent, packed in 25 kg bags",
+    )
+    assert words == ["Jasmine", "rice", "broken"]
+
+
+def test_words_in_most_offers_are_not_given_as_reasons(build):
+    rows = [
+        {"id": f"o{i}", "title": f"Handmade {name}", "description": f"Handmade {name} in Laos"}
+        for i, name in enumerate(
+            ["baskets", "scarves", "pottery", "lamps", "mats", "hats", "bowls", "spoons"] * 3
+        )
+    ]
+    matcher = build(rows)
+    best = rank(matcher, {"id": "q", "text": "handmade baskets"}, top=1)[0]
+    assert best.offer_id == "o0"
+    assert "description matches: baskets" in best.reason_texts()
+
+
 def test_hs_hierarchy_orders_subheading_heading_chapter(build):
     text = {"title": "Rice", "description": "Grain for export"}
     matcher = build(

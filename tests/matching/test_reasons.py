@@ -37,3 +37,28 @@ def test_country_names_follow_the_active_language():
         name = str(Reason("exports_to", {"country": "JP"}))
     assert "Japan" not in name or name == "already exports to Japan"  # translated when available
     assert country_name("XX") == "XX"
+
+
+# --- The verdict beside a match's score (issue 10 item 6) ---------------------------------------
+
+
+def test_verdict_meets_all_requirements_only_with_a_good_score_and_nothing_open():
+    from corridor.matching.reasons import verdict
+
+    hs = Reason("hs_match", {"code": "1006.30"})
+    unknown = Reason("capacity_unknown", {"capacity": "2 t", "requested": "10 m³"})
+    assert verdict(0.8, [hs]) == "meets"
+    assert verdict(0.24, [hs]) == "partial"  # "Score 24%" is not "meets all requirements"
+    assert verdict(0.8, [hs, unknown]) == "check"  # capacity cannot be compared
+
+
+def test_verdict_near_match_only_for_the_same_product():
+    from corridor.matching.reasons import verdict, verdict_label
+
+    missing = Reason("cert_missing", {"cert": "organic"})
+    other = Reason("hs_other", {"code": "0902"})
+    assert verdict(0.7, [Reason("hs_match", {"code": "1006"}), missing]) == "near"
+    assert verdict(0.7, [other]) == "other"
+    assert verdict(0.9, [other, missing]) == "other"
+    assert verdict_label("other") == "different product"
+    assert verdict_label("near") == "near match"

@@ -44,6 +44,12 @@ class SupplierOut(Schema):
     product_name: str
     score: float
     meets_requirements: bool
+    verdict: str = Field(
+        ...,
+        description="what to conclude: meets (all requirements), partial (weak match), check "
+        "(a requirement cannot be compared), near (same product, misses a requirement), "
+        "other (a different product)",
+    )
     reasons: list[ReasonOut]
     other_matching_products: int
 
@@ -65,6 +71,12 @@ class RequestMatchOut(Schema):
     product_name: str
     score: float
     meets_requirements: bool
+    verdict: str = Field(
+        ...,
+        description="what to conclude: meets (all requirements), partial (weak match), check "
+        "(a requirement cannot be compared), near (same product, misses a requirement), "
+        "other (a different product)",
+    )
     reasons: list[ReasonOut]
 
 
@@ -121,6 +133,7 @@ def request_suppliers(request: HttpRequest, request_id: int, filters: Query[Supp
             "product_name": s.product_name,
             "score": round(s.score, 4),
             "meets_requirements": s.passes,
+            "verdict": s.verdict,
             "reasons": _reasons(s.reasons),
             "other_matching_products": s.others,
         }
@@ -151,6 +164,7 @@ def organisation_requests(request: HttpRequest, organisation_id: int, limit: int
             "product_name": m.product_name,
             "score": round(m.score, 4),
             "meets_requirements": m.passes,
+            "verdict": m.verdict,
             "reasons": _reasons(m.reasons),
         }
         for m in matches

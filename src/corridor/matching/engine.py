@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import pickle
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,11 +26,22 @@ from corridor.matching.units import compare_capacity
 
 _WORD = re.compile(r"\w+")
 # Words shared by most texts: never shown as "description matches: ...".
+# Also filler: prepositions of specifications ("under 5 percent"), units, packaging ("25 kg
+# bags") and trade boilerplate, which say how a product is sold, not what it is.
 _UNTELLING = frozenset(
     "a an and are as at be by for from in into is it of on or per our the this to we with "
     "your you ready can will all any each month year week day t kg pcs "
+    "under over above below up down about max maximum min minimum less more than "
+    "percent pct % approx approximately only also well very high low good best new "
+    "bag bags sack sacks carton cartons box boxes pack packs package packages packed packing "
+    "packaging bulk pallet pallets container containers ton tons tonne tonnes mt g gram grams "
+    "kilogram kilograms litre litres liter liters ml l piece pieces unit units set sets "
+    "quality grade standard export exports supply supplier suppliers buy buyer wanted need "
+    "product products item items delivery monthly weekly yearly "
     "và của cho các có là được với từ trong một những".split()
 )
+# A word found in more than this share of the offers tells one offer from another no better.
+COMMON_SHARE = 0.2
 
 
 def _learned_rank_weights() -> tuple[float, float]:
@@ -178,6 +191,36 @@ class Matcher:
     def __len__(self) -> int:
         return len(self.offers)
 
+    # Saved form ------------------------------------------------------------------------------
+
+    def save(self, folder: str | os.PathLike) -> None:
+        """Write the built catalog into an empty folder: the offers (pickled), the BM25
+        postings, the HS columns and the vector index as files that `open` memory-maps."""
+        folder = Path(folder)
+        with (folder / "offers.pkl").open("wb") as fh:
+            pickle.dump(self.offers, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        np.save(folder / "hs.npy", np.ascontiguousarray(self._hs))
+        self.bm25.save(folder)
+        self.index.write(folder)
+
+    @classmethod
+    def open(
+        cls,
+        folder: str | os.PathLike,
+        embedder: Embedder | None = None,
+        weights: Weights | None = None,
+        analyser: Callable[[str], list[str]] = analyse,
+    ) -> Matcher:
+        """A catalog saved by `save`, its arrays memory-mapped (shared between processes)."""
+        folder = Path(folder)
+        matcher = cls(embedder=embedder, weights=weights, analyser=analyser)
+        with (folder / "offers.pkl").open("rb") as fh:
+            matcher.offers = pickle.load(fh)  # noqa: S301 (written by this module, not uploaded)
+        matcher.bm25 = BM25.open(folder)
+        matcher.index = VectorIndex.open(folder)
+        matcher._hs = np.load(folder / "hs.npy", mmap_mode="r")
+        return matcher
+
     # Retrieval -------------------------------------------------------------------------------
 
     def _lexical_norm(self, query_tokens: list[str]) -> float:
@@ -275,11 +318,21 @@ class Matcher:
         best = scored[:top]
         # Which words matched is worded for the results only: it re-tokenises the offer text.
         for match, pos in best:
-            reason = _text_reason(query.text, self.offers[pos].text, match.signals)
+            reason = _text_reason(
+                query.text, self.offers[pos].text, match.signals, common=self._is_common
+            )
             if reason is not None:
                 at = sum(1 for r in match.reasons if r.is_failure or r.code.startswith("hs_"))
                 match.reasons.insert(at, reason)
         return [match for match, _ in best]
+
+    def _is_common(self, token: str) -> bool:
+        """Whether a word is in so many offers that it explains no ranking (from 20 offers)."""
+        n = self.bm25.n_docs
+        term = self.bm25.vocab.get(token)
+        if term is None or n < 20:
+            return False
+        return int(self.bm25.indptr[term + 1] - self.bm25.indptr[term]) > COMMON_SHARE * n
 
     # Scoring ---------------------------------------------------------------------------------
 
@@ -404,8 +457,13 @@ def _hs_columns(codes: Sequence[str]) -> np.ndarray:
     return out
 
 
-def _text_reason(query_text: str, offer_text: str, signals: dict[str, float]) -> Reason | None:
-    terms = _matched_words(query_text, offer_text) if signals["lexical"] > 0 else []
+def _text_reason(
+    query_text: str,
+    offer_text: str,
+    signals: dict[str, float],
+    common: Callable[[str], bool] | None = None,
+) -> Reason | None:
+    terms = _matched_words(query_text, offer_text, common=common) if signals["lexical"] > 0 else []
     if terms:
         return Reason("text_match", {"terms": ", ".join(terms)})
     if signals["semantic"] >= 0.5:
@@ -413,7 +471,9 @@ def _text_reason(query_text: str, offer_text: str, signals: dict[str, float]) ->
     return None
 
 
-def _matched_words(query_text: str, text: str, limit: int = 4) -> list[str]:
+def _matched_words(
+    query_text: str, text: str, limit: int = 4, common: Callable[[str], bool] | None = None
+) -> list[str]:
     """Words shared by the query and the offer, as the offer writes them, for the reasons.
 
     Whole words only (no n-grams); when the two share no word but name the same glossary
@@ -426,8 +486,14 @@ def _matched_words(query_text: str, text: str, limit: int = 4) -> list[str]:
     seen: list[str] = []
     for tok in text_tokens(query_text, ngrams=False):
         shown = surface.get(tok, tok)
-        if tok in _UNTELLING or tok.isdigit() or (len(tok) < 2 and tok.isascii()):
-            continue  # "for", "of", "25" match everywhere and explain nothing
+        if (
+            tok in _UNTELLING
+            or not any(c.isalpha() for c in tok)
+            or (len(tok) < 2 and tok.isascii())
+        ):
+            continue  # "for", "of", "25", "5%" match everywhere and explain nothing
+        if common is not None and common(tok):
+            continue
         if tok in words and shown not in seen:
             seen.append(shown)
     if not seen:

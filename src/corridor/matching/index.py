@@ -9,6 +9,16 @@ import numpy as np
 
 # Below this many vectors an exact matrix product beats a graph index (and is exact).
 EXACT_LIMIT = 50_000
+# The graph: int8 vectors (1,000,000 x 384 in about 400 MB, memory-mapped and shared by the web
+# processes), 16 links per node, built with expansion_add 128, searched with a walk of at least
+# SEARCH_WIDTH nodes. Recall is set by how well the graph is built on near-duplicates, not by
+# precision or a wider walk: on 300,000 clustered vectors float16 storage, a walk of 512 and
+# twice the results re-ordered by the stored vectors all found the same 0.90-0.91 of the exact
+# top 10 (bench/matching.py, docs/matching.md "Vector index").
+HNSW_DTYPE = "i8"
+CONNECTIVITY = 16
+SEARCH_WIDTH = 200
+OVERSAMPLE = 1  # results fetched per result asked, re-ordered by the stored vectors when > 1
 
 
 class VectorIndex:
@@ -39,8 +49,13 @@ class VectorIndex:
     def _new_hnsw(self):
         from usearch.index import Index
 
-        # int8 keeps 1,000,000 × 384 dims under 400 MB; recall is measured in bench/matching.py.
-        return Index(ndim=self.dim, metric="cos", dtype="i8", connectivity=16, expansion_add=128)
+        return Index(
+            ndim=self.dim,
+            metric="cos",
+            dtype=HNSW_DTYPE,
+            connectivity=CONNECTIVITY,
+            expansion_add=self.expansion_add,
+        )
 
     @property
     def is_hnsw(self) -> bool:
@@ -90,10 +105,17 @@ class VectorIndex:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         k = min(k, n)
         if self._hnsw is not None:
-            # The graph walk keeps `expansion_search` candidates: it must exceed k for recall.
-            self._hnsw.expansion_search = max(2 * k, 64)
-            found = self._hnsw.search(query, k, threads=self.threads)
-            return np.asarray(found.keys, dtype=np.int64), (1 - found.distances).astype(np.float32)
+            # The graph walk keeps `expansion_search` candidates: it must exceed what it returns.
+            wanted = min(n, OVERSAMPLE * k)
+            self._hnsw.expansion_search = max(2 * wanted, SEARCH_WIDTH)
+            found = self._hnsw.search(query, wanted, threads=self.threads)
+            keys = np.asarray(found.keys, dtype=np.int64)
+            sims = (1 - np.asarray(found.distances)).astype(np.float32)
+            if OVERSAMPLE > 1 and len(keys):  # the stored vectors order the best k
+                sims = self.vectors_of(keys) @ query
+                order = np.lexsort((keys, -sims))[:k]
+                keys, sims = keys[order], sims[order]
+            return keys, sims.astype(np.float32)
         sims = self._matrix @ query
         part = np.argpartition(-sims, k - 1)[:k] if k < n else np.arange(n)
         order = np.lexsort((self._keys[part], -sims[part]))
@@ -118,6 +140,35 @@ class VectorIndex:
             return
         with path.open("wb") as fh:
             np.savez(fh, keys=self._keys, matrix=self._matrix.astype(np.float16), dim=self.dim)
+
+    def write(self, folder: str | os.PathLike) -> None:
+        """Save into a folder in a form `open` memory-maps: `vectors.npy` (exact) or
+        `hnsw.usearch` (graph)."""
+        folder = Path(folder)
+        if self._hnsw is not None:
+            self._hnsw.save(str(folder / "hnsw.usearch"))
+            return
+        np.save(folder / "keys.npy", self._keys)
+        np.save(folder / "vectors.npy", self._matrix.astype(np.float32))
+
+    @classmethod
+    def open(cls, folder: str | os.PathLike, *, threads: int = 0) -> VectorIndex:
+        """The index written by `write`, memory-mapped (read-only): processes that open the
+        same folder share its pages instead of each holding a copy."""
+        folder = Path(folder)
+        graph = folder / "hnsw.usearch"
+        if graph.exists():
+            from usearch.index import Index
+
+            hnsw = Index.restore(str(graph), view=True)
+            index = cls(hnsw.ndim, "auto", threads=threads)
+            index._hnsw = hnsw
+            return index
+        matrix = np.load(folder / "vectors.npy", mmap_mode="r")
+        index = cls(int(matrix.shape[1]), "exact", threads=threads)
+        index._keys = np.load(folder / "keys.npy")
+        index._matrix = matrix
+        return index
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, threads: int = 0) -> VectorIndex:

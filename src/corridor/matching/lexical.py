@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -92,6 +94,40 @@ class BM25:
         out.idf = np.log(1 + (n - df * copies + 0.5) / (df * copies + 0.5)).astype(np.float32)
         return out
 
+    def save(self, folder: str | os.PathLike) -> None:
+        """Write the postings as .npy files (opened memory-mapped by `open`)."""
+        folder = Path(folder)
+        terms = np.asarray(list(self.vocab), dtype=str)
+        ids = np.asarray(list(self.vocab.values()), dtype=np.int32)
+        order = np.argsort(terms, kind="stable")
+        parts = {
+            "terms": terms[order] if len(terms) else np.zeros(0, dtype="<U1"),
+            "term_ids": ids[order],
+            "indptr": self.indptr,
+            "doc_ids": self.doc_ids,
+            "weights": self.weights,
+            "idf": self.idf,
+            "params": np.asarray([self.k1, self.b, self.n_docs], dtype=np.float64),
+        }
+        for name, array in parts.items():
+            np.save(folder / f"bm25_{name}.npy", array)
+
+    @classmethod
+    def open(cls, folder: str | os.PathLike) -> BM25:
+        """The index saved by `save`, memory-mapped: processes share its pages."""
+        folder = Path(folder)
+
+        def part(name: str) -> np.ndarray:
+            return np.load(folder / f"bm25_{name}.npy", mmap_mode="r")
+
+        k1, b, n_docs = part("params").tolist()
+        index = cls(k1, b)
+        index.vocab = SortedVocab(part("terms"), part("term_ids"))
+        index.n_docs = int(n_docs)
+        index.indptr, index.doc_ids = part("indptr"), part("doc_ids")
+        index.weights, index.idf = part("weights"), part("idf")
+        return index
+
     def term_ids(self, query_tokens: Sequence[str]) -> list[int]:
         return [self.vocab[t] for t in dict.fromkeys(query_tokens) if t in self.vocab]
 
@@ -123,3 +159,29 @@ class BM25:
         if not len(positions):
             return np.zeros(0, dtype=np.float32)
         return self.scores(query_tokens)[positions]
+
+
+class SortedVocab:
+    """term -> id over a sorted array of terms (binary search): a memory-mapped vocabulary that
+    costs a process nothing until it is read, unlike a dict of every term."""
+
+    def __init__(self, terms: np.ndarray, ids: np.ndarray) -> None:
+        self._terms, self._ids = terms, ids
+
+    def __len__(self) -> int:
+        return len(self._terms)
+
+    def get(self, term: str, default: int | None = None) -> int | None:
+        at = int(np.searchsorted(self._terms, term))
+        if at < len(self._terms) and self._terms[at] == term:
+            return int(self._ids[at])
+        return default
+
+    def __contains__(self, term: str) -> bool:
+        return self.get(term) is not None
+
+    def __getitem__(self, term: str) -> int:
+        found = self.get(term)
+        if found is None:
+            raise KeyError(term)
+        return found

@@ -31,6 +31,42 @@ TEMPLATES: dict[str, str] = {
 }
 # Reasons that describe a failed hard constraint (the offer is a near-miss).
 HARD_FAILURES = frozenset({"hs_other", "cert_missing", "cert_expired", "capacity_short"})
+
+# The one-phrase verdict shown beside a match's score: what a reader may conclude from it.
+VERDICTS: dict[str, str] = {
+    "meets": gettext_noop("meets all requirements"),
+    "partial": gettext_noop("weak match"),
+    "check": gettext_noop("requirements to check"),
+    "near": gettext_noop("near match"),
+    "other": gettext_noop("different product"),
+}
+# Below this score a match meeting every hard constraint is still only a weak one: its text
+# and HS code say little (a 24% score beside "meets all requirements" misled readers).
+STRONG_SCORE = 0.4
+# Reasons that leave a requirement open: the offer cannot be said to meet it.
+_UNDECIDED = frozenset({"capacity_unknown"})
+
+
+def verdict(score: float, reasons: list[Reason]) -> str:
+    """A key of VERDICTS for a match. "near match" is kept for the same product missing a
+    requirement; an offer in another HS chapter is a different product, whatever else holds."""
+    codes = {r.code for r in reasons}
+    if "hs_other" in codes:
+        return "other"
+    if codes & HARD_FAILURES:
+        return "near"
+    if score < STRONG_SCORE:
+        return "partial"
+    if codes & _UNDECIDED:
+        return "check"
+    return "meets"
+
+
+def verdict_label(key: str) -> str:
+    """The verdict in the active language."""
+    return _gettext(VERDICTS[key])
+
+
 # Params holding a country code or a certification code, localised at render time.
 _COUNTRY_PARAMS = frozenset({"country"})
 _CERT_PARAMS = frozenset({"cert"})

@@ -1,20 +1,26 @@
 """Reads of matching: ranked suppliers for a request, requests for an organisation, partners.
 
 The supplier catalog (every active product of SMEs and clusters, with its stored vector) is
-built into the engine's structures once per process and index version, so that repeated page
-views rank without reloading: a page costs the version query plus its own few queries.
+built once per version, so that repeated page views rank without reloading: a page costs the
+version query plus its own few queries. A small catalog is built by each web process from the
+database; from LIVE_BUILD_LIMIT products on, the task worker saves it to disk
+(services.index_publish) and every process memory-maps that one copy.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
+import pickle
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
@@ -27,11 +33,11 @@ from corridor.directory.models import (
     SourcingRequest,
 )
 from corridor.directory.vocab import OrgKind
-from corridor.matching import adapters
+from corridor.matching import adapters, snapshot
 from corridor.matching.engine import Matcher, Weights, embed_offers
 from corridor.matching.hs import normalise_code
 from corridor.matching.models import HsRelation
-from corridor.matching.reasons import Reason
+from corridor.matching.reasons import Reason, verdict, verdict_label
 from corridor.matching.records import Match
 
 SUPPLIER_KINDS = (OrgKind.SME, OrgKind.CLUSTER)
@@ -40,6 +46,14 @@ SUPPLIER_KINDS = (OrgKind.SME, OrgKind.CLUSTER)
 RANK_DEPTH = 60
 # Requests fully ranked for an organisation's page, chosen by a cheap first pass.
 ORG_REQUEST_CANDIDATES = 40
+# From this many supplier products on, web processes use the catalog the task worker saved
+# (even a few seconds stale while a new one is built) instead of building their own.
+LIVE_BUILD_LIMIT = 50_000
+# A change waits this long before the catalog is saved again, so that a burst of edits costs
+# one rebuild.
+PUBLISH_DEBOUNCE = 30
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,7 @@ class Catalog:
     dim: int
     embedder_name: str
     missing_vectors: int = 0
+    saved_as: str = ""  # the published folder it was opened from ("" when built in memory)
 
     def rank(self, req: SourcingRequest, *, depth: int = RANK_DEPTH) -> list[Match]:
         embedder = self.matcher.embedder
@@ -114,7 +129,7 @@ def _valid_certifications(org_ids: Iterable[int]) -> dict[tuple[int, int | None]
     return out
 
 
-def _build_catalog(version: tuple) -> Catalog:
+def build_catalog(version: tuple) -> Catalog:
     embedder = adapters.get_embedder()
     rows = list(_supplier_products().order_by("id").values(*adapters.PRODUCT_COLUMNS))
     certs = _valid_certifications({r["organisation_id"] for r in rows}) if rows else {}
@@ -165,18 +180,88 @@ def _build_catalog(version: tuple) -> Catalog:
     )
 
 
+def saved_root() -> Path:
+    """Where published catalogs live (one folder per version, see corridor.matching.snapshot)."""
+    return Path(settings.DATA_DIR) / "matching-index"
+
+
+def catalog_save(catalog: Catalog, folder: Path) -> None:
+    """Write a built catalog into an empty folder (the engine's files and the product rows)."""
+    catalog.matcher.save(folder)
+    rest = dataclasses.replace(catalog, matcher=None, saved_as="")
+    with (folder / "catalog.pkl").open("wb") as fh:
+        pickle.dump(rest, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def catalog_open(name: str) -> Catalog | None:
+    """A published catalog, memory-mapped, or None when it cannot be read (a missing or
+    half-deleted folder, another format): the caller then builds from the database."""
+    where = snapshot.folder(saved_root(), name)
+    try:
+        with (where / "catalog.pkl").open("rb") as fh:
+            rest = pickle.load(fh)  # noqa: S301 (written by catalog_save, never uploaded)
+        embedder = adapters.get_embedder()
+        if rest.embedder_name != embedder.name or rest.dim != embedder.dim:
+            return None
+        weights = dataclasses.replace(Weights(), candidates=RANK_DEPTH)
+        matcher = Matcher.open(where, embedder=embedder, weights=weights)
+    except Exception:  # noqa: BLE001 (any unreadable folder means: build instead)
+        log.warning("saved matching catalog %s is unreadable", name, exc_info=True)
+        return None
+    return dataclasses.replace(rest, matcher=matcher, saved_as=name)
+
+
+def saved_catalog_version() -> tuple | None:
+    """The version of the currently published catalog, or None."""
+    name = snapshot.current(saved_root())
+    if name is None:
+        return None
+    try:
+        with (snapshot.folder(saved_root(), name) / "catalog.pkl").open("rb") as fh:
+            return pickle.load(fh).version  # noqa: S301
+    except Exception:  # noqa: BLE001
+        return None
+
+
 def supplier_catalog() -> Catalog:
-    """The catalog of the current index version, rebuilt only when the version changed."""
+    """The catalog of the current version: the published one when it is current (or, for a
+    large catalog, while a newer one is being built), else built here from the database."""
     global _catalog
     version = catalog_version() + (adapters.get_embedder().name,)
     current = _catalog
     if current is not None and current.version == version:
         return current
+    saved = snapshot.current(saved_root())
     with _lock:
-        if _catalog is None or _catalog.version != version:
-            _catalog = _build_catalog(version)
+        if _catalog is not None and _catalog.version == version:
+            return _catalog
+        opened = None
+        if saved is not None:
+            if _catalog is not None and _catalog.saved_as == saved:
+                opened = _catalog
+            else:
+                opened = catalog_open(saved)
+        large = version[0] >= LIVE_BUILD_LIMIT
+        if opened is not None and (opened.version == version or large):
+            chosen = opened
+        else:
+            chosen = build_catalog(version)
+        if (large or saved is not None) and (opened is None or opened.version != version):
+            publish_later()  # the saved catalog is missing or behind
+        if chosen is not _catalog:
+            _catalog = chosen
             _ranked.clear()
         return _catalog
+
+
+def publish_later() -> None:
+    """Ask the task worker for a new saved catalog, at most once per PUBLISH_DEBOUNCE."""
+    from django.core.cache import cache
+
+    if cache.add("matching:index-publish", 1, timeout=PUBLISH_DEBOUNCE):
+        from corridor.matching import tasks
+
+        tasks.index_publish_later(PUBLISH_DEBOUNCE)
 
 
 def forget_catalog() -> None:
@@ -231,6 +316,14 @@ class SupplierMatch:
     @property
     def reason_texts(self) -> list[str]:
         return [r.render() for r in self.reasons]
+
+    @property
+    def verdict(self) -> str:
+        return verdict(self.score, self.reasons)
+
+    @property
+    def verdict_label(self) -> str:
+        return verdict_label(self.verdict)
 
 
 @dataclass(frozen=True)
@@ -393,6 +486,14 @@ class RequestMatch:
     @property
     def reason_texts(self) -> list[str]:
         return [r.render() for r in self.reasons]
+
+    @property
+    def verdict(self) -> str:
+        return verdict(self.score, self.reasons)
+
+    @property
+    def verdict_label(self) -> str:
+        return verdict_label(self.verdict)
 
 
 def open_requests():

@@ -152,7 +152,43 @@ def index_rebuild_run(*, job: IndexJob) -> IndexJob:
         job.status = job.Status.DONE
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "error", "finished_at", "done"])
+    if job.status == job.Status.DONE and index_is_published():
+        index_publish()
     return job
+
+
+# --- The catalog saved for every web process --------------------------------------------------
+
+
+def index_is_published() -> bool:
+    """Whether web processes rely on a saved catalog (it is then kept up to date)."""
+    from corridor.matching import snapshot
+
+    return snapshot.current(selectors.saved_root()) is not None
+
+
+def index_publish(*, force: bool = False) -> str | None:
+    """Build the supplier catalog from the database and save it for every web process to
+    memory-map (`corridor matching_index`, and the task worker after changes). Returns the
+    published version's folder name, or None when the saved one is already current."""
+    from corridor.matching import snapshot
+
+    version = selectors.catalog_version() + (adapters.get_embedder().name,)
+    if not force and selectors.saved_catalog_version() == version:
+        return None
+    catalog = selectors.build_catalog(version)
+    name = snapshot.publish(
+        selectors.saved_root(), lambda folder: selectors.catalog_save(catalog, folder)
+    )
+    log.info("matching catalog %s published: %s products", name, len(catalog.products))
+    return name
+
+
+def index_publish_schedule() -> None:
+    """After a change of supplier products: a new saved catalog soon (debounced), when web
+    processes use saved ones (a large catalog, or one published by hand)."""
+    if index_is_published():
+        selectors.publish_later()
 
 
 # --- Confirmed HS examples --------------------------------------------------------------------

@@ -16,6 +16,7 @@ def reembed(product_ids: list[int], request_ids: list[int], by_id: int | None = 
     services.products_embed(product_ids=product_ids)
     services.requests_embed(request_ids=request_ids)
     if product_ids:
+        services.index_publish_schedule()
         by = User.objects.filter(pk=by_id).first() if by_id else None
         services.hs_examples_learn(product_ids=product_ids, by=by)
 
@@ -27,6 +28,22 @@ def index_rebuild(job_id: int) -> None:
     job = IndexJob.objects.filter(pk=job_id).first()
     if job is not None:
         services.index_rebuild_run(job=job)
+
+
+@db_task()
+def index_publish() -> str | None:
+    """Save the supplier catalog for the web processes (skipped when it is already current)."""
+    return services.index_publish()
+
+
+def index_publish_later(delay: int) -> None:
+    """index_publish in `delay` seconds (now when tasks run in-process, as in tests)."""
+    from huey.contrib.djhuey import HUEY
+
+    if HUEY.immediate:
+        index_publish()
+    else:
+        index_publish.schedule(delay=delay)
 
 
 @db_periodic_task(crontab(hour="6", minute="30"))

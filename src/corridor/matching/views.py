@@ -49,6 +49,18 @@ def _staff_only(request: HttpRequest) -> HttpResponse | None:
 
 # --- Suppliers for a sourcing request ---------------------------------------------------------
 
+# Suppliers on the first page and added by each "show more": twenty cards made a phone page
+# about 9,000 px tall. The ranking keeps RANK_DEPTH products, so the list stops there.
+SUPPLIERS_PER_PAGE = 10
+
+
+def _shown(value: str) -> int:
+    try:
+        wanted = int(value)
+    except ValueError:
+        return SUPPLIERS_PER_PAGE
+    return max(SUPPLIERS_PER_PAGE, min(wanted, selectors.RANK_DEPTH))
+
 
 @require_GET
 def request_suppliers(request: HttpRequest, pk: int) -> HttpResponse:
@@ -57,11 +69,21 @@ def request_suppliers(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     req = _request_for(request, pk)
-    form = SupplierFilterForm(request.GET or None)
+    params = request.GET.copy()
+    shown = _shown(params.pop("show", [""])[-1])
+    form = SupplierFilterForm(params or None)
     suppliers = selectors.request_suppliers(
-        user=request.user, req=req, filters=form.filters() if form.is_bound else None
+        user=request.user,
+        req=req,
+        filters=form.filters() if form.is_bound else None,
+        limit=shown + 1,
     )
-    context = {"req": req, "form": form, "suppliers": suppliers}
+    more_url = ""
+    if len(suppliers) > shown:
+        suppliers = suppliers[:shown]
+        params["show"] = str(shown + SUPPLIERS_PER_PAGE)
+        more_url = f"{request.path}?{params.urlencode()}"
+    context = {"req": req, "form": form, "suppliers": suppliers, "more_url": more_url}
     if request.htmx:
         return render(request, "matching/_suppliers.html", context)
     return render(request, "matching/request_suppliers.html", context)
