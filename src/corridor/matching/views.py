@@ -57,6 +57,9 @@ def request_suppliers(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     req = _request_for(request, pk)
+    # The ranking shows competitors' scores: the buyer and staff only.
+    if not permissions.can_view_request_ranking(request.user, req):
+        raise PermissionDenied
     form = SupplierFilterForm(request.GET or None)
     suppliers = selectors.request_suppliers(
         user=request.user, req=req, filters=form.filters() if form.is_bound else None

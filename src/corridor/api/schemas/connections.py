@@ -32,4 +32,4 @@ class ConnectionIn(Schema):
 
 
 class ConnectionFilters(Schema):
-    status: Literal["requested", "accepted", "declined", "withdrawn"] | None = None
+    status: Literal["requested", "accepted", "declined", "withdrawn", "disconnected"] | None = None
