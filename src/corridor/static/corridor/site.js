@@ -8,23 +8,29 @@
     if (tz) document.cookie = "tz=" + tz + ";path=/;max-age=31536000;samesite=lax";
   } catch (e) { /* an old browser: the server's default zone applies */ }
 
-  // The language switcher submits as soon as a language is picked with a pointer (mouse, touch).
-  // From the keyboard, ArrowDown already changes a closed list's value: submitting then would
-  // reload the page at every key, so the "Go" button appears instead.
-  var pickedWithPointer = false;
+  // The language switcher submits as soon as a language is picked (mouse, touch). From the
+  // keyboard, ArrowDown already changes a closed list's value: submitting then would reload the
+  // page at every key, so a keyboard change waits for Enter or the "Go" button it reveals.
+  var changedByKey = false;
   function isSwitcher(el) {
     return el && el.matches && el.matches("select[data-autosubmit]");
   }
   document.addEventListener("pointerdown", function (event) {
-    pickedWithPointer = isSwitcher(event.target);
+    if (isSwitcher(event.target)) changedByKey = false;
   }, true);
   document.addEventListener("keydown", function (event) {
-    if (isSwitcher(event.target)) pickedWithPointer = false;
+    if (!isSwitcher(event.target)) return;
+    if (event.key === "Enter") {
+      event.preventDefault();
+      event.target.form.submit();
+      return;
+    }
+    changedByKey = true;
   }, true);
   document.addEventListener("change", function (event) {
     var el = event.target;
     if (!isSwitcher(el)) return;
-    if (pickedWithPointer) {
+    if (!changedByKey) {
       el.form.submit();
       return;
     }
