@@ -69,7 +69,7 @@ def test_khmer_sme_signs_up_adds_a_product_by_its_khmer_name_and_answers_a_reque
     # The buyer's request waits on the start page: answer it.
     page.goto("/start/")
     answer = page.locator(f"#card-requests-to-answer a[href='/connections/answer/{req.pk}/']")
-    assert answer.count() == 1
+    _wait_for(lambda: answer.count() == 1, timeout=60)  # the card loads after the page
     answer.click()
     page.wait_for_url(f"**/connections/answer/{req.pk}/")
     assert page.locator("html").get_attribute("lang") == "km"

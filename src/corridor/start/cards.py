@@ -89,7 +89,7 @@ def connection_requests(viewer: Viewer) -> Card | None:
     )
 
 
-@card(order=15)
+@card(order=15, lazy=lambda viewer: bool(viewer.orgs_of(OrgKind.BUYER)))
 def my_sourcing_requests(viewer: Viewer) -> Card | None:
     """A buyer's open requests, their responses and their best suppliers."""
     buyers = viewer.orgs_of(OrgKind.BUYER)
@@ -129,7 +129,7 @@ def _relevant(match, product_hs: str) -> bool:
     return match.score >= RELEVANT_SCORE
 
 
-@card(order=20)
+@card(order=20, lazy=lambda viewer: bool(viewer.orgs_of(OrgKind.SME, OrgKind.CLUSTER)))
 def requests_to_answer(viewer: Viewer) -> Card | None:
     """Open sourcing requests that match an SME's (or a cluster's) products, not yet answered."""
     suppliers = viewer.orgs_of(OrgKind.SME, OrgKind.CLUSTER)
@@ -248,7 +248,7 @@ def cluster_members(viewer: Viewer) -> Card | None:
     )
 
 
-@card(order=25)
+@card(order=25, lazy=lambda viewer: bool(viewer.clusters))
 def cluster_partners(viewer: Viewer) -> Card | None:
     """Clusters a coordinator's cluster could work with (its members' products count)."""
     clusters = viewer.clusters

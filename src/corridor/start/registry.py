@@ -14,6 +14,10 @@ An app adds a card in its `cards.py` (imported at start-up)::
 
 The function gets a `Viewer` (the user, staff or not, the organisations they act for, by kind,
 read once per page) and returns a `Card` or None. Cards are shown by `order`, then by name.
+A card that costs time (the matching engine's rankings) is registered with `lazy=` a cheap test
+of the viewer (or True): the page shows a placeholder at once where the test passes, and htmx
+loads the card from `/start/card/<key>/` (a link without JavaScript), so that signing in never
+waits for it.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ class Card:
     # A link to the full list ("See all"), when the card shows only the first few.
     more_url: str = ""
     key: str = ""  # the card's HTML id, set from the function's name
+    lazy: bool = False  # a placeholder, loaded afterwards from start:card
 
 
 @dataclass
@@ -86,29 +91,53 @@ class Viewer:
 
 
 CardFunction = Callable[[Viewer], Card | None]
-_registry: list[tuple[int, str, CardFunction]] = []
+Lazy = bool | Callable[[Viewer], bool]
+# (order, qualified name, function, lazy)
+_registry: list[tuple[int, str, CardFunction, Lazy]] = []
 
 
-def card(*, order: int = 50) -> Callable[[CardFunction], CardFunction]:
+def _key(function: CardFunction) -> str:
+    return function.__name__.replace("_", "-")
+
+
+def card(*, order: int = 50, lazy: Lazy = False) -> Callable[[CardFunction], CardFunction]:
     """Register a card function (see the module's docstring)."""
 
     def register(function: CardFunction) -> CardFunction:
         name = f"{function.__module__}.{function.__qualname__}"
         _registry[:] = [entry for entry in _registry if entry[1] != name]  # reloaded modules
-        _registry.append((order, name, function))
+        _registry.append((order, name, function, lazy))
         _registry.sort(key=lambda entry: (entry[0], entry[1]))
         return function
 
     return register
 
 
+def _made(function: CardFunction, viewer: Viewer) -> Card | None:
+    result = function(viewer)
+    if result is not None:
+        result.key = result.key or _key(function)
+    return result
+
+
 def cards_for(user) -> list[Card]:
-    """The cards this user sees, in order."""
+    """The cards this user sees, in order (lazy ones as placeholders)."""
     viewer = Viewer(user)
     out = []
-    for _order, _name, function in _registry:
-        result = function(viewer)
+    for _order, _name, function, lazy in _registry:
+        if lazy:
+            if lazy is True or lazy(viewer):
+                out.append(Card(title="", template="", key=_key(function), lazy=True))
+            continue
+        result = _made(function, viewer)
         if result is not None:
-            result.key = result.key or function.__name__.replace("_", "-")
             out.append(result)
     return out
+
+
+def card_for(user, key: str) -> Card | None:
+    """One card by its key (a lazy card's own request); None when it does not apply."""
+    for _order, _name, function, _lazy in _registry:
+        if _key(function) == key:
+            return _made(function, Viewer(user))
+    return None
