@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from corridor.connections.models import Connection
-from corridor.directory.models import ClusterJoinRequest, Organisation, SourcingRequest
+from corridor.directory.models import ClusterJoinRequest, Organisation, Product, SourcingRequest
 from corridor.directory.vocab import OrgKind
 from corridor.start.registry import Card, Viewer, card
 
@@ -138,6 +138,16 @@ def requests_to_answer(viewer: Viewer) -> Card | None:
     from corridor.matching.selectors import org_requests, supplier_catalog
 
     supplier = suppliers[0]
+    # Without products there is nothing to match: skip the engine (and building its catalogue).
+    has_products = Product.objects.filter(
+        Q(organisation=supplier) | Q(organisation__cluster=supplier), is_active=True
+    ).exists()
+    if not has_products:
+        return Card(
+            title=_("Sourcing requests to answer"),
+            template="start/cards/requests_to_answer.html",
+            context={"rows": [], "supplier": supplier, "no_products": True},
+        )
     products = supplier_catalog().products
     matches = [
         m
