@@ -112,3 +112,14 @@ def test_connection_list_links_the_request_and_says_disconnected(
     assert reverse("directory:request", args=[req.pk]) in html
     tab = client.get(reverse("connections:list") + "?status=disconnected").content.decode()
     assert sme.name in tab or req.buyer.name in tab
+
+
+def test_api_names_the_request_a_connection_answers(client, req, sme, sme_owner, buyer_user):
+    connection = sourcing_request_answer(
+        sourcing_request=req, supplier=sme, by=sme_owner, message=""
+    )
+    client.force_login(buyer_user)
+    body = client.get(f"/api/v1/connections/{connection.pk}").json()
+    assert body["sourcing_request_id"] == req.pk
+    accepted = client.post(f"/api/v1/connections/{connection.pk}/accept").json()
+    assert (accepted["status"], accepted["sourcing_request_id"]) == ("accepted", req.pk)

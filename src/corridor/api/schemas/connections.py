@@ -21,6 +21,8 @@ class ConnectionOut(Schema):
     status: str
     message: str
     source: str
+    # The buyer's sourcing request this connection answers, if any.
+    sourcing_request_id: int | None = None
     created_at: datetime
     responded_at: datetime | None
 
