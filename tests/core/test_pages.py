@@ -8,10 +8,19 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import translation
 
 import corridor
 
 STATIC = Path(corridor.__file__).resolve().parent / "static" / "corridor"
+
+
+@pytest.fixture(autouse=True)
+def _language_restored():
+    # A request in another language leaves it active in this thread (a 500 skips the usual
+    # reset): give the next tests back the language they started with.
+    with translation.override(translation.get_language()):
+        yield
 
 
 def test_page_not_found_is_styled_translated_and_not_the_debug_page(client):
