@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "corridor.reporting",
     "corridor.reporting.timeline",  # order timelines, keyed to followup.Order
     "corridor.training",
+    "corridor.start",  # last: it collects the other apps' start-page cards
 ]
 
 MIDDLEWARE = [
@@ -116,6 +117,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "corridor.core.context_processors.site",
                 "corridor.notifications.context_processors.unread",
+                "corridor.start.context_processors.waiting",
             ],
         },
     }
@@ -139,8 +141,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# Django's ModelBackend, reading the header's count of what waits along with the user.
+AUTHENTICATION_BACKENDS = ["corridor.accounts.backends.AccountBackend"]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "start:page"
 LOGOUT_REDIRECT_URL = "home"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -237,6 +241,8 @@ def _email_config(url: str) -> dict:
 
 globals().update(_email_config(env.str("EMAIL_URL", default="")))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Corridor <noreply@corridor.local>")
+# The programme team's address on the contact page.
+SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@corridor.local")
 
 # Background tasks: huey on SQLite by default (no broker to run), Redis when REDIS_URL is set.
 # HUEY_IMMEDIATE runs tasks in-process, which tests and `make demo` use.

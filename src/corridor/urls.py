@@ -12,8 +12,11 @@ from corridor.core import views as core_views
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
+    path("help/<slug:name>/", core_views.help_page, name="help"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("corridor.accounts.urls")),
+    path("start/", include("corridor.start.urls")),
     path("directory/", include("corridor.directory.urls")),
     path("connections/", include("corridor.connections.urls")),
     path("matching/", include("corridor.matching.urls")),

@@ -30,7 +30,7 @@ def _signup_data(**extra):
 
 def test_signup_creates_user_and_logs_in(client):
     response = client.post("/accounts/signup/", _signup_data())
-    assert response.status_code == 302 and response["Location"] == "/accounts/"
+    assert response.status_code == 302 and response["Location"] == "/start/"
     user = User.objects.get(username="lan")
     assert (user.email, user.full_name, user.memberships.count()) == (
         "lan@example.com",
@@ -197,7 +197,7 @@ def test_invitation_accept_new_user_creates_account_and_membership(client, staff
         url,
         {"username": "newbie", "full_name": "New", "password1": PASSWORD, "password2": PASSWORD},
     )
-    assert response["Location"] == "/accounts/"
+    assert response["Location"] == "/start/"
     user = User.objects.get(username="newbie")
     assert user.email == "new@example.com"
     assert Membership.objects.get(user=user).organisation == sme

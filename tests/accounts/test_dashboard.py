@@ -79,3 +79,21 @@ def test_token_revoke_someone_elses_404(client, sme_owner, stranger):
     assert client.post(f"/accounts/tokens/{token.pk}/revoke/").status_code == 404
     token.refresh_from_db()
     assert token.is_active is True
+
+
+def test_dashboard_shows_a_token_count_not_the_token_table(client, sme_owner):
+    for i in range(3):
+        api_token_create(user=sme_owner, name=f"sync {i}")
+    client.force_login(sme_owner)
+    html = client.get("/accounts/").content.decode()
+    assert "3 active tokens." in html
+    assert "sync 0" not in html and ">Revoke<" not in html  # the list is on its own page
+    tokens = client.get("/accounts/tokens/").content.decode()
+    assert tokens.count(">Revoke</button>") == 3 and "sync 2" in tokens
+
+
+def test_token_revoke_returns_to_the_tokens_page(client, sme_owner):
+    token, _raw = api_token_create(user=sme_owner, name="ERP")
+    client.force_login(sme_owner)
+    response = client.post(f"/accounts/tokens/{token.pk}/revoke/")
+    assert response["Location"] == "/accounts/tokens/"

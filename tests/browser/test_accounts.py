@@ -22,14 +22,18 @@ def test_signup_with_organisation_then_create_api_token(page, live_server):
     page.select_option("#id_org_kind", "sme")
     page.select_option("#id_org_country", "KH")
     page.get_by_role("button", name="Create my account").click()
-    page.wait_for_url("**/accounts/")
+    page.wait_for_url("**/start/")  # everyone lands on their start page
+    assert page.locator("#card-profile-completeness").count() == 1
+    page.goto("/accounts/")
     assert "Sokha Palm Sugar" in page.locator("main").inner_text()
     assert page.locator("main .badge.warn").first.inner_text() == "private"
+    page.get_by_role("link", name="Manage API tokens").click()
+    page.wait_for_url("**/accounts/tokens/")
     page.fill("#id_name", "ERP sync")
     page.get_by_role("button", name="Create a token").click()
     token = page.locator("#new-token").inner_text()
     assert token.startswith("cor_")
-    page.goto("/accounts/")
+    page.goto("/accounts/tokens/")
     assert page.locator("#new-token").count() == 0
     assert User.objects.get(username="sokha").api_tokens.count() == 1
 

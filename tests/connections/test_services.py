@@ -163,11 +163,17 @@ def test_connection_withdraw_accepted_by_either_side_hides_contacts(
 ):
     c = connection_request(from_org=sme, to_org=buyer_org, by=sme_owner, message="")
     connection_accept(connection=c, by=buyer_user)
-    connection_withdraw(connection=c, by=buyer_user)
+    # An ended connection is "disconnected", not a withdrawn request.
+    assert connection_withdraw(connection=c, by=buyer_user).status == "disconnected"
     assert permissions.can_see_contacts(_fresh(sme_owner), buyer_org) is False
     c2 = connection_request(from_org=sme, to_org=buyer_org, by=sme_owner, message="")
     connection_accept(connection=c2, by=buyer_user)
-    assert connection_withdraw(connection=c2, by=sme_owner).status == "withdrawn"
+    assert connection_withdraw(connection=c2, by=sme_owner).status == "disconnected"
+
+
+def test_connection_withdraw_of_a_pending_request_is_withdrawn(sme, sme_owner, buyer_org):
+    c = connection_request(from_org=sme, to_org=buyer_org, by=sme_owner, message="")
+    assert connection_withdraw(connection=c, by=sme_owner).status == "withdrawn"
 
 
 def test_connection_withdraw_by_stranger_refused(sme, sme_owner, buyer_org, buyer_user, stranger):

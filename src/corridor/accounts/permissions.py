@@ -142,6 +142,12 @@ def can_edit_request(user, req: SourcingRequest) -> bool:
     return can_edit_org(user, req.buyer)
 
 
+def can_view_request_ranking(user, req: SourcingRequest) -> bool:
+    """The ranked suppliers of a request (competitors' scores) and its responses: the buyer's
+    people and staff, not the suppliers who compete for it."""
+    return can_edit_org(user, req.buyer)
+
+
 def can_export(user) -> bool:
     """Exports of search results: signed-in users export what they may see; contacts only for staff."""
     return bool(user and user.is_authenticated)

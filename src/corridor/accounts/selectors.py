@@ -21,7 +21,8 @@ def user_tokens(user: User) -> list[ApiToken]:
 
 
 def dashboard_data(user: User) -> dict:
-    """Everything the account dashboard shows (memberships, requests, tokens, claims)."""
+    """Everything the account dashboard shows (memberships, requests, claims; tokens have their
+    own page, only their count here)."""
     memberships = user_memberships(user)
     org_ids = {m.organisation_id for m in memberships}
     pending = Connection.objects.filter(status=Connection.Status.REQUESTED).select_related(
@@ -35,7 +36,7 @@ def dashboard_data(user: User) -> dict:
         "memberships": memberships,
         "received": received,
         "sent": sent,
-        "tokens": user_tokens(user),
+        "active_tokens": user.api_tokens.filter(revoked_at__isnull=True).count(),
         "claims": list(
             ClaimRequest.objects.filter(user=user, status=ClaimRequest.Status.PENDING)
             .select_related("organisation")

@@ -32,7 +32,7 @@ urlpatterns = [
         auth_views.PasswordResetConfirmView.as_view(
             success_url=reverse_lazy("accounts:password_reset_complete"),
             post_reset_login=True,
-            post_reset_login_backend="django.contrib.auth.backends.ModelBackend",
+            post_reset_login_backend="corridor.accounts.backends.AccountBackend",
         ),
         name="password_reset_confirm",
     ),
@@ -55,7 +55,7 @@ urlpatterns = [
     ),
     path("", views.dashboard, name="dashboard"),
     path("profile/", views.profile, name="profile"),
-    path("tokens/", views.token_create, name="token_create"),
+    path("tokens/", views.tokens, name="token_create"),
     path("two-factor/", two_factor.setup, name="two_factor"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("invitations/", views.invitation_list, name="invitations"),

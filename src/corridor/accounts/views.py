@@ -52,17 +52,15 @@ def signup(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="corridor.accounts.backends.AccountBackend")
             messages.success(request, _("Welcome to Corridor."))
-            return redirect("accounts:dashboard")
+            return redirect("start:page")
     return render(request, "accounts/signup.html", {"form": form})
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    context = selectors.dashboard_data(request.user)
-    context["token_form"] = TokenForm()
-    return render(request, "accounts/dashboard.html", context)
+    return render(request, "accounts/dashboard.html", selectors.dashboard_data(request.user))
 
 
 @login_required
@@ -85,11 +83,11 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
-def token_create(request: HttpRequest) -> HttpResponse:
-    form = TokenForm(request.POST)
+def tokens(request: HttpRequest) -> HttpResponse:
+    """The API tokens page: the list, and (POST) a new token shown once."""
+    form = TokenForm(request.POST or None)
     raw = None
-    if form.is_valid():
+    if request.method == "POST" and form.is_valid():
         try:
             _token, raw = services.api_token_create(
                 user=request.user, name=form.cleaned_data["name"]
@@ -97,9 +95,13 @@ def token_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
     # Rendered, not redirected: the raw token must not travel through a session or a URL.
-    context = selectors.dashboard_data(request.user)
-    context.update({"token_form": TokenForm() if raw else form, "new_token": raw})
-    return render(request, "accounts/dashboard.html", context, status=200 if raw else 400)
+    context = {
+        "tokens": selectors.user_tokens(request.user),
+        "token_form": TokenForm() if raw else form,
+        "new_token": raw,
+    }
+    status = 400 if request.method == "POST" and not raw else 200
+    return render(request, "accounts/tokens.html", context, status=status)
 
 
 @login_required
@@ -109,7 +111,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
     services.api_token_revoke(token=token, by=request.user)
     messages.success(request, _("The token was revoked."))
-    return redirect("accounts:dashboard")
+    return redirect("accounts:token_create")
 
 
 @login_required
@@ -173,9 +175,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="corridor.accounts.backends.AccountBackend")
             messages.success(request, _("Welcome to Corridor."))
-            return redirect("accounts:dashboard")
+            return redirect("start:page")
     return render(
         request, "accounts/invitation_accept.html", {"invitation": invitation, "form": form}
     )

@@ -107,6 +107,8 @@ def request_suppliers(request: HttpRequest, request_id: int, filters: Query[Supp
     req = get_object_or_404(SourcingRequest.objects.select_related("buyer"), pk=request_id)
     if not permissions.can_view_request(request.user, req):
         raise Http404
+    if not permissions.can_view_request_ranking(request.user, req):  # competitors' scores
+        raise PermissionDenied
     found = selectors.request_suppliers(
         user=request.user,
         req=req,

@@ -15,6 +15,8 @@ class Connection(models.Model):
         ACCEPTED = "accepted", _("Accepted")
         DECLINED = "declined", _("Declined")
         WITHDRAWN = "withdrawn", _("Withdrawn")
+        # An accepted connection that one side ended (not a withdrawn request).
+        DISCONNECTED = "disconnected", _("Disconnected")
 
     from_org = models.ForeignKey(
         "directory.Organisation", on_delete=models.CASCADE, related_name="connections_sent"
@@ -24,10 +26,19 @@ class Connection(models.Model):
     )
     message = models.TextField(_("message"), blank=True, max_length=2000)
     status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.REQUESTED, db_index=True
+        _("status"), max_length=12, choices=Status.choices, default=Status.REQUESTED, db_index=True
     )
     # Where the connection came from (a match, an event meeting...), for follow-up and impact.
     source = models.CharField(_("source"), max_length=40, blank=True)
+    # The buyer's sourcing request this connection answers ("I can supply this"), if any.
+    sourcing_request = models.ForeignKey(
+        "directory.SourcingRequest",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="responses",
+        verbose_name=_("sourcing request"),
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

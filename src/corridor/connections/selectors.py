@@ -6,7 +6,8 @@ from django.db.models import Q, QuerySet
 
 from corridor.accounts import permissions
 from corridor.connections.models import Connection
-from corridor.directory.models import Organisation
+from corridor.directory.models import Organisation, SourcingRequest
+from corridor.directory.vocab import OrgKind
 
 
 def acting_organisations(user, exclude: Organisation | None = None) -> list[Organisation]:
@@ -25,7 +26,7 @@ def connections_for_user(user, status: str | None = None) -> QuerySet[Connection
     """Connections of the organisations the user acts for, newest first (one query)."""
     ids = permissions.member_org_ids(user)
     qs = Connection.objects.filter(Q(from_org_id__in=ids) | Q(to_org_id__in=ids)).select_related(
-        "from_org", "to_org"
+        "from_org", "to_org", "sourcing_request"
     )
     if status:
         qs = qs.filter(status=status)
@@ -61,3 +62,35 @@ def connect_state(user, org: Organisation) -> dict:
     if connection.from_org_id in own:
         return {"state": "pending_sent", "connection": connection}
     return {"state": "pending_received", "connection": connection}
+
+
+def request_responses(req: SourcingRequest) -> list[Connection]:
+    """Suppliers' answers to a sourcing request ("I can supply this"), newest first."""
+    return list(
+        Connection.objects.filter(sourcing_request=req)
+        .exclude(status=Connection.Status.WITHDRAWN)
+        .select_related("from_org", "from_org__country")
+        .order_by("-created_at")
+    )
+
+
+def answer_state(user, req: SourcingRequest) -> dict:
+    """What the "I can supply this" box of a request shows to `user`: the SMEs and clusters
+    they may answer for, and the answers those already gave."""
+    ids = permissions.member_org_ids(user) - {req.buyer_id}
+    if not ids:
+        return {"orgs": [], "answered": []}
+    orgs = list(
+        Organisation.objects.filter(
+            id__in=ids, kind__in=[OrgKind.SME, OrgKind.CLUSTER], merged_into__isnull=True
+        ).only("id", "name", "slug", "kind")
+    )
+    answered = list(
+        Connection.objects.filter(
+            sourcing_request=req,
+            from_org_id__in=[o.pk for o in orgs],
+            status__in=[Connection.Status.REQUESTED, Connection.Status.ACCEPTED],
+        ).select_related("from_org")
+    )
+    done = {c.from_org_id for c in answered}
+    return {"orgs": [o for o in orgs if o.pk not in done], "answered": answered}

@@ -18,7 +18,8 @@ from corridor.accounts import permissions
 from corridor.accounts.models import Membership
 from corridor.connections.models import Connection
 from corridor.core.seclog import security_event
-from corridor.directory.models import Organisation
+from corridor.directory.models import Organisation, SourcingRequest
+from corridor.directory.vocab import OrgKind
 
 DECLINE_COOLDOWN = timedelta(days=30)
 
@@ -80,9 +81,16 @@ def connection_state_between(from_org: Organisation, to_org: Organisation) -> Co
 
 @transaction.atomic
 def connection_request(
-    *, from_org: Organisation, to_org: Organisation, by, message: str, source: str = ""
+    *,
+    from_org: Organisation,
+    to_org: Organisation,
+    by,
+    message: str,
+    source: str = "",
+    sourcing_request: SourcingRequest | None = None,
 ) -> Connection:
-    """`by`, acting for `from_org`, asks `to_org` to connect."""
+    """`by`, acting for `from_org`, asks `to_org` to connect (answering `sourcing_request` when
+    given)."""
     if not permissions.can_act_for_org(by, from_org):
         raise ConnectionNotAllowed(_("You do not act for %(org)s.") % {"org": from_org.name})
     if from_org.pk == to_org.pk:
@@ -157,6 +165,7 @@ def connection_request(
                 to_org=to_org,
                 message=message.strip()[:2000],
                 source=source[:40],
+                sourcing_request=sourcing_request,
                 requested_by=by if by.is_authenticated else None,
             )
     except IntegrityError as exc:  # a concurrent identical request won the race
@@ -170,6 +179,42 @@ def connection_request(
         template="connections/email/requested.txt",
         connection=connection,
     )
+    return connection
+
+
+@transaction.atomic
+def sourcing_request_answer(
+    *, sourcing_request: SourcingRequest, supplier: Organisation, by, message: str
+) -> Connection:
+    """`by`, acting for `supplier`, answers a buyer's sourcing request ("I can supply this"):
+    a connection request to the buyer linked to the request, and the follow-up lead on it
+    (followup's own service, the one behind its answer endpoint)."""
+    from corridor.followup.services import lead_from_request_answer
+
+    if supplier.kind not in (OrgKind.SME, OrgKind.CLUSTER):
+        raise ConnectionNotAllowed(_("Only an SME or a cluster can answer a sourcing request."))
+    if not permissions.can_view_request(by, sourcing_request):
+        raise ConnectionNotAllowed(_("This sourcing request is not open."))
+    if sourcing_request.status != SourcingRequest.Status.OPEN:
+        raise ConnectionNotAllowed(_("This sourcing request is closed."))
+    answered = Connection.objects.filter(
+        from_org=supplier,
+        sourcing_request=sourcing_request,
+        status__in=[Connection.Status.REQUESTED, Connection.Status.ACCEPTED],
+    ).exists()
+    if answered:
+        raise ConnectionNotAllowed(
+            _("%(org)s has already answered this request.") % {"org": supplier.name}
+        )
+    connection = connection_request(
+        from_org=supplier,
+        to_org=sourcing_request.buyer,
+        by=by,
+        message=message,
+        source="request",
+        sourcing_request=sourcing_request,
+    )
+    lead_from_request_answer(request=sourcing_request, supplier=supplier, by=by)
     return connection
 
 
@@ -238,7 +283,12 @@ def connection_withdraw(*, connection: Connection, by) -> Connection:
                 _("Only the organisation that asked can withdraw a request.")
             )
         raise ConnectionNotAllowed(_("You are not part of this connection."))
-    connection.status = Connection.Status.WITHDRAWN
+    # A request that never got an answer is withdrawn; an accepted connection is ended.
+    connection.status = (
+        Connection.Status.DISCONNECTED
+        if connection.status == Connection.Status.ACCEPTED
+        else Connection.Status.WITHDRAWN
+    )
     connection.responded_by = by
     connection.responded_at = timezone.now()
     connection.save(update_fields=["status", "responded_by", "responded_at"])

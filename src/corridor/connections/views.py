@@ -19,7 +19,7 @@ from corridor.accounts import permissions
 from corridor.connections import selectors, services
 from corridor.connections.models import Connection
 from corridor.core.hygiene import CleanTextFormMixin
-from corridor.directory.models import Organisation
+from corridor.directory.models import Organisation, SourcingRequest
 
 
 class ConnectForm(CleanTextFormMixin, forms.Form):
@@ -40,6 +40,64 @@ class ConnectForm(CleanTextFormMixin, forms.Form):
         if len(orgs) == 1:
             self.fields["from_org"].initial = orgs[0].pk
             self.fields["from_org"].widget = forms.HiddenInput()
+
+
+class AnswerForm(CleanTextFormMixin, forms.Form):
+    """ "I can supply this": which organisation answers, and a message to the buyer."""
+
+    supplier = forms.ModelChoiceField(
+        queryset=Organisation.objects.none(), label=gettext_lazy("Answer on behalf of")
+    )
+    message = forms.CharField(
+        label=gettext_lazy("Message to the buyer"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        required=False,
+        help_text=gettext_lazy("What you can offer: product, quantity, price, delivery time."),
+    )
+
+    def __init__(self, *args, orgs: list[Organisation], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["supplier"].queryset = Organisation.objects.filter(id__in=[o.pk for o in orgs])
+        if len(orgs) == 1:
+            self.fields["supplier"].initial = orgs[0].pk
+            self.fields["supplier"].widget = forms.HiddenInput()
+
+
+@login_required
+def request_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the "I can supply this" form; POST: answer the sourcing request `pk` with a
+    connection request to its buyer (linked to the request)."""
+    req = get_object_or_404(SourcingRequest.objects.select_related("buyer"), pk=pk)
+    if not permissions.can_view_request(request.user, req):
+        raise Http404
+    state = selectors.answer_state(request.user, req)
+    form = AnswerForm(request.POST or None, orgs=state["orgs"])
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.sourcing_request_answer(
+                sourcing_request=req,
+                supplier=form.cleaned_data["supplier"],
+                by=request.user,
+                message=form.cleaned_data["message"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Your answer was sent to %(org)s. Their contact details are shared when they accept."
+                )
+                % {"org": req.buyer.name},
+            )
+            return redirect("directory:request", pk=req.pk)
+    return render(
+        request,
+        "connections/answer.html",
+        {"req": req, "form": form, **state},
+        status=400 if form.errors else 200,
+    )
 
 
 def _box(request: HttpRequest, org: Organisation, error: str = "") -> HttpResponse:
@@ -141,6 +199,7 @@ STATUS_TABS = [
     (Connection.Status.ACCEPTED, gettext_lazy("Connected")),
     (Connection.Status.DECLINED, gettext_lazy("Declined")),
     (Connection.Status.WITHDRAWN, gettext_lazy("Withdrawn")),
+    (Connection.Status.DISCONNECTED, gettext_lazy("Disconnected")),
 ]
 
 

@@ -1,14 +1,17 @@
-"""Site-wide pages: the home page and the health check."""
+"""Site-wide pages: the home page, the help pages, the favicon and the health check."""
 
 from __future__ import annotations
 
 import logging
 import uuid
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control
 
 from corridor.core.selectors import home_figures
 
@@ -17,6 +20,23 @@ logger = logging.getLogger("corridor.health")
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", {"figures": home_figures()})
+
+
+# The help pages linked from every page's footer (templates core/help/<name>.html).
+HELP_PAGES = ("matching", "privacy", "terms", "contact")
+
+
+def help_page(request: HttpRequest, name: str) -> HttpResponse:
+    if name not in HELP_PAGES:
+        raise Http404
+    context = {"help_pages": HELP_PAGES, "page": name, "support_email": settings.SUPPORT_EMAIL}
+    return render(request, f"core/help/{name}.html", context)
+
+
+@cache_control(max_age=86400, public=True)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the pages link: send them to the static file."""
+    return redirect(static("corridor/favicon.ico"))
 
 
 def _check_database() -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 
 from django import forms
 from django.db.models import Q
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from corridor.accounts import permissions
@@ -192,7 +194,25 @@ class OrganisationForm(EditConflictMixin, forms.ModelForm):
             del self.fields["cluster"]
 
 
-class ProductForm(EditConflictMixin, forms.ModelForm):
+def _plain(value: Decimal) -> str:
+    """900.000 -> "900", 12.50 -> "12.5": a stored decimal without the zeros of its column,
+    which a reader of "900.000" in Vietnam or Indonesia takes for nine hundred thousand."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+class PlainDecimalsMixin(forms.ModelForm):
+    """Shows stored decimals without trailing zeros in the form's inputs."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            value = self.initial.get(name)
+            if isinstance(field, forms.DecimalField) and isinstance(value, Decimal):
+                self.initial[name] = _plain(value)
+
+
+class ProductForm(PlainDecimalsMixin, EditConflictMixin, forms.ModelForm):
     hs_code = HSCodeField()
     markets = CountryCodesField(
         label=_("Current export markets"),
@@ -245,6 +265,14 @@ class ProductForm(EditConflictMixin, forms.ModelForm):
         else:
             del self.fields["remove_photos"]
 
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("price_min"), data.get("price_max")
+        if low is not None and high is not None and low > high:
+            # On the field, before the database constraint would answer with its raw name.
+            self.add_error("price_max", _("The highest price must not be below the lowest."))
+        return data
+
     def clean_photo(self):
         # The limit per product is the service's to check, after the removals it is given.
         upload = self.cleaned_data.get("photo")
@@ -264,7 +292,7 @@ class CertificationForm(EditConflictMixin, forms.ModelForm):
         self.fields["product"].queryset = organisation.products.order_by("name")
 
 
-class SourcingRequestForm(EditConflictMixin, forms.ModelForm):
+class SourcingRequestForm(PlainDecimalsMixin, EditConflictMixin, forms.ModelForm):
     hs_code = HSCodeField()
     required_certifications = forms.MultipleChoiceField(
         label=_("Required certifications"),
@@ -303,6 +331,29 @@ class SourcingRequestForm(EditConflictMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["hs_code"].widget.attrs.update({"list": "hs-options", "autocomplete": "off"})
+        for name in ("target_price", "quantity_amount"):
+            self.fields[name].widget.attrs["min"] = "0"
+        self.fields["deadline"].widget.attrs["min"] = timezone.localdate().isoformat()
+
+    def clean_target_price(self):
+        price = self.cleaned_data.get("target_price")
+        if price is not None and price <= 0:
+            raise forms.ValidationError(_("A target price is more than zero."))
+        return price
+
+    def clean_quantity_amount(self):
+        amount = self.cleaned_data.get("quantity_amount")
+        if amount is not None and amount <= 0:
+            raise forms.ValidationError(_("A quantity is more than zero."))
+        return amount
+
+    def clean_deadline(self):
+        deadline = self.cleaned_data.get("deadline")
+        # A past deadline may stay on a request being edited, but none is set anew.
+        unchanged = self.instance.pk and deadline == self.instance.deadline
+        if deadline and deadline < timezone.localdate() and not unchanged:
+            raise forms.ValidationError(_("The deadline is in the past."))
+        return deadline
 
 
 class ContactPersonForm(EditConflictMixin, forms.ModelForm):

@@ -603,7 +603,7 @@ class Partner:
     """A cluster to collaborate with, and why (same products elsewhere, or a value-chain link)."""
 
     org: Organisation
-    kind: str  # "same", "upstream", "downstream"
+    kind: str  # "same", "upstream", "downstream", "nearby"
     codes: list[str]
     reasons: list[str]
 
@@ -613,8 +613,10 @@ def _prefix_hit(code: str, prefix: str) -> bool:
 
 
 def complementary_clusters(*, user, cluster: Organisation, limit: int = 20) -> list[Partner]:
-    """Clusters for technology exchange (the same HS heading in another country) and for value
-    chains (upstream or downstream headings in the HsRelation table)."""
+    """Clusters for technology exchange (the same HS heading in another country), for value
+    chains (upstream or downstream headings in the HsRelation table), then the same products in
+    the same country (to share buyers, shipments, equipment). A cluster's products are its own
+    and its members'."""
     from django.utils.translation import gettext as _
 
     from corridor.matching.hs import describe
@@ -659,6 +661,7 @@ def complementary_clusters(*, user, cluster: Organisation, limit: int = 20) -> l
             )
             continue
         up, down = [], []
+        nearby = same  # the same headings in the same country, when no value-chain link
         for input_code, output_code in relations:
             if any(_prefix_hit(c, output_code) for c in mine) and any(
                 _prefix_hit(c, input_code) for c in theirs
@@ -693,7 +696,20 @@ def complementary_clusters(*, user, cluster: Organisation, limit: int = 20) -> l
                     ],
                 )
             )
-    order = {"same": 0, "upstream": 1, "downstream": 2}
+        elif nearby:
+            partners.append(
+                Partner(
+                    org,
+                    "nearby",
+                    nearby,
+                    [
+                        _("same products (HS %(code)s %(name)s) in your country")
+                        % {"code": c, "name": describe(c)[:60]}
+                        for c in nearby
+                    ],
+                )
+            )
+    order = {"same": 0, "upstream": 1, "downstream": 2, "nearby": 3}
     partners.sort(key=lambda p: (order[p.kind], p.org.name))
     return partners[:limit]
 

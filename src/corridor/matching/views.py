@@ -69,6 +69,9 @@ def request_suppliers(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     req = _request_for(request, pk)
+    # The ranking shows competitors' scores: the buyer and staff only.
+    if not permissions.can_view_request_ranking(request.user, req):
+        raise PermissionDenied
     params = request.GET.copy()
     shown = _shown(params.pop("show", [""])[-1])
     form = SupplierFilterForm(params or None)

@@ -21,6 +21,8 @@ class ConnectionOut(Schema):
     status: str
     message: str
     source: str
+    # The buyer's sourcing request this connection answers, if any.
+    sourcing_request_id: int | None = None
     created_at: datetime
     responded_at: datetime | None
 
@@ -32,4 +34,4 @@ class ConnectionIn(Schema):
 
 
 class ConnectionFilters(Schema):
-    status: Literal["requested", "accepted", "declined", "withdrawn"] | None = None
+    status: Literal["requested", "accepted", "declined", "withdrawn", "disconnected"] | None = None
