@@ -518,6 +518,12 @@ def certify(
     return solver.status_name(status), None
 
 
+def sat_start(st: State, at_least: dict[int, int]) -> SatJob | None:
+    """`sat_certify` started in a child process (None without python-sat); `.wait(t)` for it."""
+    built = _sat_clauses(st, at_least)
+    return None if built is None else SatJob(st.pb, *built)
+
+
 def sat_certify(
     st: State,
     at_least: dict[int, int],
@@ -533,11 +539,22 @@ def sat_certify(
     has at least sum(at_least) + 1 breaks, or ("UNKNOWN", None) when stopped by `time_limit`
     (wall clock), or when python-sat is missing.
     """
+    job = sat_start(st, at_least)
+    if job is None:  # pragma: no cover - python-sat is a dependency
+        return "UNKNOWN", None
+    try:
+        return job.wait(time_limit)
+    finally:
+        job.stop()
+
+
+def _sat_clauses(st: State, at_least: dict[int, int]):  # noqa: ANN202
+    """(scheduled meetings, clauses, variable pool) of `sat_certify`, or None without python-sat."""
     try:
         from pysat.card import CardEnc, EncType
         from pysat.formula import IDPool
     except ImportError:  # pragma: no cover - python-sat is a dependency
-        return "UNKNOWN", None
+        return None
 
     pb = st.pb
     S = st.S
@@ -606,37 +623,53 @@ def sat_certify(
             clauses.extend([-g] for g in gaps)
         else:
             atmost(gaps, cap)
-    # CaDiCaL cannot be interrupted through python-sat: it runs in a forked child, killed at
-    # the limit (building the clauses above takes ~0.1 s on the forums).
-    import multiprocessing
+    return scheduled, clauses, pool
 
-    ctx = multiprocessing.get_context("fork")
-    receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_sat_child, args=(clauses, send), daemon=True)
-    child.start()
-    send.close()
-    answer = None
-    try:
-        if receive.poll(max(0.0, time_limit)):
-            answer = receive.recv()
-    except EOFError:
-        answer = None
-    finally:
-        if child.is_alive():
-            child.kill()
-        child.join()
-        receive.close()
-    if answer is None:
-        return "UNKNOWN", None
-    if answer is False:
-        return "INFEASIBLE", None
-    true = set(answer)
-    slots = [-1] * pb.M
-    for m in scheduled:
-        for s in pb.feas_list[m]:
-            if pool.id(("x", m, s)) in true:
-                slots[m] = s
-    return "FEASIBLE", slots
+
+class SatJob:
+    """CaDiCaL on a certificate's clauses in a forked child (CaDiCaL cannot be interrupted
+    through python-sat; the child is killed at the limit), so the caller can anneal meanwhile."""
+
+    def __init__(self, pb, scheduled: list[int], clauses: list[list[int]], pool) -> None:  # noqa: ANN001
+        import multiprocessing
+
+        self.pb, self.scheduled, self.pool = pb, scheduled, pool
+        self.result: tuple[str, list[int] | None] | None = None
+        ctx = multiprocessing.get_context("fork")
+        self.receive, send = ctx.Pipe(duplex=False)
+        self.child = ctx.Process(target=_sat_child, args=(clauses, send), daemon=True)
+        self.child.start()
+        send.close()
+
+    def wait(self, timeout: float) -> tuple[str, list[int] | None]:
+        """The answer when it comes within `timeout` s, else ("UNKNOWN", None) (still running)."""
+        if self.result is not None:
+            return self.result
+        try:
+            if not self.receive.poll(max(0.0, timeout)):
+                return "UNKNOWN", None
+            answer = self.receive.recv()
+        except (EOFError, OSError):
+            self.result = ("UNKNOWN", None)
+            return self.result
+        if answer is False:
+            self.result = ("INFEASIBLE", None)
+        else:
+            true = set(answer)
+            slots = [-1] * self.pb.M
+            for m in self.scheduled:
+                for s in self.pb.feas_list[m]:
+                    if self.pool.id(("x", m, s)) in true:
+                        slots[m] = s
+            self.result = ("FEASIBLE", slots)
+        self.stop()
+        return self.result
+
+    def stop(self) -> None:
+        if self.child.is_alive():
+            self.child.kill()
+        self.child.join()
+        self.receive.close()
 
 
 def _sat_child(clauses: list[list[int]], send) -> None:  # noqa: ANN001 - a Connection

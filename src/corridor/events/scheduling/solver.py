@@ -220,7 +220,7 @@ def solve(
     return build_schedule(problem, state, bound, started, extra_stats=extra)
 
 
-# Share of the break phase's time for the SAT certificate (annealing and CP-SAT get the rest).
+# Share of the time left after annealing that may go on waiting for the SAT certificate.
 SAT_SHARE = 0.75
 
 
@@ -248,20 +248,30 @@ def finish_breaks(
     spread_status = None
     requested = spread
     small = n_vars <= exact_mod.FULL_MODEL_MAX_VARS
-    extras = (0, 1)
-    if small and spread is None and scheduled and state.breaks > lower:
-        # Everyone at their own bound at once? A SAT solver (CaDiCaL) often finds such a schedule
-        # in seconds, which is then optimal; "no" raises the bound by one.
-        # CaDiCaL has no deterministic limit: skipped under --iterations (machine independence).
-        left = SAT_SHARE * (deadline - time.perf_counter())
-        if left > 0.05 and iterations is None:
-            status, slots = exact_mod.sat_certify(state, at_least, left)
-            info["breaks_sat"] = status
-            if slots is not None:
-                restore_if_better(state, slots)
-            elif status == "INFEASIBLE":
-                lower = sum(at_least.values()) + 1
-                extras = (1,)
+    extras: tuple[int, ...] = (0, 1)
+    job = None
+    if small and spread is None and scheduled and state.breaks > lower and iterations is None:
+        # Everyone at their own bound at once? A SAT solver (CaDiCaL, in a child process, while
+        # annealing runs here) often finds such a schedule in seconds: it is then optimal; "no"
+        # raises the bound by one. CaDiCaL has no deterministic limit: not under --iterations.
+        job = exact_mod.sat_start(state, at_least)
+
+    def sat_answer(timeout: float) -> None:
+        nonlocal lower, extras, job
+        if job is None:
+            return
+        status, slots = job.wait(timeout)
+        info["breaks_sat"] = status
+        if status == "UNKNOWN":
+            return
+        job = None
+        if slots is not None:
+            restore_if_better(state, slots)
+        elif status == "INFEASIBLE":
+            lower = max(lower, sum(at_least.values()) + 1)
+            extras = (1,)
+
+    sat_answer(min(1.0, SAT_SHARE * (deadline - time.perf_counter())))
     if small and spread is None and scheduled and state.breaks > lower:
         # Can everyone be at their own bound (then with at most one break more in total)?
         # CP-SAT often proves "no" in a fraction of a second, which raises the bound by one.
@@ -287,6 +297,8 @@ def finish_breaks(
             state, sa_deadline, seed, epochs, target=lower
         )
         info["breaks_method"] = "anneal"
+    if state.breaks > lower:
+        sat_answer(SAT_SHARE * (deadline - time.perf_counter()))
     if small and scheduled and deadline - time.perf_counter() > 0.02:
         if state.breaks > lower or spread is not None:
             info["breaks_method"] = "exact"
@@ -320,6 +332,8 @@ def finish_breaks(
                 if o.bound is not None and o.status != "INFEASIBLE":
                     lower = max(lower, o.bound)
             info["breaks_solver_status"] = out.status
+    if job is not None:
+        job.stop()
     per = [
         problem.breaks_of_mask(state.busy[p]) for p in range(problem.n_people) if state.deg[p] >= 2
     ]
