@@ -272,9 +272,10 @@ def finish_breaks(
             extras = (1,)
 
     sat_answer(min(1.0, SAT_SHARE * (deadline - time.perf_counter())))
-    if small and spread is None and scheduled and state.breaks > lower:
+    if small and spread is None and scheduled and state.breaks > lower and job is None:
         # Can everyone be at their own bound (then with at most one break more in total)?
         # CP-SAT often proves "no" in a fraction of a second, which raises the bound by one.
+        # Skipped while CaDiCaL still works on the same question (it needs the CPU).
         for extra in extras:
             left = min(1.5, 0.1 * (deadline - time.perf_counter()))
             if left < 0.05:
