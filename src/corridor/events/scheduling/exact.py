@@ -580,8 +580,13 @@ def _sat_clauses(st: State, at_least: dict[int, int]):  # noqa: ANN202
                 by_node_slot.setdefault((n, s), []).append(v)
     for vs in by_node_slot.values():
         atmost(vs, 1)
+    smallest = min((len(pb.nodes[m]) for m in scheduled), default=1)
     for s in range(S):
-        atmost(by_slot[s], pb.tables[s])
+        # Skipped when the meetings that may use s cannot exceed the tables anyway: each holds
+        # `smallest` nodes or more, one meeting per node (a large counter slows CaDiCaL down).
+        nodes = {n for (n, t) in by_node_slot if t == s}
+        if len(nodes) // smallest > pb.tables[s]:
+            atmost(by_slot[s], pb.tables[s])
     for p in range(pb.n_people):
         if st.deg[p] < 2:
             continue
@@ -664,6 +669,13 @@ class SatJob:
             self.result = ("FEASIBLE", slots)
         self.stop()
         return self.result
+
+    def ready(self) -> bool:
+        """Whether the answer has come (wall-clock runs stop annealing for it)."""
+        try:
+            return self.result is not None or self.receive.poll(0)
+        except OSError:
+            return False
 
     def stop(self) -> None:
         if self.child.is_alive():

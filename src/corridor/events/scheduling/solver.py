@@ -295,7 +295,12 @@ def finish_breaks(
         share = 0.5 if small else 1.0
         sa_deadline = time.perf_counter() + share * (deadline - time.perf_counter())
         info["anneal_epochs"], info["anneal_moves"] = anneal_mod.anneal(
-            state, sa_deadline, seed, epochs, target=lower
+            state,
+            sa_deadline,
+            seed,
+            epochs,
+            target=lower,
+            stop=None if job is None else job.ready,  # the SAT answer came: look at it first
         )
         info["breaks_method"] = "anneal"
     if state.breaks > lower:
