@@ -302,3 +302,64 @@ def test_certificate_raises_the_bound_above_each_participant_alone() -> None:
     assert status == "FEASIBLE" and sorted(slots) == [0, 1, 2]
     stats = solve(parse_instance(raw), time_limit=5, seed=1, iterations=2).to_json()["stats"]
     assert (stats["breaks"], stats["breaks_lower_bound"], stats["breaks_optimal"]) == (1, 1, True)
+
+
+def test_sat_certificate_on_the_triangle_and_in_solve() -> None:
+    from corridor.events.scheduling import exact
+    from corridor.events.scheduling.model import Problem
+    from corridor.events.scheduling.state import State
+
+    raw = {
+        "slots": ["S1", "S2", "S3"],
+        "tables": 1,
+        "participants": [{"id": "a"}, {"id": "b"}, {"id": "c"}],
+        "meetings": [
+            {"id": "ab", "participants": ["a", "b"]},
+            {"id": "bc", "participants": ["b", "c"]},
+            {"id": "ac", "participants": ["a", "c"]},
+        ],
+    }
+    state = State(Problem(parse_instance(raw)))
+    for m in range(3):
+        state.place(m, m)
+    # Nobody can be without a break at once (see the CP-SAT certificate above).
+    assert exact.sat_certify(state, {}, 10.0) == ("INFEASIBLE", None)
+    # A participant allowed one break: a schedule with exactly that break is found.
+    status, slots = exact.sat_certify(state, {0: 1}, 10.0)
+    assert status == "FEASIBLE" and sorted(slots) == [0, 1, 2]
+    b = State(state.pb)
+    for m, s in enumerate(slots):
+        b.place(m, s)
+    assert b.breaks == 1 and state.pb.breaks_of_mask(b.busy[0]) == 1
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events_with_days())
+def test_sat_certificate_agrees_with_brute_force(raw: dict[str, Any]) -> None:
+    from corridor.events.scheduling import exact
+    from corridor.events.scheduling.model import Problem
+    from corridor.events.scheduling.state import State
+
+    out = solve(parse_instance(raw), time_limit=5, seed=1, iterations=1).to_json()
+    if not small_enough(raw) or not out["assignments"]:
+        return
+    pb = Problem(parse_instance(raw))
+    state = State(pb)
+    index = {m.id: i for i, m in enumerate(pb.instance.meetings)}
+    for a in out["assignments"]:
+        state.place(index[a["meeting"]], pb.slot_index[a["slot"]])
+    at_least = exact.person_bounds(state)
+    best = min(b for b, _ in same_meetings_schedules(raw, out))
+    status, slots = exact.sat_certify(state, at_least, 30.0)
+    # Feasible exactly when some schedule of the same meetings meets every bound at once.
+    assert status == ("FEASIBLE" if best == sum(at_least.values()) else "INFEASIBLE")
+    if slots is not None:
+        other = State(pb)
+        for m, s in enumerate(slots):
+            if s >= 0:
+                other.place(m, s)
+        assert other.breaks == best
+        assert sorted(m for m, s in enumerate(slots) if s >= 0) == sorted(
+            m for m in range(pb.M) if state.slot_of[m] >= 0
+        )
+        assert all(other.count[s] <= pb.tables[s] for s in range(pb.S))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections.abc import Callable
 
 from .state import State
 
@@ -26,7 +27,12 @@ def epoch_moves(st: State) -> int:
 
 
 def anneal(
-    st: State, deadline: float, seed: int, epochs: int | None = None, target: int = 0
+    st: State,
+    deadline: float,
+    seed: int,
+    epochs: int | None = None,
+    target: int = 0,
+    stop: Callable[[], bool] | None = None,
 ) -> tuple[int, int]:
     """Lower the breaks of `st` by annealing; returns (epochs completed, moves tried).
 
@@ -40,7 +46,7 @@ def anneal(
     if epochs is None:
         if st.breaks <= target or time.perf_counter() >= deadline:
             return 0, 0
-        return 1, anneal_epoch(st, deadline, seed * 1000003, None, target)
+        return 1, anneal_epoch(st, deadline, seed * 1000003, None, target, stop=stop)
     done = moves = 0
     length = epoch_moves(st)
     while done < epochs and st.breaks > target:
@@ -65,6 +71,7 @@ def anneal_epoch(
     temp_start: float = 0.3,
     temp_end: float = 0.01,
     limit: int = 24,
+    stop: Callable[[], bool] | None = None,
 ) -> int:
     """One annealing run of `length` moves on breaks (None: until the deadline, the temperature
     following the clock); returns the moves tried (fewer when the deadline or `target` came
@@ -103,7 +110,7 @@ def anneal_epoch(
     while length is None or done < length:
         if done % CHUNK == 0:
             now = time.perf_counter()
-            if now >= deadline or best <= target:
+            if now >= deadline or best <= target or (stop is not None and stop()):
                 break
             frac = (now - begin) / span if length is None else done / length
             temp = temp_start * ratio ** min(1.0, frac)

@@ -516,3 +516,179 @@ def certify(
                 slots[m] = s
         return "FEASIBLE", slots
     return solver.status_name(status), None
+
+
+def sat_start(st: State, at_least: dict[int, int]) -> SatJob | None:
+    """`sat_certify` started in a child process (None without python-sat); `.wait(t)` for it."""
+    built = _sat_clauses(st, at_least)
+    return None if built is None else SatJob(st.pb, *built)
+
+
+def sat_certify(
+    st: State,
+    at_least: dict[int, int],
+    time_limit: float,
+) -> tuple[str, list[int] | None]:
+    """Can every participant be at their own bound `at_least` at once? A SAT model (CaDiCaL,
+    python-sat) of the same meetings: x[m, s] (exactly one slot each), at most one meeting per
+    participant (and fixed table) per slot, tables per slot, busy[p, s] <-> some x, a break
+    Boolean g[p, s] forced by busy[p, s-1], idle at s and busy later the same day; per participant
+    at most `at_least[p]` of them. On the small forums CaDiCaL finds such a schedule in seconds
+    where CP-SAT and annealing did not: then it is optimal (the per-participant bounds sum to a
+    lower bound). Returns ("FEASIBLE", slot per meeting), ("INFEASIBLE", None): every schedule
+    has at least sum(at_least) + 1 breaks, or ("UNKNOWN", None) when stopped by `time_limit`
+    (wall clock), or when python-sat is missing.
+    """
+    job = sat_start(st, at_least)
+    if job is None:  # pragma: no cover - python-sat is a dependency
+        return "UNKNOWN", None
+    try:
+        return job.wait(time_limit)
+    finally:
+        job.stop()
+
+
+def _sat_clauses(st: State, at_least: dict[int, int]):  # noqa: ANN202
+    """(scheduled meetings, clauses, variable pool) of `sat_certify`, or None without python-sat."""
+    try:
+        from pysat.card import CardEnc, EncType
+        from pysat.formula import IDPool
+    except ImportError:  # pragma: no cover - python-sat is a dependency
+        return None
+
+    pb = st.pb
+    S = st.S
+    pool = IDPool()
+    clauses: list[list[int]] = []
+
+    def atmost(lits: list[int], k: int) -> None:
+        if len(lits) <= k:
+            return
+        enc = EncType.pairwise if k == 1 and len(lits) <= 6 else EncType.seqcounter
+        clauses.extend(CardEnc.atmost(lits, k, vpool=pool, encoding=enc).clauses)
+
+    scheduled = [m for m in range(pb.M) if st.slot_of[m] >= 0]
+    by_node_slot: dict[tuple[int, int], list[int]] = {}
+    by_slot: list[list[int]] = [[] for _ in range(S)]
+    for m in scheduled:
+        lits = [pool.id(("x", m, s)) for s in pb.feas_list[m]]
+        clauses.append(lits)
+        atmost(lits, 1)
+        for s, v in zip(pb.feas_list[m], lits, strict=True):
+            by_slot[s].append(v)
+            for n in pb.nodes[m]:
+                by_node_slot.setdefault((n, s), []).append(v)
+    for vs in by_node_slot.values():
+        atmost(vs, 1)
+    smallest = min((len(pb.nodes[m]) for m in scheduled), default=1)
+    for s in range(S):
+        # Skipped when the meetings that may use s cannot exceed the tables anyway: each holds
+        # `smallest` nodes or more, one meeting per node (a large counter slows CaDiCaL down).
+        nodes = {n for (n, t) in by_node_slot if t == s}
+        if len(nodes) // smallest > pb.tables[s]:
+            atmost(by_slot[s], pb.tables[s])
+    for p in range(pb.n_people):
+        if st.deg[p] < 2:
+            continue
+        gaps: list[int] = []
+        for dmask in pb.day_masks:
+            day = [s for s in range(S) if dmask >> s & 1]
+            busy: dict[int, int | None] = {}
+            for s in day:
+                vs = by_node_slot.get((p, s), [])
+                if not vs:
+                    busy[s] = None
+                    continue
+                y = pool.id(("y", p, s))
+                busy[s] = y
+                clauses.extend([-v, y] for v in vs)
+                clauses.append([-y, *vs])
+            later: dict[int, int | None] = {}  # busy strictly after s (only bounded below)
+            after = None  # busy at s or later
+            for s in reversed(day):
+                later[s] = after
+                parts = [a for a in (busy[s], after) if a is not None]
+                if not parts:
+                    after = None
+                    continue
+                cur = pool.id(("l", p, s))
+                clauses.extend([-a, cur] for a in parts)
+                after = cur
+            for prev, s in zip(day, day[1:], strict=False):
+                if busy[prev] is None or later[s] is None:
+                    continue
+                g = pool.id(("g", p, s))
+                clause = [-busy[prev], -later[s], g]
+                if busy[s] is not None:
+                    clause.append(busy[s])
+                clauses.append(clause)
+                gaps.append(g)
+        cap = at_least.get(p, 0)
+        if cap == 0:
+            clauses.extend([-g] for g in gaps)
+        else:
+            atmost(gaps, cap)
+    return scheduled, clauses, pool
+
+
+class SatJob:
+    """CaDiCaL on a certificate's clauses in a forked child (CaDiCaL cannot be interrupted
+    through python-sat; the child is killed at the limit), so the caller can anneal meanwhile."""
+
+    def __init__(self, pb, scheduled: list[int], clauses: list[list[int]], pool) -> None:  # noqa: ANN001
+        import multiprocessing
+
+        self.pb, self.scheduled, self.pool = pb, scheduled, pool
+        self.result: tuple[str, list[int] | None] | None = None
+        ctx = multiprocessing.get_context("fork")
+        self.receive, send = ctx.Pipe(duplex=False)
+        self.child = ctx.Process(target=_sat_child, args=(clauses, send), daemon=True)
+        self.child.start()
+        send.close()
+
+    def wait(self, timeout: float) -> tuple[str, list[int] | None]:
+        """The answer when it comes within `timeout` s, else ("UNKNOWN", None) (still running)."""
+        if self.result is not None:
+            return self.result
+        try:
+            if not self.receive.poll(max(0.0, timeout)):
+                return "UNKNOWN", None
+            answer = self.receive.recv()
+        except (EOFError, OSError):
+            self.result = ("UNKNOWN", None)
+            return self.result
+        if answer is False:
+            self.result = ("INFEASIBLE", None)
+        else:
+            true = set(answer)
+            slots = [-1] * self.pb.M
+            for m in self.scheduled:
+                for s in self.pb.feas_list[m]:
+                    if self.pool.id(("x", m, s)) in true:
+                        slots[m] = s
+            self.result = ("FEASIBLE", slots)
+        self.stop()
+        return self.result
+
+    def ready(self) -> bool:
+        """Whether the answer has come (wall-clock runs stop annealing for it)."""
+        try:
+            return self.result is not None or self.receive.poll(0)
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.child.is_alive():
+            self.child.kill()
+        self.child.join()
+        self.receive.close()
+
+
+def _sat_child(clauses: list[list[int]], send) -> None:  # noqa: ANN001 - a Connection
+    """Solve with CaDiCaL and send the true literals (or False when unsatisfiable)."""
+    from pysat.solvers import Solver
+
+    with Solver(name="cadical195", bootstrap_with=clauses) as solver:
+        found = solver.solve()
+        send.send([lit for lit in solver.get_model() if lit > 0] if found else False)
+    send.close()

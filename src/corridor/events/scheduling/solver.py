@@ -220,6 +220,10 @@ def solve(
     return build_schedule(problem, state, bound, started, extra_stats=extra)
 
 
+# Share of the time left after annealing that may go on waiting for the SAT certificate.
+SAT_SHARE = 0.75
+
+
 def finish_breaks(
     state: State, deadline: float, seed: int, iterations: int | None, spread: int | None
 ) -> dict[str, Any]:
@@ -244,10 +248,35 @@ def finish_breaks(
     spread_status = None
     requested = spread
     small = n_vars <= exact_mod.FULL_MODEL_MAX_VARS
-    if small and spread is None and scheduled and state.breaks > lower:
+    extras: tuple[int, ...] = (0, 1)
+    job = None
+    if small and spread is None and scheduled and state.breaks > lower and iterations is None:
+        # Everyone at their own bound at once? A SAT solver (CaDiCaL, in a child process, while
+        # annealing runs here) often finds such a schedule in seconds: it is then optimal; "no"
+        # raises the bound by one. CaDiCaL has no deterministic limit: not under --iterations.
+        job = exact_mod.sat_start(state, at_least)
+
+    def sat_answer(timeout: float) -> None:
+        nonlocal lower, extras, job
+        if job is None:
+            return
+        status, slots = job.wait(timeout)
+        info["breaks_sat"] = status
+        if status == "UNKNOWN":
+            return
+        job = None
+        if slots is not None:
+            restore_if_better(state, slots)
+        elif status == "INFEASIBLE":
+            lower = max(lower, sum(at_least.values()) + 1)
+            extras = (1,)
+
+    sat_answer(min(1.0, SAT_SHARE * (deadline - time.perf_counter())))
+    if small and spread is None and scheduled and state.breaks > lower and job is None:
         # Can everyone be at their own bound (then with at most one break more in total)?
         # CP-SAT often proves "no" in a fraction of a second, which raises the bound by one.
-        for extra in (0, 1):
+        # Skipped while CaDiCaL still works on the same question (it needs the CPU).
+        for extra in extras:
             left = min(1.5, 0.1 * (deadline - time.perf_counter()))
             if left < 0.05:
                 break
@@ -266,9 +295,16 @@ def finish_breaks(
         share = 0.5 if small else 1.0
         sa_deadline = time.perf_counter() + share * (deadline - time.perf_counter())
         info["anneal_epochs"], info["anneal_moves"] = anneal_mod.anneal(
-            state, sa_deadline, seed, epochs, target=lower
+            state,
+            sa_deadline,
+            seed,
+            epochs,
+            target=lower,
+            stop=None if job is None else job.ready,  # the SAT answer came: look at it first
         )
         info["breaks_method"] = "anneal"
+    if state.breaks > lower:
+        sat_answer(SAT_SHARE * (deadline - time.perf_counter()))
     if small and scheduled and deadline - time.perf_counter() > 0.02:
         if state.breaks > lower or spread is not None:
             info["breaks_method"] = "exact"
@@ -302,6 +338,8 @@ def finish_breaks(
                 if o.bound is not None and o.status != "INFEASIBLE":
                     lower = max(lower, o.bound)
             info["breaks_solver_status"] = out.status
+    if job is not None:
+        job.stop()
     per = [
         problem.breaks_of_mask(state.busy[p]) for p in range(problem.n_people) if state.deg[p] >= 2
     ]
