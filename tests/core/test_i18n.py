@@ -71,11 +71,12 @@ def test_i18n_translations_keep_the_placeholders(language):
 def test_i18n_compiled_catalog_matches_the_po_file(language):
     """The committed .mo must be rebuilt (scripts/translate.py compile) after each .po edit."""
     folder = LOCALE_DIR / language / "LC_MESSAGES"
-    compiled = {e.msgid: e.msgstr for e in polib.mofile(str(folder / "django.mo"))}
+    # Keyed by context too: "January" and pgettext("alt. month", "January") differ.
+    compiled = {(e.msgctxt, e.msgid): e.msgstr for e in polib.mofile(str(folder / "django.mo"))}
     stale = [
         e.msgid
         for e in catalog(language).translated_entries()
-        if not e.msgid_plural and not e.msgctxt and compiled.get(e.msgid) != e.msgstr
+        if not e.msgid_plural and compiled.get((e.msgctxt, e.msgid)) != e.msgstr
     ]
     assert stale == []
 
