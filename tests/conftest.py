@@ -97,3 +97,13 @@ def _huey_immediate():
     from huey.contrib.djhuey import HUEY
 
     HUEY.immediate = True
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    # A test that activates a language (a rendered page, a notification in the recipient's
+    # language) must not leave it active for the next test in the same thread.
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
