@@ -742,6 +742,23 @@ def meeting_video(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return redirect(f"{target}?slot={meeting.slot.key}" if meeting.slot else target)
 
 
+def _approved_by_name(request: HttpRequest, event, name: str) -> Registration | None:
+    """The one approved registration whose organisation has this name (staff type names), else
+    None with the reason shown to the user."""
+    found = list(
+        event.registrations.filter(
+            organisation__name__iexact=name, status=Registration.Status.APPROVED
+        ).select_related("organisation")[:2]
+    )
+    if len(found) != 1:
+        messages.error(
+            request,
+            _("“%(name)s” is not exactly one approved participant's name.") % {"name": name},
+        )
+        return None
+    return found[0]
+
+
 @login_required
 @require_POST
 def table_host(request: HttpRequest, slug: str) -> HttpResponse:
@@ -752,18 +769,9 @@ def table_host(request: HttpRequest, slug: str) -> HttpResponse:
     name = request.POST.get("host", "").strip()[:200]
     host = None
     if name:
-        found = list(
-            event.registrations.filter(
-                organisation__name__iexact=name, status=Registration.Status.APPROVED
-            ).select_related("organisation")[:2]
-        )
-        if len(found) != 1:
-            messages.error(
-                request,
-                _("“%(name)s” is not exactly one approved participant's name.") % {"name": name},
-            )
+        host = _approved_by_name(request, event, name)
+        if host is None:
             return redirect("events:manage", event.slug)
-        host = found[0]
     try:
         services.table_fix_host(
             event=event,
@@ -790,18 +798,10 @@ def meeting_add(request: HttpRequest, slug: str) -> HttpResponse:
     event = _managed(request, slug)
     regs = []
     for name in [n.strip() for n in request.POST.getlist("participant") if n.strip()][:6]:
-        found = list(
-            event.registrations.filter(
-                organisation__name__iexact=name, status=Registration.Status.APPROVED
-            ).select_related("organisation")[:2]
-        )
-        if len(found) != 1:
-            messages.error(
-                request,
-                _("“%(name)s” is not exactly one approved participant's name.") % {"name": name},
-            )
+        reg = _approved_by_name(request, event, name)
+        if reg is None:
             return redirect("events:schedule", event.slug)
-        regs.append(found[0])
+        regs.append(reg)
     version = request.POST.get("version", "")
     try:
         weight = int(request.POST.get("weight", "2"))
