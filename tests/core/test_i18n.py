@@ -222,7 +222,11 @@ def main_pages(db, client):
     )
     events.event_set_status(event=event, by=staff, status=Event.Status.REGISTRATION_OPEN)
     anonymous = [reverse("accounts:login"), reverse("accounts:signup")]
+    anonymous += [
+        reverse("help", args=[name]) for name in ("matching", "privacy", "terms", "contact")
+    ]
     signed_in = [
+        reverse("start:page"),
         "/",
         reverse("directory:search"),
         reverse("directory:organisation", args=[supplier.slug]),
