@@ -22,13 +22,22 @@
       headers: { "X-Offline-Queue": "1", "X-CSRFToken": item.fields.csrfmiddlewaretoken } })
       .then(function (r) { return r.status < 500; });
   }
+  // One flush at a time, one item at a time: the browser's own "online" event and a page load
+  // can both start a flush, and sending the same mark twice at once races on the server.
+  // An item leaves the queue only once the server has answered it.
+  var flushing = false;
   function flush() {
-    var q = queue(); if (!q.length || !navigator.onLine) return;
-    var rest = []; var chain = Promise.resolve();
-    q.forEach(function (item) {
-      chain = chain.then(function () { return send(item).then(function (ok) { if (!ok) rest.push(item); }, function () { rest.push(item); }); });
-    });
-    chain.then(function () { save(rest); });
+    if (flushing || !navigator.onLine || !queue().length) return;
+    flushing = true;
+    var next = function () {
+      var q = queue();
+      if (!q.length || !navigator.onLine) { flushing = false; return; }
+      send(q[0]).then(function (ok) {
+        if (!ok) { flushing = false; return; }
+        save(queue().slice(1)); next();
+      }, function () { flushing = false; });
+    };
+    next();
   }
   root.querySelectorAll("form[data-offline-queue]").forEach(function (form) {
     form.addEventListener("submit", function (ev) {
