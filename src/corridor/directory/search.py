@@ -314,9 +314,23 @@ class TextQuery:
     does, and an alternative when all its terms do. A term ending in `*` is a prefix."""
 
     clauses: tuple[tuple[tuple[str, ...], ...], ...]
+    # The index terms of glossary concepts among the alternatives (see `_with_concepts`).
+    concepts: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
         return bool(self.clauses)
+
+    def words(self) -> TextQuery | None:
+        """The query without the alternatives made of concept terms only: what the user's own
+        words match. None when no concept was added."""
+        if not self.concepts:
+            return None
+        return TextQuery(
+            tuple(
+                tuple(alt for alt in clause if not set(alt) <= self.concepts)
+                for clause in self.clauses
+            )
+        )
 
 
 def _runs(word: str) -> list[tuple[bool, str]]:
@@ -410,8 +424,11 @@ def parse_query(q: str, *, exact_known=exact_in_index) -> TextQuery:
     encoded = [
         tuple(dict.fromkeys(tuple(_encode(t) for t in alt) for alt in clause)) for clause in clauses
     ]
+    concepts = frozenset(
+        _encode(t) for clause in clauses for alt in clause for t in alt if t.startswith("~")
+    )
     # Drop exact duplicates so "rice rice" costs one clause.
-    return TextQuery(tuple(dict.fromkeys(c for c in encoded if c)))
+    return TextQuery(tuple(dict.fromkeys(c for c in encoded if c)), concepts)
 
 
 def _encode(token: str) -> str:
@@ -596,16 +613,60 @@ def matching_ids(
     return sql, params
 
 
-def ranked_matches(filter_sql: str, filter_params: Sequence, tq: TextQuery) -> tuple[str, list]:
-    """SQL of (org_id, r) for the matches of `tq` among the ids of `filter_sql`, r lower for a
-    better match: the input of `text_search`."""
+@dataclass(frozen=True)
+class Matches:
+    """Where a text search looks: a condition on the rows of the inverted index (SQLite's FTS
+    table, PostgreSQL's search table) and its parameters. `text_search` asks it for the SQL of
+    the matches of a query, ranked or not."""
+
+    condition: str
+    params: tuple
+
+    def ranked(self, tq: TextQuery, without: TextQuery | None = None) -> tuple[str, list]:
+        """SQL of (org_id, r) of the matches of `tq` (and not of `without`), r lower for a
+        better match."""
+        if connection.vendor == "sqlite":
+            expr = _fts5_expression(tq)
+            if without is not None:
+                expr = f"({expr}) NOT ({_fts5_expression(without)})"
+            return (
+                f"SELECT rowid AS org_id, bm25({FTS_TABLE}, 5.0, 1.0) AS r FROM {FTS_TABLE} "
+                f"WHERE {FTS_TABLE} MATCH %s AND {self.condition}",
+                [expr, *self.params],
+            )
+        expr = _tsquery_expression(tq)
+        if without is not None:
+            expr = f"({expr}) & !({_tsquery_expression(without)})"
+        return (
+            f"SELECT org_id, -ts_rank(tsv, to_tsquery('simple', %s)) AS r FROM {PG_TABLE} "
+            f"WHERE tsv @@ to_tsquery('simple', %s) AND {self.condition}",
+            [expr, expr, *self.params],
+        )
+
+    def ids(self, tq: TextQuery) -> tuple[str, list]:
+        """SQL of the ids of the matches of `tq`, unranked (ranking is most of a match's cost)."""
+        if connection.vendor == "sqlite":
+            return (
+                f"SELECT rowid AS org_id FROM {FTS_TABLE} "
+                f"WHERE {FTS_TABLE} MATCH %s AND {self.condition}",
+                [_fts5_expression(tq), *self.params],
+            )
+        return (
+            f"SELECT org_id FROM {PG_TABLE} "
+            f"WHERE tsv @@ to_tsquery('simple', %s) AND {self.condition}",
+            [_tsquery_expression(tq), *self.params],
+        )
+
+
+def ranked_matches(filter_sql: str, filter_params: Sequence) -> Matches:
+    """The matches of a text search among the ids of `filter_sql`."""
     if connection.vendor == "sqlite":
         # +rowid: FTS5 would otherwise run the MATCH once per id of the filter.
-        return _ranked(tq, f"+rowid IN ({filter_sql})", filter_params)
-    return _ranked(tq, f"org_id IN ({filter_sql})", filter_params)
+        return Matches(f"+rowid IN ({filter_sql})", tuple(filter_params))
+    return Matches(f"org_id IN ({filter_sql})", tuple(filter_params))
 
 
-def ranked_visible_matches(audience: Audience, tq: TextQuery) -> tuple[str, list]:
+def ranked_visible_matches(audience: Audience) -> Matches:
     """As `ranked_matches`, among everything `audience` sees (a search without facets).
 
     The set of visible ids is most of the directory, and building it to test the matches
@@ -614,28 +675,13 @@ def ranked_visible_matches(audience: Audience, tq: TextQuery) -> tuple[str, list
     PostgreSQL the search row carries the visibility (migration 0005: 40 ms less)."""
     vis_sql, params = audience.condition()
     if connection.vendor == "postgresql":
-        return _ranked(tq, vis_sql, params)  # its vis and org_id are the search row's
+        return Matches(vis_sql, tuple(params))  # its vis and org_id are the search row's
     # Unqualified columns of the condition are those of `v`.
     visible = (
         f"EXISTS (SELECT 1 FROM {FACET_TABLE} v WHERE v.org_id = {FTS_TABLE}.rowid "
         f"AND v.facet = 'kind' AND {vis_sql})"
     )
-    return _ranked(tq, visible, params)
-
-
-def _ranked(tq: TextQuery, condition: str, params: Sequence) -> tuple[str, list]:
-    if connection.vendor == "sqlite":
-        return (
-            f"SELECT rowid AS org_id, bm25({FTS_TABLE}, 5.0, 1.0) AS r FROM {FTS_TABLE} "
-            f"WHERE {FTS_TABLE} MATCH %s AND {condition}",
-            [_fts5_expression(tq), *params],
-        )
-    expr = _tsquery_expression(tq)
-    return (
-        f"SELECT org_id, -ts_rank(tsv, to_tsquery('simple', %s)) AS r FROM {PG_TABLE} "
-        f"WHERE tsv @@ to_tsquery('simple', %s) AND {condition}",
-        [expr, expr, *params],
-    )
+    return Matches(visible, tuple(params))
 
 
 @dataclass(frozen=True)
@@ -646,42 +692,71 @@ class TextSearch:
 
 
 def text_search(
-    matches_sql: str, matches_params: Sequence, today, offset: int, limit: int, facets: bool
+    matches: Matches, tq: TextQuery, today, offset: int, limit: int, facets: bool
 ) -> TextSearch:
     """The size of a text search, one page of its ids and (if `facets`) its facet counts, in
     one query that matches the text once: each of the three alone cost as much as the match.
 
+    The organisations that the user's own words match come first, ranked among themselves;
+    those found only through a glossary concept (ข้าว finding "rice", "gạo"...) follow, ranked
+    among themselves in a second query when a page reaches them. Ranking is most of the cost
+    of a match (about 2 µs per match on SQLite): "ข้าว" matches 57,039 of 100,000 organisations
+    of which 13,439 by the word itself, and only those are ranked for the first pages.
+
     Facets of a set above EXACT_COUNT_LIMIT are counted on every k-th id and scaled, k as in
     `sample_step`."""
+    words = tq.words()
+    first = matches.ranked(words if words is not None else tq)
     limit_n = EXACT_COUNT_LIMIT
     step = f"CASE WHEN n.c <= {limit_n} THEN 1 ELSE (n.c + {limit_n - 1}) / {limit_n} END"
+    if words is None:
+        # One set: it is counted and paged at once.
+        with_sql, params = f"m AS MATERIALIZED ({first[0]})", list(first[1])
+        ids, head = "m", "m"
+    else:
+        every = matches.ids(tq)
+        with_sql = f"m AS MATERIALIZED ({every[0]}), w AS MATERIALIZED ({first[0]})"
+        params = [*every[1], *first[1]]
+        ids, head = "m", "w"
     sql = (
-        f"WITH m AS MATERIALIZED ({matches_sql}), n AS (SELECT COUNT(*) AS c FROM m), "
+        f"WITH {with_sql}, n AS (SELECT COUNT(*) AS c FROM {ids}), "
         f"s AS (SELECT {step} AS k FROM n) "
         "SELECT 't', '', '', c, 0 FROM n UNION ALL "
+        f"SELECT 'w', '', '', COUNT(*), 0 FROM {head} UNION ALL "
         "SELECT 'p', CAST(org_id AS TEXT), '', 0, r FROM "
-        "(SELECT org_id, r FROM m ORDER BY r, org_id LIMIT %s OFFSET %s) page"
+        f"(SELECT org_id, r FROM {head} ORDER BY r, org_id LIMIT %s OFFSET %s) page"
     )
-    params = [*matches_params, limit, offset]
+    params += [limit, offset]
     if facets:
         sql += (
             " UNION ALL SELECT facet, value, MAX(label), COUNT(*) * (SELECT k FROM s), 0 "
-            f"FROM {FACET_TABLE} WHERE org_id IN (SELECT org_id FROM m "
+            f"FROM {FACET_TABLE} WHERE org_id IN (SELECT org_id FROM {ids} "
             "WHERE org_id %% (SELECT k FROM s) = 0) AND (until IS NULL OR until >= %s) "
             "GROUP BY facet, value"
         )
         params.append(today)
-    total, page, counts = 0, [], {f: [] for f in FACETS} if facets else None
+    total, first_tier, page, counts = 0, 0, [], {f: [] for f in FACETS} if facets else None
     with connection.cursor() as cur:
         cur.execute(sql, params)
         for part, value, label, count, rank in cur.fetchall():
             if part == "t":
                 total = int(count)
+            elif part == "w":
+                first_tier = int(count)
             elif part == "p":
                 page.append((rank, int(value)))
             else:
                 counts.setdefault(part, []).append((value, label or "", int(count)))
-    return TextSearch(total, [i for _, i in sorted(page)], counts)
+        page_ids = [i for _, i in sorted(page)]
+        wanted = limit - len(page_ids)
+        if words is not None and wanted > 0 and total > first_tier:
+            rest_sql, rest_params = matches.ranked(tq, without=words)
+            cur.execute(
+                f"SELECT org_id FROM ({rest_sql}) rest ORDER BY r, org_id LIMIT %s OFFSET %s",
+                [*rest_params, wanted, max(0, offset - first_tier)],
+            )
+            page_ids += [int(i) for (i,) in cur.fetchall()]
+    return TextSearch(total, page_ids, counts)
 
 
 def named_page(qs, ids_sql: str, ids_params: Sequence, offset: int, limit: int):

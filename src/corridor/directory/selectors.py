@@ -267,17 +267,17 @@ def _text_search_page(qs, user, f: SearchFilters, tq, generation: int, page, per
         within = search.matching_ids(
             _audience(user), facet_values, search.TextQuery(()), today, base=True
         )
-        matches = search.ranked_matches(*within, tq)
+        matches = search.ranked_matches(*within)
     else:
-        matches = search.ranked_visible_matches(_audience(user), tq)
+        matches = search.ranked_visible_matches(_audience(user))
     number = _page_number(page, per_page, cached[1] if cached else None)
     result = search.text_search(
-        *matches, today, (number - 1) * per_page, per_page, facets=cached is None
+        matches, tq, today, (number - 1) * per_page, per_page, facets=cached is None
     )
     if result.total and not result.page_ids and number > 1:
         # Asked beyond the last page: show the last one, as Paginator.get_page does.
         number = _page_number(number, per_page, result.total)
-        result = search.text_search(*matches, today, (number - 1) * per_page, per_page, False)
+        result = search.text_search(matches, tq, today, (number - 1) * per_page, per_page, False)
     if cached is None:
         cached = (result.counts, result.total, search.sample_step(result.total) > 1)
         cache.set(key, cached, FACET_CACHE_SECONDS)
