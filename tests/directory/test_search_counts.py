@@ -203,3 +203,15 @@ def test_text_search_without_facets_shows_each_audience_what_it_may_see(sme_owne
     Organisation.objects.filter(pk=public.pk).update(is_published=False)
     cache.clear()
     assert found(AnonymousUser()) == set()
+
+
+def test_a_query_never_matches_the_visibility_tokens(staff_user):
+    # On SQLite the full-text row holds its visibility as a token ("v2" published), which the
+    # audience's MATCH requires: a user's own "v2" or "v1" searches the text only.
+    _orgs(3, description="lacquer boxes")
+    (model,) = _orgs(1, description="Pump model V2")
+    for user in (AnonymousUser(), staff_user):
+        assert [o.pk for o in selectors.search_organisations(user, "v2", {}).organisations] == [
+            model.pk
+        ]
+        assert selectors.search_organisations(user, "v1", {}).total == 0

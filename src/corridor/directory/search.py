@@ -44,7 +44,10 @@ from corridor.core.text import (
 from corridor.directory.models import HSCode, Organisation
 from corridor.matching import glossary
 
-FTS_TABLE = "directory_org_fts"  # SQLite FTS5: rowid = organisation id; columns name, body
+FTS_TABLE = "directory_org_fts"  # SQLite FTS5: rowid = organisation id; columns name, body, vis
+FTS_TEXT = "{name body}"  # the text columns (vis holds "v0", "v1" or "v2": see migration 0009)
+# bm25 weights of name, body and vis: a match in the name counts five times one elsewhere.
+BM25 = f"bm25({FTS_TABLE}, 5.0, 1.0, 0.0)"
 PG_TABLE = "directory_org_search"  # PostgreSQL: org_id, tsv (GIN), vis
 FACET_TABLE = "directory_org_facet"  # org_id, facet, value, label, until, vis
 COUNT_TABLE = "directory_facet_count"  # vis, facet, value, until ('' = none), label, n
@@ -194,8 +197,8 @@ def _write_index(
             cur.execute(f"DELETE FROM {FACET_TABLE} WHERE org_id IN ({marks})", chunk)
         if connection.vendor == "sqlite":
             cur.executemany(
-                f"INSERT INTO {FTS_TABLE} (rowid, name, body) VALUES (%s, %s, %s)",
-                [doc[:3] for doc in docs],
+                f"INSERT INTO {FTS_TABLE} (rowid, name, body, vis) VALUES (%s, %s, %s, %s)",
+                [(*doc[:3], f"v{doc[3]}") for doc in docs],
             )
         elif connection.vendor == "postgresql":
             cur.executemany(
@@ -356,7 +359,10 @@ def exact_in_index(word: str) -> bool:
     t = term(word)
     with connection.cursor() as cur:
         if connection.vendor == "sqlite":
-            cur.execute(f"SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s LIMIT 1", [f'"{t}"'])
+            cur.execute(
+                f"SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s LIMIT 1",
+                [f'{FTS_TEXT} : "{t}"'],
+            )
         elif connection.vendor == "postgresql":
             cur.execute(
                 f"SELECT 1 FROM {PG_TABLE} WHERE tsv @@ to_tsquery('simple', %s) LIMIT 1", [t]
@@ -474,7 +480,8 @@ def _fts5_expression(tq: TextQuery) -> str:
     for clause in tq.clauses:
         alts = [" AND ".join(_fts5_term(t) for t in alt) for alt in clause]
         parts.append("(" + " OR ".join(f"({a})" for a in alts) + ")")
-    return " AND ".join(parts)
+    # Only the text columns: "v2" typed by a user must not match the visibility column.
+    return f"{FTS_TEXT} : (" + " AND ".join(parts) + ")"
 
 
 def _tsquery_expression(tq: TextQuery) -> str:
@@ -492,12 +499,11 @@ def filter_text(qs, tq: TextQuery):
         return qs
     org = Organisation._meta.db_table
     if connection.vendor == "sqlite":
-        # bm25 weights: a match in the name counts five times a match elsewhere.
         return qs.extra(  # noqa: S610 - constant SQL, the query is a parameter
             tables=[FTS_TABLE],
             where=[f"{FTS_TABLE}.rowid = {org}.id", f"{FTS_TABLE} MATCH %s"],
             params=[_fts5_expression(tq)],
-            select={"relevance": f"bm25({FTS_TABLE}, 5.0, 1.0)"},
+            select={"relevance": BM25},
         )
     if connection.vendor == "postgresql":
         expr = _tsquery_expression(tq)
@@ -616,11 +622,13 @@ def matching_ids(
 @dataclass(frozen=True)
 class Matches:
     """Where a text search looks: a condition on the rows of the inverted index (SQLite's FTS
-    table, PostgreSQL's search table) and its parameters. `text_search` asks it for the SQL of
-    the matches of a query, ranked or not."""
+    table, PostgreSQL's search table) and its parameters, and on SQLite possibly an FTS5
+    expression that every match must also meet (the audience's visibility tokens).
+    `text_search` asks it for the SQL of the matches of a query, ranked or not."""
 
     condition: str
     params: tuple
+    fts: str = ""
 
     def ranked(self, tq: TextQuery, without: TextQuery | None = None) -> tuple[str, list]:
         """SQL of (org_id, r) of the matches of `tq` (and not of `without`), r lower for a
@@ -629,11 +637,7 @@ class Matches:
             expr = _fts5_expression(tq)
             if without is not None:
                 expr = f"({expr}) NOT ({_fts5_expression(without)})"
-            return (
-                f"SELECT rowid AS org_id, bm25({FTS_TABLE}, 5.0, 1.0) AS r FROM {FTS_TABLE} "
-                f"WHERE {FTS_TABLE} MATCH %s AND {self.condition}",
-                [expr, *self.params],
-            )
+            return self._sqlite(f"rowid AS org_id, {BM25} AS r", expr)
         expr = _tsquery_expression(tq)
         if without is not None:
             expr = f"({expr}) & !({_tsquery_expression(without)})"
@@ -646,15 +650,19 @@ class Matches:
     def ids(self, tq: TextQuery) -> tuple[str, list]:
         """SQL of the ids of the matches of `tq`, unranked (ranking is most of a match's cost)."""
         if connection.vendor == "sqlite":
-            return (
-                f"SELECT rowid AS org_id FROM {FTS_TABLE} "
-                f"WHERE {FTS_TABLE} MATCH %s AND {self.condition}",
-                [_fts5_expression(tq), *self.params],
-            )
+            return self._sqlite("rowid AS org_id", _fts5_expression(tq))
         return (
             f"SELECT org_id FROM {PG_TABLE} "
             f"WHERE tsv @@ to_tsquery('simple', %s) AND {self.condition}",
             [_tsquery_expression(tq), *self.params],
+        )
+
+    def _sqlite(self, columns: str, expr: str) -> tuple[str, list]:
+        if self.fts:
+            expr = f"({expr}) AND {self.fts}"
+        return (
+            f"SELECT {columns} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND {self.condition}",
+            [expr, *self.params],
         )
 
 
@@ -670,12 +678,18 @@ def ranked_visible_matches(audience: Audience) -> Matches:
     """As `ranked_matches`, among everything `audience` sees (a search without facets).
 
     The set of visible ids is most of the directory, and building it to test the matches
-    against took half the time of a broad search (100,000 organisations, "cashew nuts"). On
-    SQLite each match is looked up in the facet index instead (107 → 49 ms for the match); on
-    PostgreSQL the search row carries the visibility (migration 0005: 40 ms less)."""
+    against took half the time of a broad search (100,000 organisations, "cashew nuts"). The
+    index rows carry the visibility instead: a column of PostgreSQL's search row (migration
+    0005), tokens of SQLite's FTS row that the MATCH itself requires (migration 0009: 35 ms
+    less on a search matching 57,000). Someone with unpublished organisations of their own
+    also sees those: on SQLite each match is then looked up in the facet index."""
     vis_sql, params = audience.condition()
     if connection.vendor == "postgresql":
         return Matches(vis_sql, tuple(params))  # its vis and org_id are the search row's
+    if audience.staff:
+        return Matches("1", (), f'vis : ("v{VIS_PRIVATE}" OR "v{VIS_PUBLIC}")')
+    if not audience.own:
+        return Matches("1", (), f'vis : "v{VIS_PUBLIC}"')
     # Unqualified columns of the condition are those of `v`.
     visible = (
         f"EXISTS (SELECT 1 FROM {FACET_TABLE} v WHERE v.org_id = {FTS_TABLE}.rowid "
