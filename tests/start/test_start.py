@@ -93,6 +93,20 @@ def test_start_sme_sees_requests_to_answer_waiting_requests_and_completeness(
     assert 'value="38"' in completeness
 
 
+def test_start_completeness_counts_each_kind_of_row_once(client, sme, sme_owner):
+    for _ in range(2):
+        factories.ProductFactory(organisation=sme, hs_code=_hs("691200"))
+        factories.ContactPersonFactory(organisation=sme)
+        factories.CertificationFactory(organisation=sme)
+    factories.ProductFactory(organisation=sme, is_active=False)  # no HS code, but withdrawn
+    client.force_login(sme_owner)
+
+    completeness = _card(_start(client), "profile-completeness")
+
+    for item in ("a product", "an HS code on every product", "a contact person", "a certification"):
+        assert item not in completeness, item
+
+
 def test_start_sme_no_longer_sees_a_request_it_answered(client, ceramics, sme, sme_owner):
     from corridor.connections.services import sourcing_request_answer
 

@@ -6,13 +6,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from corridor.connections.models import Connection
-from corridor.directory.models import ClusterJoinRequest, Organisation, Product, SourcingRequest
+from corridor.directory.models import (
+    Certification,
+    ClusterJoinRequest,
+    ContactPerson,
+    Organisation,
+    Product,
+    SourcingRequest,
+)
 from corridor.directory.vocab import OrgKind
 from corridor.start.registry import Card, Viewer, card
 
@@ -205,6 +213,19 @@ def _completeness(org: Organisation) -> tuple[int, list[tuple[str, str]]]:
     return round(100 * done / len(checks)), [(label, url) for ok, label, url in checks if not ok]
 
 
+def _count(model, **filters) -> Coalesce:
+    """Rows of `model` of each organisation, as a subquery: counts over one join each would
+    multiply (products × contacts × certifications rows per organisation)."""
+    rows = (
+        model.objects.filter(organisation=OuterRef("pk"), **filters)
+        .order_by()
+        .values("organisation")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
 @card(order=30)
 def profile_completeness(viewer: Viewer) -> Card | None:
     """How complete the user's organisation profiles are, and what is missing."""
@@ -215,14 +236,11 @@ def profile_completeness(viewer: Viewer) -> Card | None:
     ][:3]
     if not ids:
         return None
-    active = Q(products__is_active=True)
     orgs = Organisation.objects.filter(pk__in=ids).annotate(
-        n_products=Count("products", filter=active, distinct=True),
-        n_products_hs=Count(
-            "products", filter=active & Q(products__hs_code__isnull=False), distinct=True
-        ),
-        n_contacts=Count("contacts", distinct=True),
-        n_certifications=Count("certifications", distinct=True),
+        n_products=_count(Product, is_active=True),
+        n_products_hs=_count(Product, is_active=True, hs_code__isnull=False),
+        n_contacts=_count(ContactPerson),
+        n_certifications=_count(Certification),
     )
     rows = [(org, *_completeness(org)) for org in orgs.order_by("name")]
     return Card(
