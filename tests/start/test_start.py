@@ -158,6 +158,17 @@ def test_start_coordinator_sees_members_and_partners_from_the_members_products(
     assert "Quang Vinh ceramics" in partners and "in your country" in partners
 
 
+def test_start_coordinator_card_lists_ten_members_and_links_to_all(client, cluster, coordinator):
+    for i in range(12):
+        factories.OrganisationFactory(cluster=cluster, name=f"Member {i:02}")
+    client.force_login(coordinator)
+
+    members = _card(_start(client), "cluster-members")
+
+    assert re.findall(r">(Member \d+)<", members) == [f"Member {i:02}" for i in range(10)]
+    assert reverse("directory:organisation", args=[cluster.slug]) + "#members" in members
+
+
 def test_start_staff_see_the_programme_work_waiting(client, staff_user):
     from corridor.accounts.models import ClaimRequest
 

@@ -29,6 +29,8 @@ NEW_FOR = timedelta(days=14)
 # Without HS codes to compare, a request is shown from this score on (the ranking's 0..1).
 RELEVANT_SCORE = 0.2
 LIVE = [Connection.Status.REQUESTED, Connection.Status.ACCEPTED]
+# A cluster's members listed on the card; the cluster's page lists them all.
+MEMBERS_SHOWN = 10
 
 
 @card(order=5)
@@ -260,7 +262,7 @@ def cluster_members(viewer: Viewer) -> Card | None:
         Organisation.objects.filter(cluster__in=clusters, merged_into__isnull=True)
         .select_related("province")
         .annotate(n_products=Count("products", filter=Q(products__is_active=True)))
-        .order_by("name")
+        .order_by("name")[:MEMBERS_SHOWN]
     )
     joins = list(
         ClusterJoinRequest.objects.filter(
@@ -272,7 +274,7 @@ def cluster_members(viewer: Viewer) -> Card | None:
         template="start/cards/cluster_members.html",
         context={"clusters": clusters, "members": members, "joins": joins},
         waiting=len(joins),
-        more_url=reverse("directory:organisation", args=[clusters[0].slug]),
+        more_url=reverse("directory:organisation", args=[clusters[0].slug]) + "#members",
     )
 
 
