@@ -107,3 +107,22 @@ def _language_reset():
 
     yield
     translation.deactivate()
+
+
+@pytest.fixture
+def weasyprint_input(monkeypatch) -> list[str]:
+    """The HTML each PDF was made from, WeasyPrint replaced by a stand-in (a page takes it a
+    second): for tests of what a document is given rather than of WeasyPrint."""
+    import weasyprint
+
+    given: list[str] = []
+
+    class FakeHTML:
+        def __init__(self, *, string: str, base_url: str) -> None:
+            given.append(string)
+
+        def write_pdf(self, **options) -> bytes:
+            return b"%PDF-1.7 stand-in"
+
+    monkeypatch.setattr(weasyprint, "HTML", FakeHTML)
+    return given

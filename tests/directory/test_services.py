@@ -68,6 +68,19 @@ def test_organisation_update_of_cluster_refreshes_member_facets(cluster, sme, st
     assert [v.label for v in results.facets["cluster"]] == ["Renamed cluster"]
 
 
+def test_a_cluster_saved_under_the_same_names_leaves_its_members_index_alone(
+    cluster, sme, staff_user
+):
+    Organisation.objects.filter(pk=sme.pk).update(search_text="kept")
+
+    services.organisation_update(org=cluster, by=staff_user, data={"website": "https://bt.vn"})
+    kept = Organisation.objects.get(pk=sme.pk).search_text
+    services.organisation_update(org=cluster, by=staff_user, data={"local_name": "Bát Tràng"})
+
+    assert kept == "kept"
+    assert "trang" in Organisation.objects.get(pk=sme.pk).search_text.split()
+
+
 def test_organisation_update_refuses_province_of_other_country(sme, staff_user):
     other = factories.ProvinceFactory(country=factories.CountryFactory(code="LA"))
     with pytest.raises(ValidationError):

@@ -7,13 +7,6 @@ import re
 from corridor.events import documents
 
 
-def test_font_list_names_only_the_scripts_present():
-    assert documents.font_families("Kampot Pepper Co") == '"Noto Sans", sans-serif'
-    assert documents.font_families("ម្រេចកំពត · ผ้าไหม") == (
-        '"Noto Sans", "Noto Sans Khmer", "Noto Sans Thai", sans-serif'
-    )
-
-
 def test_agenda_pdf_embeds_the_check_in_code_and_only_the_fonts_used(people, forum):
     user, rice = people["Rice Mill"]
     rice.organisation.local_name = "ម្រេចកំពត"

@@ -193,3 +193,15 @@ def test_the_page_filters_by_country_province_and_cluster(client, staff_user, ma
     assert '<option value="VN-HN">Ha Noi</option>' in country_page
     assert leads("country=VN&province=VN-HN") == "1"
     assert leads(f"cluster={cluster.pk}") == "1"
+
+
+def test_the_cached_figures_are_kept_per_language(client, staff_user, market, settings):
+    client.force_login(staff_user)
+
+    def first_stage(language: str) -> str:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        page = client.get("/followup/impact/").content.decode()
+        return page.split('<table id="funnel">', 1)[1].split("<tr><td>", 1)[1].split("<")[0]
+
+    assert first_stage("en") == "Met"
+    assert first_stage("vi") == "Đã gặp"  # not the English page cached a moment ago

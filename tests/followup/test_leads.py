@@ -171,3 +171,25 @@ def test_answering_a_sourcing_request_creates_a_lead_on_the_requested_product(
         req,
         "request",
     )
+
+
+def test_a_lead_edited_in_the_admin_refreshes_its_orders(lead, sme, buyer_org, staff_user, rf):
+    from django.contrib import admin
+
+    order = services.order_create(
+        by=staff_user,
+        supplier=sme,
+        buyer=buyer_org,
+        lead=lead,
+        ordered_on=TODAY,
+        value=Decimal("100"),
+        currency="USD",
+    )
+    lead.hs_code = factories.HSCodeFactory(code="090111", description="Coffee")
+    request = rf.post("/")
+    request.user = staff_user
+
+    admin.site._registry[Lead].save_model(request, lead, form=None, change=True)
+
+    order.refresh_from_db()
+    assert (lead.hs_chapter, order.hs_chapter) == ("09", "09")

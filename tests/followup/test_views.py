@@ -234,3 +234,12 @@ def test_a_supplier_answers_a_sourcing_request_and_a_lead_starts(
         "Glazed bowls",
         "request",
     )
+
+
+def test_the_impact_report_names_only_the_fonts_of_its_scripts(
+    client, staff_user, order, weasyprint_input
+):
+    client.force_login(staff_user)
+
+    assert client.get("/followup/impact/?format=pdf").content.startswith(b"%PDF")
+    assert 'font-family: "Noto Sans", sans-serif;' in weasyprint_input[0]

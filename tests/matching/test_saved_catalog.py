@@ -14,7 +14,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
-from corridor.matching import selectors, services, snapshot
+from corridor.matching import adapters, selectors, services, snapshot
 from corridor.matching.embedding import HashEmbedder
 from corridor.matching.engine import Matcher
 from corridor.matching.records import Offer, Query
@@ -188,3 +188,23 @@ def test_publishing_keeps_two_versions(tmp_path):
     kept = sorted(p.name for p in root.iterdir() if p.is_dir())
     assert kept == names[-2:]
     assert snapshot.current(root) == names[-1]
+
+
+def test_the_saved_version_is_read_without_the_catalog(catalog_world):
+    name = services.index_publish()
+    version = selectors.catalog_version() + (adapters.get_embedder().name,)
+    (selectors.saved_root() / name / "catalog.pkl").write_bytes(b"not a pickle")
+
+    assert selectors.saved_catalog_version() == version
+    assert services.index_publish() is None
+
+
+def test_a_process_asks_for_a_publication_once_per_debounce(monkeypatch):
+    asked = []
+    monkeypatch.setattr("corridor.matching.tasks.index_publish_later", asked.append)
+
+    selectors.publish_later()
+    cache.delete("matching:index-publish")  # another process's request expired, or a new cache
+    selectors.publish_later()
+
+    assert asked == [selectors.PUBLISH_DEBOUNCE]

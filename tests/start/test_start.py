@@ -93,6 +93,20 @@ def test_start_sme_sees_requests_to_answer_waiting_requests_and_completeness(
     assert 'value="38"' in completeness
 
 
+def test_start_completeness_counts_each_kind_of_row_once(client, sme, sme_owner):
+    for _ in range(2):
+        factories.ProductFactory(organisation=sme, hs_code=_hs("691200"))
+        factories.ContactPersonFactory(organisation=sme)
+        factories.CertificationFactory(organisation=sme)
+    factories.ProductFactory(organisation=sme, is_active=False)  # no HS code, but withdrawn
+    client.force_login(sme_owner)
+
+    completeness = _card(_start(client), "profile-completeness")
+
+    for item in ("a product", "an HS code on every product", "a contact person", "a certification"):
+        assert item not in completeness, item
+
+
 def test_start_sme_no_longer_sees_a_request_it_answered(client, ceramics, sme, sme_owner):
     from corridor.connections.services import sourcing_request_answer
 
@@ -142,6 +156,17 @@ def test_start_coordinator_sees_members_and_partners_from_the_members_products(
     assert sme.name in _card(html, "cluster-members")
     partners = _card(html, "cluster-partners")
     assert "Quang Vinh ceramics" in partners and "in your country" in partners
+
+
+def test_start_coordinator_card_lists_ten_members_and_links_to_all(client, cluster, coordinator):
+    for i in range(12):
+        factories.OrganisationFactory(cluster=cluster, name=f"Member {i:02}")
+    client.force_login(coordinator)
+
+    members = _card(_start(client), "cluster-members")
+
+    assert re.findall(r">(Member \d+)<", members) == [f"Member {i:02}" for i in range(10)]
+    assert reverse("directory:organisation", args=[cluster.slug]) + "#members" in members
 
 
 def test_start_staff_see_the_programme_work_waiting(client, staff_user):
@@ -235,3 +260,13 @@ def test_start_slow_cards_load_after_the_page(client, ceramics, sme_owner, staff
     # Nobody waits for a card that is not theirs: staff get no placeholder for it.
     client.force_login(staff_user)
     assert "card-requests-to-answer" not in client.get("/start/").content.decode()
+
+
+def test_start_header_counts_for_a_user_read_without_the_count(sme, sme_owner, other_sme):
+    from corridor.accounts.models import User
+    from corridor.start.context_processors import _waiting
+
+    factories.ConnectionFactory(from_org=other_sme, to_org=sme)
+    factories.ConnectionFactory(from_org=sme, to_org=other_sme)  # sent: does not wait for us
+
+    assert _waiting(User.objects.get(pk=sme_owner.pk)) == 1

@@ -190,3 +190,11 @@ def test_link_issued_from_the_session_page(client, staff_user, attendance, phase
     r = client.post(reverse("training:assessment_link", args=[attendance.pk, phase]))
     assert r.status_code == 200
     assert f"/training/a/{phase}/" in r.content.decode()
+
+
+def test_certificate_names_only_the_fonts_of_its_scripts(attendance, weasyprint_input):
+    from corridor.training import documents
+
+    documents.certificate_pdf(attendance)
+
+    assert 'font-family: "Noto Sans", sans-serif;' in weasyprint_input[0]

@@ -341,13 +341,9 @@ def checkin(request: HttpRequest, slug: str, payload: CheckinIn):
     if reg is None:
         raise ApiError(404, _("Unknown code: this person is not registered for this event."))
     try:
-        if rep is not None:
-            rep = services.representative_check_in(
-                representative=rep, by=request.user, method=method
-            )
-            attendance = reg.attendance
-        else:
-            attendance = services.check_in(registration=reg, by=request.user, method=method)
+        attendance, rep = services.arrival_check_in(
+            registration=reg, representative=rep, by=request.user, method=method
+        )
     except services.EventError as exc:
         raise _refused(exc) from exc
     return {

@@ -131,6 +131,7 @@ def organisation_update(*, org: Organisation, by: User, data: dict[str, Any]) ->
     _require(permissions.can_edit_org(by, org))
     _require_cluster_right(by, org, data)
     identity = (org.name, org.local_name, org.country_id)
+    names = (org.name, org.local_name)
     _assign(org, data, exclude={"kind", "is_published", "slug"})
     _check_org(org, by)
     if (
@@ -146,8 +147,9 @@ def organisation_update(*, org: Organisation, by: User, data: dict[str, Any]) ->
     with audit_actor(by):
         org.save()
     ids = [org.pk]
-    if org.kind == OrgKind.CLUSTER:
-        # Members carry the cluster's name in their facet rows.
+    if org.kind == OrgKind.CLUSTER and (org.name, org.local_name) != names:
+        # Members carry the cluster's names in their search text and facet rows (and only
+        # these: a cluster of hundreds saved for its phone number reindexes itself alone).
         ids += list(org.members.values_list("id", flat=True))
     reindex_organisations(ids)
     return org

@@ -377,6 +377,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "req": req,
             "org": req.buyer,
             "can_edit": permissions.can_edit_request(request.user, req),
+            "can_view_ranking": permissions.can_view_request_ranking(request.user, req),
         },
     )
 

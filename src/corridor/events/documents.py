@@ -1,15 +1,14 @@
 """Printable outputs: a participant's agenda PDF (with its check-in QR code), the staff table
-plan and name badges (WeasyPrint: the system's Noto fonts cover every script of the region)."""
+plan and name badges (corridor.core.pdf)."""
 
 from __future__ import annotations
 
 import io
-import threading
 
 import segno
 from django.template.loader import render_to_string
 
-from corridor.accounts.services import site_url
+from corridor.core.pdf import pdf_from_html
 from corridor.events import selectors
 from corridor.events.models import Event, Meeting, Registration, Representative
 
@@ -59,48 +58,6 @@ def checkin_qr_inline(
     return f'<img src="{uri}" alt="QR">'
 
 
-# Each script's Noto family, named in the PDF's font list only when the text holds that script:
-# Pango then never opens (or falls back through) the fonts of scripts absent from the page.
-PDF_FONTS = {
-    "thai": "Noto Sans Thai",
-    "lao": "Noto Sans Lao",
-    "khmer": "Noto Sans Khmer",
-    "myanmar": "Noto Sans Myanmar",
-    "han": "Noto Sans CJK SC",
-}
-_local = threading.local()
-
-
-def _font_config():
-    """One WeasyPrint FontConfiguration per thread, reused by every PDF it renders (making one
-    sets up a fontconfig configuration; Pango's objects are not shared across threads)."""
-    config = getattr(_local, "font_config", None)
-    if config is None:
-        from weasyprint.text.fonts import FontConfiguration
-
-        config = _local.font_config = FontConfiguration()
-    return config
-
-
-def font_families(text: str) -> str:
-    """The CSS font-family list for a text: Noto Sans, then the family of each script in it."""
-    from corridor.core.text import scripts_in
-
-    names = ["Noto Sans", *(PDF_FONTS[s] for s in sorted(scripts_in(text)) if s in PDF_FONTS)]
-    return ", ".join(f'"{n}"' for n in names) + ", sans-serif"
-
-
-def pdf_from_html(html: str, **options) -> bytes:
-    """A PDF from one of the templates above (`options` go to WeasyPrint's write_pdf)."""
-    from weasyprint import HTML
-
-    html = html.replace("__FONT_FAMILIES__", font_families(html), 1)
-    return HTML(string=html, base_url=site_url()).write_pdf(font_config=_font_config(), **options)
-
-
-_pdf = pdf_from_html
-
-
 def agenda_html(registration: Registration, user) -> str:
     data = selectors.agenda(registration, user)
     rep = selectors.representative_of(registration, user)
@@ -116,12 +73,12 @@ def agenda_html(registration: Registration, user) -> str:
 
 
 def agenda_pdf(registration: Registration, user) -> bytes:
-    return _pdf(agenda_html(registration, user))
+    return pdf_from_html(agenda_html(registration, user))
 
 
 def table_plan_pdf(event: Event) -> bytes:
     grid = selectors.schedule_grid(event)
-    return _pdf(render_to_string("events/pdf/tables.html", {"event": event, **grid}))
+    return pdf_from_html(render_to_string("events/pdf/tables.html", {"event": event, **grid}))
 
 
 def badges_pdf(event: Event) -> bytes:
@@ -144,7 +101,9 @@ def badges_pdf(event: Event) -> bytes:
                     "qr": checkin_qr_inline(reg, rep),
                 }
             )
-    return _pdf(render_to_string("events/pdf/badges.html", {"event": event, "badges": badges}))
+    return pdf_from_html(
+        render_to_string("events/pdf/badges.html", {"event": event, "badges": badges})
+    )
 
 
 __all__ = ["Meeting", "agenda_pdf", "badges_pdf", "checkin_qr_svg", "table_plan_pdf"]

@@ -1211,6 +1211,18 @@ def representative_check_in(
 
 
 @transaction.atomic
+def arrival_check_in(
+    *, registration: Registration, representative: Representative | None, by, method: str
+) -> tuple[Attendance, Representative | None]:
+    """What the check-in page and the API do with what a scan or a pick found: the person when
+    one was identified, else the organisation. Returns its attendance and the person checked in."""
+    if representative is None:
+        return check_in(registration=registration, by=by, method=method), None
+    representative = representative_check_in(representative=representative, by=by, method=method)
+    return Attendance.objects.get(registration=registration), representative
+
+
+@transaction.atomic
 def mark_no_show(*, registration: Registration, by, from_slot: Slot) -> list[Slot]:
     """A participant has not arrived: unavailable from `from_slot` to the end of that day, so a
     re-schedule frees their meetings and places the partners in what is left of the day."""

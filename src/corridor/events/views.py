@@ -870,22 +870,19 @@ def checkin(request: HttpRequest, slug: str) -> HttpResponse:
             _not_arrived(request, event, reg)
         else:
             try:
-                if rep is not None:
-                    services.representative_check_in(
-                        representative=rep, by=request.user, method=method
-                    )
-                    messages.success(
-                        request,
-                        _("%(name)s (%(org)s) is checked in.")
-                        % {"name": rep.name, "org": reg.organisation.name},
-                    )
-                else:
-                    services.check_in(registration=reg, by=request.user, method=method)
-                    messages.success(
-                        request, _("%(org)s is checked in.") % {"org": reg.organisation.name}
-                    )
+                _attendance, rep = services.arrival_check_in(
+                    registration=reg, representative=rep, by=request.user, method=method
+                )
             except services.EventError as exc:
                 _error(request, exc)
+            else:
+                org = reg.organisation.name
+                messages.success(
+                    request,
+                    _("%(name)s (%(org)s) is checked in.") % {"name": rep.name, "org": org}
+                    if rep is not None
+                    else _("%(org)s is checked in.") % {"org": org},
+                )
         return redirect(f"{request.path}?q={q}")
     return render(
         request,

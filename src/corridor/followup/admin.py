@@ -65,6 +65,7 @@ class LeadAdmin(admin.ModelAdmin):
         for name, value in services.supplier_place(obj.supplier).items():
             setattr(obj, name, value)
         super().save_model(request, obj, form, change)
+        services.orders_refresh(lead_ids=[obj.pk])  # its orders keep its event and HS chapter
         impact_cache.changed()
 
 

@@ -34,6 +34,10 @@ def _bump() -> None:
 def changed() -> None:
     """A lead, an order or a rate changed. Bumped now (this request reads its own change) and
     again after commit (a request that computed the figures in between, from the data before
-    the commit, cached them under the first bump)."""
+    the commit, cached them under the first bump): once per transaction, however many changes
+    it holds (an order moves its lead too; a backfill creates thousands of leads)."""
     _bump()
-    transaction.on_commit(_bump)
+    connection = transaction.get_connection()
+    # A callback of a savepoint rolled back has left this list: the next change adds one again.
+    if not any(entry[1] is _bump for entry in connection.run_on_commit):
+        transaction.on_commit(_bump)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from corridor.accounts.services import site_url
 from corridor.core import charts
+from corridor.core.pdf import pdf_from_html
 from corridor.followup.exports import drop_reason_label
 from corridor.followup.selectors import GROUP_LABELS, Filters, Impact
 
@@ -33,7 +33,4 @@ def impact_html(data: Impact, *, filters: Filters, title: str, viewer: bool) -> 
 
 
 def impact_pdf(data: Impact, *, filters: Filters, title: str, viewer: bool) -> bytes:
-    from weasyprint import HTML
-
-    html = impact_html(data, filters=filters, title=title, viewer=viewer)
-    return HTML(string=html, base_url=site_url()).write_pdf()
+    return pdf_from_html(impact_html(data, filters=filters, title=title, viewer=viewer))

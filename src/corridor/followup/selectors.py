@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.expressions import Func
 from django.db.models.functions import Cast, Concat
-from django.utils.translation import gettext_lazy
+from django.utils.translation import get_language, gettext_lazy
 
 from corridor.accounts import permissions
 from corridor.core.money import CENT
@@ -493,8 +493,12 @@ def impact(filters: Filters, *, viewer: bool) -> Impact:
 def impact_cached(filters: Filters, *, viewer: bool) -> Impact:
     """`impact`, kept in the cache under the version that every change of a lead, an order or
     a rate bumps (followup.impact_cache): the dashboard, its tables and the API read this.
-    Meetings held belong to the events app, which bumps nothing: counted afresh each time."""
-    key = f"followup:impact:{impact_cache.version()}:{int(viewer)}:{filters.cache_key()}"
+    Meetings held belong to the events app, which bumps nothing: counted afresh each time.
+    Keyed by language too: the stage labels are translated when the figures are computed."""
+    key = (
+        f"followup:impact:{impact_cache.version()}:{get_language()}:{int(viewer)}:"
+        f"{filters.cache_key()}"
+    )
     data = cache.get(key)
     if data is None:
         data = impact(filters, viewer=viewer)

@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import pickle
 import threading
+import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -94,6 +95,7 @@ class Catalog:
 
 _lock = threading.Lock()
 _catalog: Catalog | None = None
+_publish_asked = -float(PUBLISH_DEBOUNCE)  # time.monotonic() of this process's last request
 
 
 def catalog_version() -> tuple:
@@ -191,6 +193,9 @@ def catalog_save(catalog: Catalog, folder: Path) -> None:
     rest = dataclasses.replace(catalog, matcher=None, saved_as="")
     with (folder / "catalog.pkl").open("wb") as fh:
         pickle.dump(rest, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    # Alone too: the publisher checks the saved version without loading every product row.
+    with (folder / "version.pkl").open("wb") as fh:
+        pickle.dump(catalog.version, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def catalog_open(name: str) -> Catalog | None:
@@ -217,8 +222,8 @@ def saved_catalog_version() -> tuple | None:
     if name is None:
         return None
     try:
-        with (snapshot.folder(saved_root(), name) / "catalog.pkl").open("rb") as fh:
-            return pickle.load(fh).version  # noqa: S301
+        with (snapshot.folder(saved_root(), name) / "version.pkl").open("rb") as fh:
+            return pickle.load(fh)  # noqa: S301 (written by catalog_save)
     except Exception:  # noqa: BLE001
         return None
 
@@ -256,8 +261,15 @@ def supplier_catalog() -> Catalog:
 
 def publish_later() -> None:
     """Ask the task worker for a new saved catalog, at most once per PUBLISH_DEBOUNCE."""
+    global _publish_asked
     from django.core.cache import cache
 
+    # Every page asks while a large catalog is behind: the shared cache (database queries in
+    # production) is consulted at most once per debounce by each process.
+    now = time.monotonic()
+    if now - _publish_asked < PUBLISH_DEBOUNCE:
+        return
+    _publish_asked = now
     if cache.add("matching:index-publish", 1, timeout=PUBLISH_DEBOUNCE):
         from corridor.matching import tasks
 
@@ -266,9 +278,10 @@ def publish_later() -> None:
 
 def forget_catalog() -> None:
     """Drop the in-process catalog (tests; after a rebuild in the same process)."""
-    global _catalog
+    global _catalog, _publish_asked
     with _lock:
         _catalog = None
+        _publish_asked = -float(PUBLISH_DEBOUNCE)
         _ranked.clear()
 
 

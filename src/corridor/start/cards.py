@@ -6,13 +6,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from corridor.connections.models import Connection
-from corridor.directory.models import ClusterJoinRequest, Organisation, Product, SourcingRequest
+from corridor.directory.models import (
+    Certification,
+    ClusterJoinRequest,
+    ContactPerson,
+    Organisation,
+    Product,
+    SourcingRequest,
+)
 from corridor.directory.vocab import OrgKind
 from corridor.start.registry import Card, Viewer, card
 
@@ -21,6 +29,8 @@ NEW_FOR = timedelta(days=14)
 # Without HS codes to compare, a request is shown from this score on (the ranking's 0..1).
 RELEVANT_SCORE = 0.2
 LIVE = [Connection.Status.REQUESTED, Connection.Status.ACCEPTED]
+# A cluster's members listed on the card; the cluster's page lists them all.
+MEMBERS_SHOWN = 10
 
 
 @card(order=5)
@@ -205,6 +215,19 @@ def _completeness(org: Organisation) -> tuple[int, list[tuple[str, str]]]:
     return round(100 * done / len(checks)), [(label, url) for ok, label, url in checks if not ok]
 
 
+def _count(model, **filters) -> Coalesce:
+    """Rows of `model` of each organisation, as a subquery: counts over one join each would
+    multiply (products × contacts × certifications rows per organisation)."""
+    rows = (
+        model.objects.filter(organisation=OuterRef("pk"), **filters)
+        .order_by()
+        .values("organisation")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
 @card(order=30)
 def profile_completeness(viewer: Viewer) -> Card | None:
     """How complete the user's organisation profiles are, and what is missing."""
@@ -215,14 +238,11 @@ def profile_completeness(viewer: Viewer) -> Card | None:
     ][:3]
     if not ids:
         return None
-    active = Q(products__is_active=True)
     orgs = Organisation.objects.filter(pk__in=ids).annotate(
-        n_products=Count("products", filter=active, distinct=True),
-        n_products_hs=Count(
-            "products", filter=active & Q(products__hs_code__isnull=False), distinct=True
-        ),
-        n_contacts=Count("contacts", distinct=True),
-        n_certifications=Count("certifications", distinct=True),
+        n_products=_count(Product, is_active=True),
+        n_products_hs=_count(Product, is_active=True, hs_code__isnull=False),
+        n_contacts=_count(ContactPerson),
+        n_certifications=_count(Certification),
     )
     rows = [(org, *_completeness(org)) for org in orgs.order_by("name")]
     return Card(
@@ -242,7 +262,7 @@ def cluster_members(viewer: Viewer) -> Card | None:
         Organisation.objects.filter(cluster__in=clusters, merged_into__isnull=True)
         .select_related("province")
         .annotate(n_products=Count("products", filter=Q(products__is_active=True)))
-        .order_by("name")
+        .order_by("name")[:MEMBERS_SHOWN]
     )
     joins = list(
         ClusterJoinRequest.objects.filter(
@@ -254,7 +274,7 @@ def cluster_members(viewer: Viewer) -> Card | None:
         template="start/cards/cluster_members.html",
         context={"clusters": clusters, "members": members, "joins": joins},
         waiting=len(joins),
-        more_url=reverse("directory:organisation", args=[clusters[0].slug]),
+        more_url=reverse("directory:organisation", args=[clusters[0].slug]) + "#members",
     )
 
 

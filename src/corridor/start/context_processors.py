@@ -11,11 +11,16 @@ def _waiting(user) -> int:
     count = getattr(user, "start_waiting", None)
     if count is not None:
         return count
-    from corridor.connections.models import Connection
+    from corridor.accounts.backends import waiting_count_subquery
 
-    return Connection.objects.filter(
-        status=Connection.Status.REQUESTED, to_org__memberships__user=user
-    ).count()
+    # The same count as the one the backend reads with the user, in a query of its own.
+    return (
+        type(user)
+        ._default_manager.filter(pk=user.pk)
+        .annotate(n=waiting_count_subquery())
+        .values_list("n", flat=True)
+        .get()
+    )
 
 
 def waiting(request: HttpRequest) -> dict:

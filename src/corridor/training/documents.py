@@ -1,4 +1,4 @@
-"""The certificate of attendance as a PDF (WeasyPrint, as the events app renders agendas), in
+"""The certificate of attendance as a PDF (corridor.core.pdf, as the events app renders agendas), in
 the participant's language."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from corridor.accounts.services import site_url
+from corridor.core.pdf import pdf_from_html
 from corridor.training.models import Attendance
 
 LANGUAGES = {"en", "vi", "th", "km", "lo", "my"}
@@ -34,6 +34,4 @@ def certificate_html(attendance: Attendance) -> str:
 
 
 def certificate_pdf(attendance: Attendance) -> bytes:
-    from weasyprint import HTML
-
-    return HTML(string=certificate_html(attendance), base_url=site_url()).write_pdf()
+    return pdf_from_html(certificate_html(attendance))
