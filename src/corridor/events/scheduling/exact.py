@@ -626,9 +626,36 @@ def _sat_clauses(st: State, at_least: dict[int, int]):  # noqa: ANN202
         cap = at_least.get(p, 0)
         if cap == 0:
             clauses.extend([-g] for g in gaps)
+            if len(pb.day_masks) == 1:
+                _interval_clauses(st, p, by_node_slot, pool, clauses)
         else:
             atmost(gaps, cap)
     return scheduled, clauses, pool
+
+
+def _interval_clauses(st: State, p: int, by_node_slot, pool, clauses) -> None:  # noqa: ANN001
+    """A participant without breaks on a one-day event holds one window of k consecutive slots:
+    exactly one start among the windows their meetings fit; busy exactly inside it."""
+    pb = st.pb
+    ms = [m for m in pb.meetings_of[p] if st.slot_of[m] >= 0]
+    k = len(ms)
+    feas = [pb.feas[m] for m in ms]
+    starts = [a for a in range(pb.S - k + 1) if _fits(feas, range(a, a + k))]
+    if not starts:
+        clauses.append([])
+        return
+    lits = [pool.id(("w", p, a)) for a in starts]
+    clauses.append(lits)
+    for i, u in enumerate(lits):
+        clauses.extend([-u, -v] for v in lits[i + 1 :])
+    for s in range(pb.S):
+        cover = [w for a, w in zip(starts, lits, strict=True) if a <= s < a + k]
+        y = pool.id(("y", p, s)) if (p, s) in by_node_slot else None
+        if y is None:
+            clauses.extend([-w] for w in cover)
+            continue
+        clauses.append([-y, *cover])
+        clauses.extend([-w, y] for w in cover)
 
 
 class SatJob:
