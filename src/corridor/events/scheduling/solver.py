@@ -386,13 +386,20 @@ def anytime(
     waiting = sum(1 for m in range(state.pb.M) if state.pb.feas[m] and state.slot_of[m] < 0)
     moves = max(10, min(ROUND_MOVES, waiting))
     rounds = stall = weight_stall = 0
+    last = 0.0  # seconds the previous round took
     while stall < patience and (iterations is None or rounds < iterations):
         if search.out_of_time():
             break
         if weight_patience is not None and weight_stall >= weight_patience:
             break  # weight has stalled: the exact break phase gets the time left
+        if weight_patience is not None and search.deadline - time.perf_counter() < last:
+            # A round that would be cut is undone: its time is better spent on breaks
+            # (up to ~0.8 s of 10 at 1,000 participants on a loaded machine).
+            break
+        began = time.perf_counter()
         before = (state.covered, round(state.weight, 6), search.cur_fair)
         improved = search.anytime_round(rounds, moves)
+        last = time.perf_counter() - began
         if improved is None:  # cut by the deadline: undo the partial round
             state.copy_from(best)
             break
