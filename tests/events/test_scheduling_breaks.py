@@ -390,9 +390,29 @@ def test_sat_certificate_proves_the_300_meeting_forum() -> None:
     # machine (45 s without them): every participant at their own bound, hence optimal.
     status, slots = exact.sat_certify(state, at_least, 20.0)
     assert status == "FEASIBLE" and time.perf_counter() - started < 20.0
+    # A conflict budget too small for it: "unknown", whatever the machine's speed.
+    job = exact.sat_start(state, at_least, conflicts=10)
+    assert job.wait(20.0) == ("UNKNOWN", None) and job.result == ("UNKNOWN", None)
     other = State(pb)
     for m, s in enumerate(slots):
         if s >= 0:
             other.place(m, s)
     assert other.breaks == sum(at_least.values()) == 3
     assert all(other.count[s] <= pb.tables[s] for s in range(pb.S))
+
+
+def test_iterations_prove_the_300_meeting_forum_and_stay_deterministic() -> None:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "scheduler.py"
+    spec = importlib.util.spec_from_file_location("bench_scheduler", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    inst = parse_instance(bench.generate_forum(70, 21, 300, seed=107))
+    # Under --iterations CaDiCaL gets a conflict budget (deterministic) instead of a wall clock.
+    out = solve(inst, time_limit=60, seed=1, iterations=3).to_json()
+    again = solve(inst, time_limit=60, seed=1, iterations=3).to_json()
+    assert again["assignments"] == out["assignments"]
+    stats = out["stats"]
+    assert (stats["breaks"], stats["breaks_lower_bound"], stats["breaks_optimal"]) == (3, 3, True)
+    assert stats["breaks_sat"] == "FEASIBLE"

@@ -518,10 +518,12 @@ def certify(
     return solver.status_name(status), None
 
 
-def sat_start(st: State, at_least: dict[int, int]) -> SatJob | None:
-    """`sat_certify` started in a child process (None without python-sat); `.wait(t)` for it."""
+def sat_start(st: State, at_least: dict[int, int], conflicts: int | None = None) -> SatJob | None:
+    """`sat_certify` started in a child process (None without python-sat); `.wait(t)` for it.
+    With `conflicts`, CaDiCaL stops after that many conflicts ("UNKNOWN"): a deterministic limit,
+    so the answer depends only on the clauses and the budget (used under --iterations)."""
     built = _sat_clauses(st, at_least)
-    return None if built is None else SatJob(st.pb, *built)
+    return None if built is None else SatJob(st.pb, *built, conflicts=conflicts)
 
 
 def sat_certify(
@@ -662,14 +664,16 @@ class SatJob:
     """CaDiCaL on a certificate's clauses in a forked child (CaDiCaL cannot be interrupted
     through python-sat; the child is killed at the limit), so the caller can anneal meanwhile."""
 
-    def __init__(self, pb, scheduled: list[int], clauses: list[list[int]], pool) -> None:  # noqa: ANN001
+    def __init__(  # noqa: ANN001
+        self, pb, scheduled: list[int], clauses: list[list[int]], pool, conflicts: int | None = None
+    ) -> None:
         import multiprocessing
 
         self.pb, self.scheduled, self.pool = pb, scheduled, pool
         self.result: tuple[str, list[int] | None] | None = None
         ctx = multiprocessing.get_context("fork")
         self.receive, send = ctx.Pipe(duplex=False)
-        self.child = ctx.Process(target=_sat_child, args=(clauses, send), daemon=True)
+        self.child = ctx.Process(target=_sat_child, args=(clauses, send, conflicts), daemon=True)
         self.child.start()
         send.close()
 
@@ -684,7 +688,9 @@ class SatJob:
         except (EOFError, OSError):
             self.result = ("UNKNOWN", None)
             return self.result
-        if answer is False:
+        if answer is None:  # the conflict budget ran out
+            self.result = ("UNKNOWN", None)
+        elif answer is False:
             self.result = ("INFEASIBLE", None)
         else:
             true = set(answer)
@@ -711,11 +717,19 @@ class SatJob:
         self.receive.close()
 
 
-def _sat_child(clauses: list[list[int]], send) -> None:  # noqa: ANN001 - a Connection
-    """Solve with CaDiCaL and send the true literals (or False when unsatisfiable)."""
+def _sat_child(clauses: list[list[int]], send, conflicts: int | None) -> None:  # noqa: ANN001
+    """Solve with CaDiCaL and send the true literals (False when unsatisfiable, None when the
+    conflict budget ran out)."""
     from pysat.solvers import Solver
 
     with Solver(name="cadical195", bootstrap_with=clauses) as solver:
-        found = solver.solve()
-        send.send([lit for lit in solver.get_model() if lit > 0] if found else False)
+        if conflicts is None:
+            found = solver.solve()
+        else:
+            solver.conf_budget(conflicts)
+            found = solver.solve_limited()
+        if found is None:
+            send.send(None)
+        else:
+            send.send([lit for lit in solver.get_model() if lit > 0] if found else False)
     send.close()

@@ -222,6 +222,9 @@ def solve(
 
 # Share of the time left after annealing that may go on waiting for the SAT certificate.
 SAT_SHARE = 0.75
+# CaDiCaL's conflict budget per round of --iterations (the 180-300-meeting forums need
+# 2,600-8,700 conflicts).
+SAT_CONFLICTS_PER_ITERATION = 5_000
 
 
 def finish_breaks(
@@ -250,11 +253,13 @@ def finish_breaks(
     small = n_vars <= exact_mod.FULL_MODEL_MAX_VARS
     extras: tuple[int, ...] = (0, 1)
     job = None
-    if small and spread is None and scheduled and state.breaks > lower and iterations is None:
+    if small and spread is None and scheduled and state.breaks > lower:
         # Everyone at their own bound at once? A SAT solver (CaDiCaL, in a child process, while
         # annealing runs here) often finds such a schedule in seconds: it is then optimal; "no"
-        # raises the bound by one. CaDiCaL has no deterministic limit: not under --iterations.
-        job = exact_mod.sat_start(state, at_least)
+        # raises the bound by one. Under --iterations it gets a conflict budget (deterministic)
+        # and is awaited before annealing, so that annealing's epochs do not depend on its timing.
+        budget = None if iterations is None else SAT_CONFLICTS_PER_ITERATION * max(1, iterations)
+        job = exact_mod.sat_start(state, at_least, budget)
 
     def sat_answer(timeout: float) -> None:
         nonlocal lower, extras, job
@@ -263,6 +268,8 @@ def finish_breaks(
         status, slots = job.wait(timeout)
         info["breaks_sat"] = status
         if status == "UNKNOWN":
+            if job.result is not None:  # the conflict budget ran out: no answer will come
+                job = None
             return
         job = None
         if slots is not None:
@@ -271,7 +278,8 @@ def finish_breaks(
             lower = max(lower, sum(at_least.values()) + 1)
             extras = (1,)
 
-    sat_answer(min(1.0, SAT_SHARE * (deadline - time.perf_counter())))
+    first = 1.0 if iterations is None else float("inf")
+    sat_answer(min(first, SAT_SHARE * (deadline - time.perf_counter())))
     if small and spread is None and scheduled and state.breaks > lower and job is None:
         # Can everyone be at their own bound (then with at most one break more in total)?
         # CP-SAT often proves "no" in a fraction of a second, which raises the bound by one.
