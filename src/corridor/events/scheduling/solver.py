@@ -253,30 +253,37 @@ def finish_breaks(
     small = n_vars <= exact_mod.FULL_MODEL_MAX_VARS
     extras: tuple[int, ...] = (0, 1)
     job = None
+    budget = None if iterations is None else SAT_CONFLICTS_PER_ITERATION * max(1, iterations)
     if small and spread is None and scheduled and state.breaks > lower:
         # Everyone at their own bound at once? A SAT solver (CaDiCaL, in a child process, while
         # annealing runs here) often finds such a schedule in seconds: it is then optimal; "no"
         # raises the bound by one. Under --iterations it gets a conflict budget (deterministic)
         # and is awaited before annealing, so that annealing's epochs do not depend on its timing.
-        budget = None if iterations is None else SAT_CONFLICTS_PER_ITERATION * max(1, iterations)
         job = exact_mod.sat_start(state, at_least, budget)
+    sat_extra = 0  # the question CaDiCaL works on: everyone at their bound, plus this in total
 
     def sat_answer(timeout: float) -> None:
-        nonlocal lower, extras, job
-        if job is None:
-            return
-        status, slots = job.wait(timeout)
-        info["breaks_sat"] = status
-        if status == "UNKNOWN":
-            if job.result is not None:  # the conflict budget ran out: no answer will come
+        """Read CaDiCaL's answer when it comes within `timeout` s. After "no" to "everyone at
+        their bound", ask "one break more in total" (CP-SAT's certificate is skipped meanwhile)."""
+        nonlocal lower, extras, job, sat_extra
+        end = time.perf_counter() + timeout
+        while job is not None:
+            status, slots = job.wait(end - time.perf_counter())
+            if job.result is None:  # no answer yet
+                return
+            info.setdefault("breaks_sat", []).append(status)
+            if status == "UNKNOWN":  # the conflict budget ran out
                 job = None
-            return
-        job = None
-        if slots is not None:
-            restore_if_better(state, slots)
-        elif status == "INFEASIBLE":
-            lower = max(lower, sum(at_least.values()) + 1)
-            extras = (1,)
+                return
+            job = None
+            if slots is not None:
+                restore_if_better(state, slots)
+                return
+            lower = max(lower, sum(at_least.values()) + sat_extra + 1)
+            extras = (1,) if sat_extra == 0 else ()
+            if sat_extra == 0 and state.breaks > lower:
+                sat_extra = 1
+                job = exact_mod.sat_start(state, at_least, budget, extra=1)
 
     first = 1.0 if iterations is None else float("inf")
     sat_answer(min(first, SAT_SHARE * (deadline - time.perf_counter())))
