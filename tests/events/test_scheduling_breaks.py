@@ -363,3 +363,141 @@ def test_sat_certificate_agrees_with_brute_force(raw: dict[str, Any]) -> None:
             m for m in range(pb.M) if state.slot_of[m] >= 0
         )
         assert all(other.count[s] <= pb.tables[s] for s in range(pb.S))
+    # "One break more in total": feasible exactly when the best is at most the bound + 1.
+    status, slots = exact.sat_certify(state, at_least, 30.0, extra=1)
+    assert status == ("FEASIBLE" if best <= sum(at_least.values()) + 1 else "INFEASIBLE")
+    if slots is not None:
+        other = State(pb)
+        for m, s in enumerate(slots):
+            if s >= 0:
+                other.place(m, s)
+        assert best <= other.breaks <= sum(at_least.values()) + 1
+
+
+def test_sat_certificate_proves_the_300_meeting_forum() -> None:
+    import importlib.util
+    import time
+
+    from corridor.events.scheduling import exact
+    from corridor.events.scheduling.model import Problem
+    from corridor.events.scheduling.state import State
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "scheduler.py"
+    spec = importlib.util.spec_from_file_location("bench_scheduler", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    raw = bench.generate_forum(70, 21, 300, seed=107)  # the largest forum of the bench table
+    out = solve(parse_instance(raw), time_limit=5, seed=1, iterations=1, exact=False).to_json()
+    pb = Problem(parse_instance(raw))
+    state = State(pb)
+    index = {m.id: i for i, m in enumerate(pb.instance.meetings)}
+    for a in out["assignments"]:
+        state.place(index[a["meeting"]], pb.slot_index[a["slot"]])
+    at_least = exact.person_bounds(state)
+    started = time.perf_counter()
+    # With the one-window rows for participants at bound 0, CaDiCaL answers in ~1 s on a quiet
+    # machine (45 s without them): every participant at their own bound, hence optimal.
+    status, slots = exact.sat_certify(state, at_least, 20.0)
+    assert status == "FEASIBLE" and time.perf_counter() - started < 20.0
+    # A conflict budget too small for it: "unknown", whatever the machine's speed.
+    job = exact.sat_start(state, at_least, conflicts=10)
+    assert job.wait(20.0) == ("UNKNOWN", None) and job.result == ("UNKNOWN", None)
+    other = State(pb)
+    for m, s in enumerate(slots):
+        if s >= 0:
+            other.place(m, s)
+    assert other.breaks == sum(at_least.values()) == 3
+    assert all(other.count[s] <= pb.tables[s] for s in range(pb.S))
+
+
+def test_iterations_prove_the_300_meeting_forum_and_stay_deterministic() -> None:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "scheduler.py"
+    spec = importlib.util.spec_from_file_location("bench_scheduler", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    inst = parse_instance(bench.generate_forum(70, 21, 300, seed=107))
+    # Under --iterations CaDiCaL gets a conflict budget (deterministic) instead of a wall clock.
+    out = solve(inst, time_limit=60, seed=1, iterations=3).to_json()
+    again = solve(inst, time_limit=60, seed=1, iterations=3).to_json()
+    assert again["assignments"] == out["assignments"]
+    stats = out["stats"]
+    assert (stats["breaks"], stats["breaks_lower_bound"], stats["breaks_optimal"]) == (3, 3, True)
+    assert stats["breaks_sat"] == ["FEASIBLE"]
+
+
+def test_sat_certificates_agree_with_brute_force_on_dense_tiny_events() -> None:
+    import random
+
+    from corridor.events.scheduling import exact
+    from corridor.events.scheduling.model import Problem
+    from corridor.events.scheduling.state import State
+
+    seen = set()
+    for seed in range(70):
+        rng = random.Random(seed)
+        slots = [f"S{i}" for i in range(rng.randint(4, 5))]
+        people = [{"id": f"p{i}"} for i in range(rng.randint(3, 5))]
+        for p in people:
+            if rng.random() < 0.3:
+                p["unavailable"] = rng.sample(slots, 1)
+        pairs = {tuple(rng.sample(range(len(people)), 2)) for _ in range(6)}
+        raw = {
+            "slots": slots,
+            "tables": rng.randint(1, 2),
+            "participants": people,
+            "meetings": [
+                {"id": f"m{k}", "participants": [f"p{a}", f"p{b}"]}
+                for k, (a, b) in enumerate(sorted(pairs))
+            ],
+        }
+        if seed % 3 == 0:
+            raw["days"] = [slots[:2], slots[2:]]
+        out = solve(parse_instance(raw), time_limit=5, seed=1, iterations=1).to_json()
+        if not small_enough(raw) or not out["assignments"]:
+            continue
+        pb = Problem(parse_instance(raw))
+        state = State(pb)
+        index = {m.id: i for i, m in enumerate(pb.instance.meetings)}
+        for a in out["assignments"]:
+            state.place(index[a["meeting"]], pb.slot_index[a["slot"]])
+        at_least = exact.person_bounds(state)
+        gap = min(b for b, _ in same_meetings_schedules(raw, out)) - sum(at_least.values())
+        seen.add((min(gap, 2), "days" in raw))
+        for extra in (0, 1):
+            status, _ = exact.sat_certify(state, at_least, 30.0, extra=extra)
+            assert status == ("FEASIBLE" if gap <= extra else "INFEASIBLE"), (seed, extra)
+    # Both answers of both questions were checked (and days: several days at the bound).
+    assert {(0, False), (1, False), (2, False), (0, True)} <= seen, seen
+
+
+def test_sat_one_break_more_is_one_in_total_not_one_each() -> None:
+    from corridor.events.scheduling import exact
+    from corridor.events.scheduling.model import Problem
+    from corridor.events.scheduling.state import State
+
+    # Two triangles (see the certificate tests above) side by side, two tables: each costs one
+    # break, two in all. A second day nobody can use keeps the one-window rows out of it.
+    people = [{"id": x, "unavailable": ["S4"]} for x in "abcdef"]
+    meetings = [
+        {"id": f"{x}{y}", "participants": [x, y]}
+        for tri in ("abc", "def")
+        for x, y in (tri[:2], tri[1:], tri[::2])
+    ]
+    raw = {
+        "slots": ["S1", "S2", "S3", "S4"],
+        "days": [["S1", "S2", "S3"], ["S4"]],
+        "tables": 2,
+        "participants": people,
+        "meetings": meetings,
+    }
+    state = State(Problem(parse_instance(raw)))
+    for m in range(6):
+        state.place(m, m % 3)
+    assert exact.person_bounds(state) == {} and state.breaks == 2
+    assert exact.sat_certify(state, {}, 10.0) == ("INFEASIBLE", None)
+    assert exact.sat_certify(state, {}, 10.0, extra=1) == ("INFEASIBLE", None)
+    # One participant allowed a break per triangle: both at once are possible.
+    status, slots = exact.sat_certify(state, {0: 1, 3: 1}, 10.0)
+    assert status == "FEASIBLE"

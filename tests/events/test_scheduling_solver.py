@@ -246,3 +246,39 @@ def test_slot_swap_and_kempe_moves_lower_breaks_without_losing_meetings() -> Non
     search.improve_breaks()
     assert state.breaks == state.total_breaks() < breaks
     assert (state.n_scheduled, state.weight) == (scheduled, weight)
+
+
+def test_anytime_does_not_start_a_round_that_would_be_cut() -> None:
+    import time
+
+    from corridor.events.scheduling.solver import anytime
+    from corridor.events.scheduling.state import State
+
+    class SlowRounds:
+        """Rounds of 0.35 s that always improve, with 0.6 s until the rounds' deadline."""
+
+        def __init__(self, state: State) -> None:
+            self.st = state
+            self.cur_fair = 0.0
+            self.deadline = time.perf_counter() + 0.6
+            self.cut = 0
+
+        def setup_anytime(self, seed: int, hint: Any) -> None:
+            pass
+
+        def out_of_time(self) -> bool:
+            return time.perf_counter() > self.deadline
+
+        def anytime_round(self, number: int, moves: int) -> bool | None:
+            time.sleep(0.35)
+            if self.out_of_time():
+                self.cut += 1
+                return None
+            return True
+
+    state = State(Problem(parse_instance(event(n_people=6, n_meetings=5))))
+    search = SlowRounds(state)
+    # With the break phase following (weight patience set), the second round would end after
+    # the deadline and be undone: it is not started, its time goes to breaks.
+    assert anytime(search, 1, None, None, 25, weight_patience=10) == 1
+    assert search.cut == 0 and time.perf_counter() < search.deadline

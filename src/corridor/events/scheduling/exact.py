@@ -518,16 +518,21 @@ def certify(
     return solver.status_name(status), None
 
 
-def sat_start(st: State, at_least: dict[int, int]) -> SatJob | None:
-    """`sat_certify` started in a child process (None without python-sat); `.wait(t)` for it."""
-    built = _sat_clauses(st, at_least)
-    return None if built is None else SatJob(st.pb, *built)
+def sat_start(
+    st: State, at_least: dict[int, int], conflicts: int | None = None, extra: int = 0
+) -> SatJob | None:
+    """`sat_certify` started in a child process (None without python-sat); `.wait(t)` for it.
+    With `conflicts`, CaDiCaL stops after that many conflicts ("UNKNOWN"): a deterministic limit,
+    so the answer depends only on the clauses and the budget (used under --iterations)."""
+    built = _sat_clauses(st, at_least, extra)
+    return None if built is None else SatJob(st.pb, *built, conflicts=conflicts)
 
 
 def sat_certify(
     st: State,
     at_least: dict[int, int],
     time_limit: float,
+    extra: int = 0,
 ) -> tuple[str, list[int] | None]:
     """Can every participant be at their own bound `at_least` at once? A SAT model (CaDiCaL,
     python-sat) of the same meetings: x[m, s] (exactly one slot each), at most one meeting per
@@ -537,9 +542,11 @@ def sat_certify(
     where CP-SAT and annealing did not: then it is optimal (the per-participant bounds sum to a
     lower bound). Returns ("FEASIBLE", slot per meeting), ("INFEASIBLE", None): every schedule
     has at least sum(at_least) + 1 breaks, or ("UNKNOWN", None) when stopped by `time_limit`
-    (wall clock), or when python-sat is missing.
+    (wall clock), or when python-sat is missing. With `extra` = 1 the question is "one break more
+    in total" (one participant may exceed their bound by one); "INFEASIBLE" then means at least
+    sum(at_least) + 2 breaks.
     """
-    job = sat_start(st, at_least)
+    job = sat_start(st, at_least, extra=extra)
     if job is None:  # pragma: no cover - python-sat is a dependency
         return "UNKNOWN", None
     try:
@@ -548,8 +555,10 @@ def sat_certify(
         job.stop()
 
 
-def _sat_clauses(st: State, at_least: dict[int, int]):  # noqa: ANN202
-    """(scheduled meetings, clauses, variable pool) of `sat_certify`, or None without python-sat."""
+def _sat_clauses(st: State, at_least: dict[int, int], extra: int = 0):  # noqa: ANN202
+    """(scheduled meetings, clauses, variable pool) of `sat_certify`, or None without python-sat.
+    With `extra` = 1, one participant may have one break more than their bound (the question
+    asked when every participant at their bound at once is unsatisfiable)."""
     try:
         from pysat.card import CardEnc, EncType
         from pysat.formula import IDPool
@@ -587,6 +596,7 @@ def _sat_clauses(st: State, at_least: dict[int, int]):  # noqa: ANN202
         nodes = {n for (n, t) in by_node_slot if t == s}
         if len(nodes) // smallest > pb.tables[s]:
             atmost(by_slot[s], pb.tables[s])
+    overs: list[int] = []
     for p in range(pb.n_people):
         if st.deg[p] < 2:
             continue
@@ -624,25 +634,64 @@ def _sat_clauses(st: State, at_least: dict[int, int]):  # noqa: ANN202
                 clauses.append(clause)
                 gaps.append(g)
         cap = at_least.get(p, 0)
-        if cap == 0:
+        over = None  # true when p may have one break more (with `extra`)
+        if extra and gaps:
+            over = pool.id(("over", p))
+            overs.append(over)
+            # gaps + (not over) <= cap + 1: at most cap gaps, or cap + 1 when over.
+            atmost([*gaps, -over], cap + 1)
+        elif cap == 0:
             clauses.extend([-g] for g in gaps)
         else:
             atmost(gaps, cap)
+        if cap == 0 and len(pb.day_masks) == 1:
+            _interval_clauses(st, p, by_node_slot, pool, clauses, over)
+    if extra:
+        atmost(overs, extra)
     return scheduled, clauses, pool
+
+
+def _interval_clauses(st: State, p: int, by_node_slot, pool, clauses, over=None) -> None:  # noqa: ANN001
+    """A participant without breaks on a one-day event holds one window of k consecutive slots:
+    exactly one start among the windows their meetings fit; busy exactly inside it. With `over`
+    (a literal), only when `over` is false."""
+    pb = st.pb
+    ms = [m for m in pb.meetings_of[p] if st.slot_of[m] >= 0]
+    k = len(ms)
+    feas = [pb.feas[m] for m in ms]
+    starts = [a for a in range(pb.S - k + 1) if _fits(feas, range(a, a + k))]
+    free = [] if over is None else [over]
+    if not starts:
+        clauses.append(free)
+        return
+    lits = [pool.id(("w", p, a)) for a in starts]
+    clauses.append([*free, *lits])
+    for i, u in enumerate(lits):
+        clauses.extend([-u, -v] for v in lits[i + 1 :])
+    for s in range(pb.S):
+        cover = [w for a, w in zip(starts, lits, strict=True) if a <= s < a + k]
+        y = pool.id(("y", p, s)) if (p, s) in by_node_slot else None
+        if y is None:
+            clauses.extend([-w] for w in cover)
+            continue
+        clauses.append([*free, -y, *cover])
+        clauses.extend([-w, y] for w in cover)
 
 
 class SatJob:
     """CaDiCaL on a certificate's clauses in a forked child (CaDiCaL cannot be interrupted
     through python-sat; the child is killed at the limit), so the caller can anneal meanwhile."""
 
-    def __init__(self, pb, scheduled: list[int], clauses: list[list[int]], pool) -> None:  # noqa: ANN001
+    def __init__(  # noqa: ANN001
+        self, pb, scheduled: list[int], clauses: list[list[int]], pool, conflicts: int | None = None
+    ) -> None:
         import multiprocessing
 
         self.pb, self.scheduled, self.pool = pb, scheduled, pool
         self.result: tuple[str, list[int] | None] | None = None
         ctx = multiprocessing.get_context("fork")
         self.receive, send = ctx.Pipe(duplex=False)
-        self.child = ctx.Process(target=_sat_child, args=(clauses, send), daemon=True)
+        self.child = ctx.Process(target=_sat_child, args=(clauses, send, conflicts), daemon=True)
         self.child.start()
         send.close()
 
@@ -657,7 +706,9 @@ class SatJob:
         except (EOFError, OSError):
             self.result = ("UNKNOWN", None)
             return self.result
-        if answer is False:
+        if answer is None:  # the conflict budget ran out
+            self.result = ("UNKNOWN", None)
+        elif answer is False:
             self.result = ("INFEASIBLE", None)
         else:
             true = set(answer)
@@ -684,11 +735,19 @@ class SatJob:
         self.receive.close()
 
 
-def _sat_child(clauses: list[list[int]], send) -> None:  # noqa: ANN001 - a Connection
-    """Solve with CaDiCaL and send the true literals (or False when unsatisfiable)."""
+def _sat_child(clauses: list[list[int]], send, conflicts: int | None) -> None:  # noqa: ANN001
+    """Solve with CaDiCaL and send the true literals (False when unsatisfiable, None when the
+    conflict budget ran out)."""
     from pysat.solvers import Solver
 
     with Solver(name="cadical195", bootstrap_with=clauses) as solver:
-        found = solver.solve()
-        send.send([lit for lit in solver.get_model() if lit > 0] if found else False)
+        if conflicts is None:
+            found = solver.solve()
+        else:
+            solver.conf_budget(conflicts)
+            found = solver.solve_limited()
+        if found is None:
+            send.send(None)
+        else:
+            send.send([lit for lit in solver.get_model() if lit > 0] if found else False)
     send.close()
