@@ -35,6 +35,16 @@ def _scheduled_event():
     return event, users[0], meeting
 
 
+def _until(page, expression: str, seconds: float = 30) -> None:
+    """Poll a JavaScript expression from here: page.wait_for_function evaluates a string in the
+    page, which the CSP refuses (it failed a run that way)."""
+    for _ in range(int(seconds * 10)):
+        if page.evaluate(expression):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"still false after {seconds} s: {expression}")
+
+
 def test_agenda_offline_and_queued_mark(page, live_server):
     event, supplier, meeting = _scheduled_event()
     login(page, live_server, supplier)
@@ -42,16 +52,12 @@ def test_agenda_offline_and_queued_mark(page, live_server):
     assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.reload()  # now controlled by the service worker, which keeps a copy
     page.locator("img[alt='QR code for check-in']").wait_for()
-    page.wait_for_function(
-        "caches.open('corridor-agenda-v1').then(c => c.keys()).then(k => k.length >= 2)"
-    )
+    _until(page, "caches.open('corridor-agenda-v1').then(c => c.keys()).then(k => k.length >= 2)")
 
     page.context.set_offline(True)
     page.reload()
     page.get_by_text("Hanoi Buyer").first.wait_for()
-    page.wait_for_function(
-        "document.querySelector(\"img[alt='QR code for check-in']\").naturalWidth > 0"
-    )
+    _until(page, "document.querySelector(\"img[alt='QR code for check-in']\").naturalWidth > 0")
     page.locator(f"#m{meeting.pk}").get_by_role("button", name="Held").click()
     page.get_by_text("Saved; it will be sent when you are online.").wait_for()
     assert not MeetingOutcome.objects.filter(meeting=meeting).exists()
@@ -59,11 +65,7 @@ def test_agenda_offline_and_queued_mark(page, live_server):
     page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     # The queue is emptied only after the server answered: wait for that, not a fixed time (a
-    # busy machine took longer than five seconds). Polled from here: a polling
-    # wait_for_function evaluates in the page, which the CSP refuses.
-    for _ in range(300):
-        if page.evaluate("localStorage.getItem('corridor-offline-marks')") == "[]":
-            break
-        page.wait_for_timeout(100)
+    # busy machine took longer than five seconds).
+    _until(page, "localStorage.getItem('corridor-offline-marks') === '[]'")
     assert services.meeting_outcome(Meeting.objects.get(pk=meeting.pk)) == "held"
     assert page.evaluate("localStorage.getItem('corridor-offline-marks')") == "[]"
