@@ -331,12 +331,14 @@ def section_honest(embedder, limit: int | None = None) -> None:
 
     cached = honest.DiskCachedEmbedder(embedder)
     hand = {"features": list(FEATURES), "weights": [_HAND.get(f, 0.0) for f in FEATURES]}
+    default = HsSuggester(embedder=cached)
     suggesters = {
-        "suggester (default: learned fusion)": HsSuggester(embedder=cached),
+        "suggester (default: learned fusion)": default,
         "  learned weights as fitted (unclipped)": HsSuggester(
             embedder=cached,
             fusion={**learned_weights(), "weights": learned_weights()["fitted_weights"]},
         ),
+        "  session 5 fusion (no HTS embedding)": HsSuggester(embedder=cached, fusion=SESSION5),
         "  without the UK examples": HsSuggester(embedder=cached, use_uk=False),
         "  before (hand weights, no HTS/UK/kNN)": HsSuggester(
             embedder=cached, use_uk=False, fusion=hand
@@ -347,12 +349,32 @@ def section_honest(embedder, limit: int | None = None) -> None:
         return lambda texts: [[s.code for s in r] for r in suggester.suggest_many(texts)]
 
     engines = {
-        "engine (default)": lambda offers: Matcher(embedder=cached).build(offers),
+        "engine (default: no HS guesses)": lambda offers: Matcher(embedder=cached).build(offers),
+        "engine + HS agreement (suggester guesses)": lambda offers: Matcher(
+            embedder=cached, hs_guesser=default
+        ).build(offers),
         "  before (0.1/0.5 by hand, head only)": lambda offers: Matcher(
             embedder=honest.HeadOnly(cached), weights=Weights(semantic=0.1, lexical=0.5)
         ).build(offers),
     }
     honest.section(cached, {k: suggest_fn(v) for k, v in suggesters.items()}, engines, limit)
+
+
+# The fusion shipped in session 5 (before the HTS text was embedded), for the before/after rows.
+SESSION5 = {
+    "features": [
+        "semantic",
+        "lexical",
+        "lexical_hts",
+        "example",
+        "knn",
+        "exact",
+        "semantic_4",
+        "lexical_hts_4",
+        "knn_4",
+    ],
+    "weights": [6.11823, 0.0, 3.90155, 2.38617, 1.88932, 5.0, 1.26861, 0.0, 3.13],
+}
 
 
 # 3. and 4. Speed -----------------------------------------------------------------------------

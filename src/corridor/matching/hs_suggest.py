@@ -17,6 +17,7 @@ from corridor.matching.build_hs_vectors import (
     _model_id,
     dequantise,
     hs_passage,
+    hts_rows,
     read_seeds,
     read_uk_examples,
     seeds_digest,
@@ -67,6 +68,8 @@ FEATURES = (
     "semantic_4",
     "lexical_hts_4",
     "knn_4",
+    "semantic_hts",  # E5 cosine with the best piece of the US HTS text (or the line), floored
+    "semantic_hts_4",
 )
 # Used when no learned weights are shipped: the hand-set sum of the earlier version.
 _HAND = {"semantic": 1.0, "lexical": 0.6, "example": 1.2, "exact": 1.8}
@@ -120,6 +123,34 @@ def _load_vectors(embedder: Embedder) -> np.ndarray:
         "no precomputed HS vectors for %s: embedding %d subheadings", embedder.name, len(codes)
     )
     return embedder.embed_passages([hs_passage(c) for c in codes])
+
+
+@functools.cache
+def _hts_vectors(model_id: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The shipped HTS piece vectors and each row's subheading position (None if stale)."""
+    meta_path, vec_path = DATA / "hts_vectors.json", DATA / "hts_vectors.npy"
+    if not (meta_path.exists() and vec_path.exists()):
+        return None
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    _, texts = hts_rows()
+    if meta.get("model") != model_id or meta.get("texts") != seeds_digest([(t, "") for t in texts]):
+        return None
+    position = {e.code: i for i, e in enumerate(subheadings())}
+    rows = np.asarray([position[c] for c in meta["codes"]], dtype=np.int32)
+    return dequantise(np.load(vec_path)), rows
+
+
+def hts_vectors(embedder: Embedder) -> tuple[np.ndarray, np.ndarray]:
+    """Vectors of the US HTS text in pieces (build_hs_vectors.hts_rows) and the subheading of
+    each: shipped when made by this model, else embedded now (~8,000 pieces: minutes)."""
+    shipped = _hts_vectors(_model_id(embedder))
+    if shipped is not None:
+        return shipped
+    codes, texts = hts_rows()
+    log.warning("no precomputed HTS vectors for %s: embedding %d", embedder.name, len(texts))
+    position = {e.code: i for i, e in enumerate(subheadings())}
+    rows = np.asarray([position[c] for c in codes], dtype=np.int32)
+    return embedder.embed_passages(texts), rows
 
 
 _seed_cache: dict[str, tuple[list[tuple[str, str]], np.ndarray]] = {}
@@ -191,6 +222,7 @@ class HsSuggester:
         self.codes = [e.code for e in subheadings()]
         self._position = {c: i for i, c in enumerate(self.codes)}
         self.vectors = _load_vectors(self.embedder)
+        self.hts_vectors, self._hts_rows = hts_vectors(self.embedder)
         self.bm25 = _hs_bm25()
         self.hts_bm25 = _hts_bm25()
         heads = sorted({c[:4] for c in self.codes})
@@ -315,6 +347,12 @@ class HsSuggester:
         head_votes = np.zeros(self._n_heads)
         np.add.at(head_votes, self._heading, out[4])
         out[8] = head_votes[self._heading]
+        # The best of the nomenclature line and the HTS pieces: a subheading without HTS text
+        # keeps its line's cosine.
+        best = cos.astype(np.float64)
+        np.maximum.at(best, self._hts_rows, self.hts_vectors @ vector)
+        out[9] = np.clip((best - w.semantic_floor) / (1 - w.semantic_floor), 0, 1)
+        out[10] = self._by_heading(out[9])
         return out
 
     def scores(self, text: str, vector: np.ndarray | None = None) -> np.ndarray:
@@ -336,6 +374,29 @@ class HsSuggester:
             shared[self._ex_concepts.get(concept, [])] += 1
         conflict = (self._ex_concept_counts > shared) & (shared < len(asked))
         strength[conflict] *= self.weights.other_product_example
+
+    def heading_guess(
+        self,
+        texts: Sequence[str],
+        vectors: np.ndarray,
+        top: int = 5,
+        exclude: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The `top` most likely headings of each text (as 4-digit integers, shape (n, top))
+        and their probabilities: the softmax of the scores summed over each heading's
+        subheadings. The ranking compares these for offers and requests without a code."""
+        heads = np.zeros((len(texts), top), dtype=np.int32)
+        probs = np.zeros((len(texts), top), dtype=np.float32)
+        head_codes = np.asarray(sorted({int(c[:4]) for c in self.codes}), dtype=np.int32)
+        temperature = 1.0 if self.learned else self.weights.temperature
+        for i, (text, vector) in enumerate(zip(texts, vectors, strict=True)):
+            scores = self.fusion @ self.features(text, vector, exclude=exclude)
+            p = np.exp((scores - scores.max()) / temperature)
+            mass = np.zeros(self._n_heads)
+            np.add.at(mass, self._heading, p / p.sum())
+            best = np.argsort(-mass, kind="stable")[:top]
+            heads[i], probs[i] = head_codes[best], mass[best]
+        return heads, probs
 
     def suggest(self, text: str, top: int = 5) -> list[Suggestion]:
         """The `top` most likely subheadings, best first."""
