@@ -404,14 +404,16 @@ def test_hs_agreement_uses_the_codes_that_are_given(build):
     guesser = _KeywordGuesser()
     rows = [
         {"id": "a", "title": "Arabica", "description": "green", "hs_code": "090111"},
-        {"id": "b", "title": "Arabica", "description": "green beans"},
+        {"id": "b", "title": "Arabica", "description": "green rice"},
     ]
-    matcher = build(
-        rows, weights=Weights(semantic=0.0, lexical=0.0, hs_guess=0.5), hs_guesser=guesser
-    )
+    weights = Weights(semantic=0.0, lexical=0.0, hs_guess=0.5)
+    matcher = build(rows, weights=weights, hs_guesser=guesser)
     assert guesser.calls == 1  # only the offer without a code is guessed
-    # A request with a code compares it with the offers' guesses; a coded pair uses hs only.
-    top = rank(matcher, {"id": "q", "text": "coffee", "hs_code": "0901"})
-    by_id = {m.offer_id: m for m in top}
-    assert by_id["b"].signals["hs_guess"] == pytest.approx(0.9)
-    assert "hs_guess" not in by_id["a"].signals and by_id["a"].signals["hs"] == 1.0
+    # The coded offer counts with its own heading against the request's guess.
+    by_id = {m.offer_id: m for m in rank(matcher, {"id": "q", "text": "beans"})}
+    assert by_id["a"].signals["hs_guess"] == pytest.approx(0.9)
+    assert by_id["b"].signals["hs_guess"] == 0.0
+    # A request with a code is judged by the codes only: no guess outweighs a declared code.
+    top = rank(matcher, {"id": "q", "text": "rice", "hs_code": "0901"})
+    assert all("hs_guess" not in m.signals for m in top)
+    assert ids(top)[0] == "a" and top[0].signals["hs"] == 1.0

@@ -75,8 +75,8 @@ def test_the_hts_signal_is_what_finds_them(embedder):
 
 
 def test_the_hts_pieces_are_embedded_and_count_for_their_subheading(suggester, embedder):
-    # "Mangosteens" is named only in the US tariff lines of 080450 (guavas, mangoes and
-    # mangosteens): the semantic HTS signal of that subheading must beat its nomenclature line.
+    # "Basmati" is named only in the US tariff lines of 100630 (milled rice): the embedded HTS
+    # piece must be closer to "basmati rice" than the nomenclature line is.
     vector = embedder.embed_queries(["basmati rice"])[0]
     features = suggester.features("basmati rice", vector)
     column = suggester.codes.index("100630")

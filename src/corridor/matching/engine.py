@@ -70,8 +70,9 @@ class Weights:
     semantic: float = _SEMANTIC  # learned (data/rank_fusion.json); 0.1 by hand before
     lexical: float = _LEXICAL  # learned; 0.5 by hand before
     hs: float = 0.3  # times 1 (as precise as asked), 0.5 (same heading), 0.2 (same chapter)
-    # Where the request or the offer has no code: the overlap of the suggester's heading
-    # distributions for the two texts (needs Matcher(hs_guesser=...); learned).
+    # For a request without a code: the overlap of the suggester's heading distributions for
+    # the request and the offer (the offer's own heading when it has a code). Needs
+    # Matcher(hs_guesser=...); learned (data/rank_fusion.json).
     hs_guess: float = _HS_GUESS
     certification: float = 0.02  # each required certification held
     capacity: float = 0.02
@@ -359,7 +360,7 @@ class Matcher:
                 "lexical": round(float(lexical[pos]), 6),
                 "hs": round(float(hs[pos]) if hs is not None else 0.0, 6),
             }
-            if guess is not None and not (query.hs_code and offer.hs_code):
+            if guess is not None:
                 signals["hs_guess"] = round(float(guess[row]), 6)
             match = self._judge(query, offer, signals, q_tokens, today, words=False)
             scored.append((match, pos))
@@ -383,16 +384,12 @@ class Matcher:
         product of the two heading distributions (None when there are no guesses)."""
         if not self._guess_heads.size or self.hs_guesser is None:
             return None
-        code = normalise_code(query.hs_code)
-        if len(code) >= 4:
-            q_heads, q_probs = np.asarray([int(code[:4])]), np.asarray([1.0], dtype=np.float32)
-        elif query.text:
-            q_heads, q_probs = self.hs_guesser.heading_guess(
-                [query.text], vector[None, :], GUESS_TOP
-            )
-            q_heads, q_probs = q_heads[0], q_probs[0]
-        else:
+        if query.hs_code or not query.text:
+            # A request with a code is judged by the codes (the hs signal): a guess must not
+            # outweigh a declared code.
             return None
+        q_heads, q_probs = self.hs_guesser.heading_guess([query.text], vector[None, :], GUESS_TOP)
+        q_heads, q_probs = q_heads[0], q_probs[0]
         heads = np.asarray(self._guess_heads[candidates])
         probs = np.asarray(self._guess_probs[candidates])
         same = heads[:, :, None] == q_heads[None, None, :]
