@@ -73,7 +73,7 @@ SIGNALS = (
 )
 # Products of signals, also weighed by the fusion: a weighted sum cannot say "only a very close
 # cosine counts" (a power) or "the words and the meaning agree" (a product). Adding them lifted
-# the cross-validated top-1 at 6 digits from 0.358 to 0.399 (see docs/matching.md).
+# the cross-validated top-1 at 6 digits from 0.358 to 0.394 (see docs/matching.md).
 PRODUCTS = (
     ("semantic_hts", "lexical_hts"),
     ("semantic", "lexical_hts"),
@@ -162,7 +162,7 @@ def _hts_vectors(model_id: str) -> tuple[np.ndarray, np.ndarray] | None:
 
 def hts_vectors(embedder: Embedder) -> tuple[np.ndarray, np.ndarray]:
     """Vectors of the US HTS text in pieces (build_hs_vectors.hts_rows) and the subheading of
-    each: shipped when made by this model, else embedded now (~8,000 pieces: minutes)."""
+    each: shipped when made by this model, else embedded now (~5,400 pieces: minutes)."""
     shipped = _hts_vectors(_model_id(embedder))
     if shipped is not None:
         return shipped
