@@ -306,5 +306,16 @@ def section(
         [None] * len(queries),
         engines,
     )
+    # The learning part's texts are examples of the suggester: with HS guesses, only the
+    # reported part's queries are unseen.
+    queries = [r for r in uk_rows("report") if r[1][:4] in headings]
+    print_ranking(
+        "long descriptions as offers, reported-part UK texts of their headings as queries",
+        embedder,
+        long,
+        queries,
+        [None] * len(queries),
+        engines,
+    )
     if hasattr(embedder, "save"):
         embedder.save()

@@ -323,36 +323,63 @@ def section_hs(embedder) -> None:
 # 0. Honest evaluation -------------------------------------------------------------------------
 
 
-def section_honest(embedder, limit: int | None = None) -> None:
-    """Figures on outside data (bench/honest.py), each next to BM25 and the plain mix."""
+def section_honest(embedder, limit: int | None = None, variants: bool = False) -> None:
+    """Figures on outside data (bench/honest.py), each next to BM25 and the plain mix.
+    `variants` adds the suggester without the UK examples, with the hand weights, and with
+    the learned weights unconstrained (each ~80 ms per text more)."""
     import honest
 
     from corridor.matching.hs_suggest import _HAND, FEATURES, HsSuggester, learned_weights
 
     cached = honest.DiskCachedEmbedder(embedder)
     hand = {"features": list(FEATURES), "weights": [_HAND.get(f, 0.0) for f in FEATURES]}
+    default = HsSuggester(embedder=cached)
     suggesters = {
-        "suggester (default: learned fusion)": HsSuggester(embedder=cached),
-        "  learned weights as fitted (unclipped)": HsSuggester(
-            embedder=cached,
-            fusion={**learned_weights(), "weights": learned_weights()["fitted_weights"]},
-        ),
-        "  without the UK examples": HsSuggester(embedder=cached, use_uk=False),
-        "  before (hand weights, no HTS/UK/kNN)": HsSuggester(
-            embedder=cached, use_uk=False, fusion=hand
-        ),
+        "suggester (default: learned fusion)": default,
+        "  session 5 fusion (no HTS embedding)": HsSuggester(embedder=cached, fusion=SESSION5),
     }
+    if variants:
+        suggesters |= {
+            "  learned weights unconstrained": HsSuggester(
+                embedder=cached,
+                fusion={**learned_weights(), "weights": learned_weights()["fitted_weights"]},
+            ),
+            "  without the UK examples": HsSuggester(embedder=cached, use_uk=False),
+            "  before (hand weights, no HTS/UK/kNN)": HsSuggester(
+                embedder=cached, use_uk=False, fusion=hand
+            ),
+        }
 
     def suggest_fn(suggester):
         return lambda texts: [[s.code for s in r] for r in suggester.suggest_many(texts)]
 
     engines = {
-        "engine (default)": lambda offers: Matcher(embedder=cached).build(offers),
+        "engine (default: no HS guesses)": lambda offers: Matcher(embedder=cached).build(offers),
+        "engine + HS agreement (suggester guesses)": lambda offers: Matcher(
+            embedder=cached, hs_guesser=default
+        ).build(offers),
         "  before (0.1/0.5 by hand, head only)": lambda offers: Matcher(
             embedder=honest.HeadOnly(cached), weights=Weights(semantic=0.1, lexical=0.5)
         ).build(offers),
     }
     honest.section(cached, {k: suggest_fn(v) for k, v in suggesters.items()}, engines, limit)
+
+
+# The fusion shipped in session 5 (before the HTS text was embedded), for the before/after rows.
+SESSION5 = {
+    "features": [
+        "semantic",
+        "lexical",
+        "lexical_hts",
+        "example",
+        "knn",
+        "exact",
+        "semantic_4",
+        "lexical_hts_4",
+        "knn_4",
+    ],
+    "weights": [6.11823, 0.0, 3.90155, 2.38617, 1.88932, 5.0, 1.26861, 0.0, 3.13],
+}
 
 
 # 3. and 4. Speed -----------------------------------------------------------------------------
@@ -671,6 +698,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--honest-only", action="store_true", help="only the outside data")
+    parser.add_argument(
+        "--variants", action="store_true", help="more suggester variants on the outside data"
+    )
     parser.add_argument("--limit", type=int, default=None, help="first N reported UK texts")
     parser.add_argument(
         "--workers", type=int, default=3, help="processes opening the saved catalog (0: skip)"
@@ -683,7 +713,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     embedder = E5Embedder()
     if not args.speed_only:
-        section_honest(embedder, args.limit)
+        section_honest(embedder, args.limit, args.variants)
     if args.honest_only:
         print(f"\nbench finished in {time.perf_counter() - started:.0f} s")
         return 0

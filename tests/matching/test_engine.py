@@ -363,3 +363,57 @@ def test_explain_matches_rank(build):
     explained = matcher.explain(query, matcher.offers[0], today=TODAY)
     assert explained.passes is ranked.passes is False
     assert explained.score == pytest.approx(ranked.score, abs=0.02)
+
+
+class _KeywordGuesser:
+    """A stand-in for the HS suggester: heading 0901 (coffee) for texts naming beans."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def heading_guess(self, texts, vectors, top=5):
+        import numpy as np
+
+        self.calls += len(texts)
+        heads = np.zeros((len(texts), top), dtype=np.int32)
+        probs = np.zeros((len(texts), top), dtype=np.float32)
+        for i, text in enumerate(texts):
+            heads[i, 0] = 901 if "beans" in text else 1006
+            probs[i, 0] = 0.9
+        return heads, probs
+
+
+def test_hs_agreement_ranks_the_offer_of_the_guessed_heading_first(build):
+    rows = [
+        {"id": "a", "title": "Arabica beans", "description": "from Dak Lak"},
+        {"id": "b", "title": "Arabica rice", "description": "from Dak Lak"},
+    ]
+    query = {"id": "q", "text": "roasted beans wanted"}
+    plain = build(rows, weights=Weights(semantic=0.0, lexical=0.0, hs_guess=0.5))
+    guessed = build(
+        rows, weights=Weights(semantic=0.0, lexical=0.0, hs_guess=0.5), hs_guesser=_KeywordGuesser()
+    )
+    top = rank(guessed, query)
+    assert [m.signals.get("hs_guess") for m in top] == [pytest.approx(0.81), 0.0]
+    assert ids(top) == ["a", "b"] and top[0].score == pytest.approx(0.405)
+    # Without a guesser the signal is absent and the two offers tie.
+    assert [m.score for m in rank(plain, query)] == [0.0, 0.0]
+
+
+def test_hs_agreement_uses_the_codes_that_are_given(build):
+    guesser = _KeywordGuesser()
+    rows = [
+        {"id": "a", "title": "Arabica", "description": "green", "hs_code": "090111"},
+        {"id": "b", "title": "Arabica", "description": "green rice"},
+    ]
+    weights = Weights(semantic=0.0, lexical=0.0, hs_guess=0.5)
+    matcher = build(rows, weights=weights, hs_guesser=guesser)
+    assert guesser.calls == 1  # only the offer without a code is guessed
+    # The coded offer counts with its own heading against the request's guess.
+    by_id = {m.offer_id: m for m in rank(matcher, {"id": "q", "text": "beans"})}
+    assert by_id["a"].signals["hs_guess"] == pytest.approx(0.9)
+    assert by_id["b"].signals["hs_guess"] == 0.0
+    # A request with a code is judged by the codes only: no guess outweighs a declared code.
+    top = rank(matcher, {"id": "q", "text": "rice", "hs_code": "0901"})
+    assert all("hs_guess" not in m.signals for m in top)
+    assert ids(top)[0] == "a" and top[0].signals["hs"] == 1.0

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from corridor.matching.build_hs_vectors import DATA, read_uk_examples, seeds_digest
+from corridor.matching.build_hs_vectors import DATA, hts_rows, read_uk_examples, seeds_digest
 from corridor.matching.hs import subheadings
 from corridor.matching.hs_suggest import FEATURES, HsSuggester, hts_text, learned_weights
 
@@ -27,8 +27,22 @@ def test_shipped_uk_vectors_match_the_csv():
     assert all(code in {e.code for e in subheadings()} for _, code in rows)
 
 
+def test_shipped_hts_vectors_match_the_hts_text():
+    # Editing data/hts_paths.tsv (or the chunking) without `build_hs_vectors hts` makes every
+    # process embed 8,000 pieces at start-up.
+    codes, texts = hts_rows()
+    meta = json.loads((DATA / "hts_vectors.json").read_text(encoding="utf-8"))
+    assert meta["texts"] == seeds_digest([(t, "") for t in texts])
+    assert meta["codes"] == codes and len(codes) > 5000
+
+
 def test_shipped_index_stays_small():
-    shipped = ["hts_paths.tsv", "uk_references_learn.csv", "uk_example_vectors.npy"]
+    shipped = [
+        "hts_paths.tsv",
+        "uk_references_learn.csv",
+        "uk_example_vectors.npy",
+        "hts_vectors.npy",
+    ]
     assert sum((DATA / name).stat().st_size for name in shipped) < 30 * 1024 * 1024
 
 
@@ -58,3 +72,13 @@ def test_the_hts_signal_is_what_finds_them(embedder):
     features = suggester.features("keyboards", embedder.embed_queries(["keyboards"])[0])
     row = FEATURES.index("lexical_hts")
     assert suggester.codes[int(features[row].argmax())][:4] == "8471"
+
+
+def test_the_hts_pieces_are_embedded_and_count_for_their_subheading(suggester, embedder):
+    # "Basmati" is named only in the US tariff lines of 100630 (milled rice): the embedded HTS
+    # piece must be closer to "basmati rice" than the nomenclature line is.
+    vector = embedder.embed_queries(["basmati rice"])[0]
+    features = suggester.features("basmati rice", vector)
+    column = suggester.codes.index("100630")
+    semantic = features[FEATURES.index("semantic"), column]
+    assert features[FEATURES.index("semantic_hts"), column] > semantic

@@ -4,6 +4,7 @@ seed examples).
     python -m corridor.matching.build_hs_vectors          # subheadings and seeds, ~4 minutes
     python -m corridor.matching.build_hs_vectors seeds    # the seed examples only, ~1 minute
     python -m corridor.matching.build_hs_vectors uk       # the UK learning examples, ~1 minute
+    python -m corridor.matching.build_hs_vectors hts      # the US HTS text, ~6 minutes idle
 
 Writes data/hs_vectors.npy (int8, rows in subheading code order) with data/hs_vectors.json (the
 model name and the codes), and data/hs_seed_vectors.npy (rows in the order of
@@ -122,6 +123,72 @@ def build_uk(embedder=None, out_dir: Path = DATA) -> Path:
     return out_dir / "uk_example_vectors.npy"
 
 
+HTS_CHUNK_CHARS = 160  # about 40 model tokens: a few product names per piece
+# One piece per subheading: its first 160 characters name its main products. More pieces
+# (3: 8,040 pieces, 0.92 M characters) were not affordable to embed on the shared machine.
+HTS_CHUNKS = 1
+
+
+def hts_chunks(text: str) -> list[str]:
+    """The HTS text of one subheading cut at its "; " boundaries into up to HTS_CHUNKS pieces
+    of about HTS_CHUNK_CHARS. Pieces after the first start with the first segment ("Cattle:
+    Steers; Bulls"), which usually names the product the later segments qualify."""
+    segments = [s for s in text.split("; ") if s]
+    pieces: list[str] = []
+    current = ""
+    for segment in segments:
+        if current and len(current) + len(segment) + 2 > HTS_CHUNK_CHARS:
+            pieces.append(current)
+            current = segment
+        else:
+            current = f"{current}; {segment}" if current else segment
+    if current:
+        pieces.append(current)
+    pieces = [_cut(p) for p in pieces[:HTS_CHUNKS]]
+    return pieces[:1] + [f"{segments[0]}: {p}" for p in pieces[1:]]
+
+
+def _cut(text: str) -> str:
+    """At most HTS_CHUNK_CHARS characters, cut at a space (one segment can be 700 long)."""
+    if len(text) <= HTS_CHUNK_CHARS:
+        return text
+    cut = text[:HTS_CHUNK_CHARS]
+    return cut[: cut.rfind(" ")] if " " in cut else cut
+
+
+def hts_rows() -> tuple[list[str], list[str]]:
+    """(code, chunk text) rows of the HTS vectors, in subheading code order."""
+    from corridor.matching.hs_suggest import hts_text
+
+    codes, texts = [], []
+    extra = hts_text()
+    for entry in subheadings():
+        for piece in hts_chunks(extra.get(entry.code, "")):
+            codes.append(entry.code)
+            texts.append(piece)
+    return codes, texts
+
+
+def build_hts(embedder=None, out_dir: Path = DATA) -> Path:
+    """Embed the HTS text of every subheading, in chunks, as passages (untruncated), and save
+    data/hts_vectors.npy (int8) with data/hts_vectors.json (model, digest, code of each row)."""
+    from corridor.matching.embedding import E5Embedder
+
+    embedder = embedder or E5Embedder(max_tokens=None, batch_size=64, cache_size=0)
+    codes, texts = hts_rows()
+    started = time.perf_counter()
+    # Shortest first: a batch is padded to its longest text.
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    vectors[order] = embedder.embed_passages([texts[i] for i in order])
+    np.save(out_dir / "hts_vectors.npy", quantise(vectors))
+    meta = {"model": _model_id(embedder), "texts": seeds_digest([(t, "") for t in texts])}
+    meta["codes"] = codes
+    (out_dir / "hts_vectors.json").write_text(json.dumps(meta), encoding="utf-8")
+    print(f"{len(texts)} HTS pieces embedded in {time.perf_counter() - started:.0f} s")
+    return out_dir / "hts_vectors.npy"
+
+
 def _model_id(embedder) -> str:
     # The truncation of passages does not change the model: HS texts are embedded whole.
     return embedder.name.split("/")[0]
@@ -132,10 +199,14 @@ def main(argv: list[str] | None = None) -> int:
     if "uk" in argv:
         build_uk()
         return 0
+    if "hts" in argv:
+        build_hts()
+        return 0
     if "seeds" not in argv:
         build()
     build_seeds()
     build_uk()
+    build_hts()
     return 0
 
 

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -44,18 +45,19 @@ _UNTELLING = frozenset(
 COMMON_SHARE = 0.2
 
 
-def _learned_rank_weights() -> tuple[float, float]:
-    """(semantic, lexical) learned by `python -m corridor.matching.learn_rank_fusion`."""
+def _learned_rank_weights() -> tuple[float, float, float]:
+    """(semantic, lexical, hs_guess) learned by `python -m corridor.matching.learn_rank_fusion`."""
     path = Path(__file__).resolve().parent / "data" / "rank_fusion.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         learned = dict(zip(data["signals"], data["weights"], strict=True))
-        return float(learned["semantic"]), float(learned["lexical"])
+        guess = float(learned.get("hs_guess", 0.0))
+        return float(learned["semantic"]), float(learned["lexical"]), guess
     except (OSError, KeyError, ValueError, TypeError):
-        return 0.1, 0.5
+        return 0.1, 0.5, 0.0
 
 
-_SEMANTIC, _LEXICAL = _learned_rank_weights()
+_SEMANTIC, _LEXICAL, _HS_GUESS = _learned_rank_weights()
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,10 @@ class Weights:
     semantic: float = _SEMANTIC  # learned (data/rank_fusion.json); 0.1 by hand before
     lexical: float = _LEXICAL  # learned; 0.5 by hand before
     hs: float = 0.3  # times 1 (as precise as asked), 0.5 (same heading), 0.2 (same chapter)
+    # For a request without a code: the overlap of the suggester's heading distributions for
+    # the request and the offer (the offer's own heading when it has a code). Needs
+    # Matcher(hs_guesser=...); learned (data/rank_fusion.json).
+    hs_guess: float = _HS_GUESS
     certification: float = 0.02  # each required certification held
     capacity: float = 0.02
     destination: float = 0.03
@@ -143,6 +149,17 @@ def embed_offers(offers: Sequence[Offer], embedder: Embedder | None = None) -> n
     return heads
 
 
+GUESS_TOP = 5  # headings kept per offer and request for the HS-agreement signal
+
+
+class HeadingGuesser(Protocol):
+    """What the ranking needs from the HS suggester (hs_suggest.HsSuggester has it)."""
+
+    def heading_guess(
+        self, texts: Sequence[str], vectors: np.ndarray, top: int = 5
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+
+
 class Matcher:
     """An indexed catalog of offers that ranks them for queries.
 
@@ -157,15 +174,20 @@ class Matcher:
         weights: Weights | None = None,
         index_kind: str = "auto",
         analyser: Callable[[str], list[str]] = analyse,
+        hs_guesser: HeadingGuesser | None = None,
     ) -> None:
         self.embedder = embedder or default_embedder()
         self.analyse = analyser
+        self.hs_guesser = hs_guesser
         self.weights = weights or Weights()
         self.index_kind = index_kind
         self.offers: list[Offer] = []
         self.bm25 = BM25()
         self.index = VectorIndex(self.embedder.dim, index_kind)
         self._hs = np.zeros((0, 3), dtype=np.int32)
+        # Guessed headings (n, k) and their probabilities, for offers without a code.
+        self._guess_heads = np.zeros((0, 0), dtype=np.int32)
+        self._guess_probs = np.zeros((0, 0), dtype=np.float32)
 
     def build(
         self,
@@ -186,7 +208,26 @@ class Matcher:
         self.index = index
         # Column-major: each level is a contiguous array, compared in one pass per query.
         self._hs = np.asfortranarray(_hs_columns([o.hs_code for o in self.offers]))
+        if self.hs_guesser is not None and self.weights.hs_guess > 0:
+            self._guess_offers(vectors)
         return self
+
+    def _guess_offers(self, vectors: np.ndarray | None) -> None:
+        """The heading distribution of every offer without a code (with one: its heading)."""
+        n = len(self.offers)
+        if vectors is None:
+            vectors = self.index.vectors_of(np.arange(n))
+        heads = np.zeros((n, GUESS_TOP), dtype=np.int32)
+        probs = np.zeros((n, GUESS_TOP), dtype=np.float32)
+        coded = self._hs[:, 1] >= 0
+        heads[coded, 0], probs[coded, 0] = self._hs[coded, 1], 1.0
+        todo = np.flatnonzero(~coded)
+        if len(todo):
+            texts = [self.offers[i].text for i in todo]
+            heads[todo], probs[todo] = self.hs_guesser.heading_guess(
+                texts, vectors[todo], top=GUESS_TOP
+            )
+        self._guess_heads, self._guess_probs = heads, probs
 
     def __len__(self) -> int:
         return len(self.offers)
@@ -200,6 +241,9 @@ class Matcher:
         with (folder / "offers.pkl").open("wb") as fh:
             pickle.dump(self.offers, fh, protocol=pickle.HIGHEST_PROTOCOL)
         np.save(folder / "hs.npy", np.ascontiguousarray(self._hs))
+        if self._guess_heads.size:
+            np.save(folder / "guess_heads.npy", self._guess_heads)
+            np.save(folder / "guess_probs.npy", self._guess_probs)
         self.bm25.save(folder)
         self.index.write(folder)
 
@@ -210,15 +254,19 @@ class Matcher:
         embedder: Embedder | None = None,
         weights: Weights | None = None,
         analyser: Callable[[str], list[str]] = analyse,
+        hs_guesser: HeadingGuesser | None = None,
     ) -> Matcher:
         """A catalog saved by `save`, its arrays memory-mapped (shared between processes)."""
         folder = Path(folder)
-        matcher = cls(embedder=embedder, weights=weights, analyser=analyser)
+        matcher = cls(embedder=embedder, weights=weights, analyser=analyser, hs_guesser=hs_guesser)
         with (folder / "offers.pkl").open("rb") as fh:
             matcher.offers = pickle.load(fh)  # noqa: S301 (written by this module, not uploaded)
         matcher.bm25 = BM25.open(folder)
         matcher.index = VectorIndex.open(folder)
         matcher._hs = np.load(folder / "hs.npy", mmap_mode="r")
+        if (folder / "guess_heads.npy").exists():
+            matcher._guess_heads = np.load(folder / "guess_heads.npy", mmap_mode="r")
+            matcher._guess_probs = np.load(folder / "guess_probs.npy", mmap_mode="r")
         return matcher
 
     # Retrieval -------------------------------------------------------------------------------
@@ -301,8 +349,9 @@ class Matcher:
             for c, s in zip(others, (vecs @ vector).tolist(), strict=True):
                 sims[c] = s
 
+        guess = self._guess_overlap(query, vector, candidates)
         scored: list[tuple[Match, int]] = []
-        for pos in candidates.tolist():
+        for row, pos in enumerate(candidates.tolist()):
             offer = self.offers[pos]
             semantic = max(0.0, (sims[pos] - w.semantic_floor) / (1 - w.semantic_floor))
             signals = {
@@ -311,6 +360,8 @@ class Matcher:
                 "lexical": round(float(lexical[pos]), 6),
                 "hs": round(float(hs[pos]) if hs is not None else 0.0, 6),
             }
+            if guess is not None:
+                signals["hs_guess"] = round(float(guess[row]), 6)
             match = self._judge(query, offer, signals, q_tokens, today, words=False)
             scored.append((match, pos))
         # Hard failures after every passing offer; ties by offer id for determinism.
@@ -325,6 +376,24 @@ class Matcher:
                 at = sum(1 for r in match.reasons if r.is_failure or r.code.startswith("hs_"))
                 match.reasons.insert(at, reason)
         return [match for match, _ in best]
+
+    def _guess_overlap(
+        self, query: Query, vector: np.ndarray, candidates: np.ndarray
+    ) -> np.ndarray | None:
+        """How much the candidates' guessed headings agree with the request's: the dot
+        product of the two heading distributions (None when there are no guesses)."""
+        if not self._guess_heads.size or self.hs_guesser is None:
+            return None
+        if query.hs_code or not query.text:
+            # A request with a code is judged by the codes (the hs signal): a guess must not
+            # outweigh a declared code.
+            return None
+        q_heads, q_probs = self.hs_guesser.heading_guess([query.text], vector[None, :], GUESS_TOP)
+        q_heads, q_probs = q_heads[0], q_probs[0]
+        heads = np.asarray(self._guess_heads[candidates])
+        probs = np.asarray(self._guess_probs[candidates])
+        same = heads[:, :, None] == q_heads[None, None, :]
+        return (same * probs[:, :, None] * q_probs[None, None, :]).sum(axis=(1, 2))
 
     def _is_common(self, token: str) -> bool:
         """Whether a word is in so many offers that it explains no ranking (from 20 offers)."""
@@ -348,7 +417,7 @@ class Matcher:
     ) -> Match:
         w = self.weights
         score = w.semantic * signals["semantic"] + w.lexical * signals["lexical"]
-        score += w.hs * signals["hs"]
+        score += w.hs * signals["hs"] + w.hs_guess * signals.get("hs_guess", 0.0)
         failures: list[Reason] = []
         reasons: list[Reason] = []
 
