@@ -323,6 +323,18 @@ class TextQuery:
     def __bool__(self) -> bool:
         return bool(self.clauses)
 
+    def tiers(self) -> list[TextQuery]:
+        """Nested narrowings of the query, strictest first, each distinct: the first (exact)
+        alternative of every clause ("ceramics" itself, the dictionary words of a Thai run),
+        then the user's own words in every form (English stems, character trigrams), then the
+        query itself (glossary concepts too). The matches of each tier come before those
+        that only the next one adds."""
+        out: list[TextQuery] = []
+        for tier in (TextQuery(tuple(c[:1] for c in self.clauses)), self.words(), self):
+            if tier is not None and (not out or tier.clauses != out[-1].clauses):
+                out.append(tier)
+        return out
+
     def words(self) -> TextQuery | None:
         """The query without the alternatives made of concept terms only: what the user's own
         words match. None when no concept was added."""
@@ -711,29 +723,31 @@ def text_search(
     """The size of a text search, one page of its ids and (if `facets`) its facet counts, in
     one query that matches the text once: each of the three alone cost as much as the match.
 
-    The organisations that the user's own words match come first, ranked among themselves;
-    those found only through a glossary concept (ข้าว finding "rice", "gạo"...) follow, ranked
-    among themselves in a second query when a page reaches them. Ranking is most of the cost
-    of a match (about 2 µs per match on SQLite): "ข้าว" matches 57,039 of 100,000 organisations
-    of which 13,439 by the word itself, and only those are ranked for the first pages.
+    Matches come in the tiers of `TextQuery.tiers`: the exact words first, ranked among
+    themselves, then what the other forms of the user's words add, then what glossary
+    concepts add (ข้าว finding "rice", "gạo"...), each ranked among itself by a further query
+    only when a page reaches it. Ranking is most of the cost of a match (about 2 µs per match
+    and query term on SQLite, matching alone a tenth of that): "ข้าว" matches 57,039 of
+    100,000 organisations, 12,115 of them by the word itself, and only those are ranked for
+    the first pages.
 
     Facets of a set above EXACT_COUNT_LIMIT are counted on every k-th id and scaled, k as in
     `sample_step`."""
-    words = tq.words()
-    first = matches.ranked(words if words is not None else tq)
+    tiers = tq.tiers()
+    first = matches.ranked(tiers[0])
     limit_n = EXACT_COUNT_LIMIT
     step = f"CASE WHEN n.c <= {limit_n} THEN 1 ELSE (n.c + {limit_n - 1}) / {limit_n} END"
-    if words is None:
+    if len(tiers) == 1:
         # One set: it is counted and paged at once.
         with_sql, params = f"m AS MATERIALIZED ({first[0]})", list(first[1])
-        ids, head = "m", "m"
+        head = "m"
     else:
         every = matches.ids(tq)
         with_sql = f"m AS MATERIALIZED ({every[0]}), w AS MATERIALIZED ({first[0]})"
         params = [*every[1], *first[1]]
-        ids, head = "m", "w"
+        head = "w"
     sql = (
-        f"WITH {with_sql}, n AS (SELECT COUNT(*) AS c FROM {ids}), "
+        f"WITH {with_sql}, n AS (SELECT COUNT(*) AS c FROM m), "
         f"s AS (SELECT {step} AS k FROM n) "
         "SELECT 't', '', '', c, 0 FROM n UNION ALL "
         f"SELECT 'w', '', '', COUNT(*), 0 FROM {head} UNION ALL "
@@ -744,32 +758,42 @@ def text_search(
     if facets:
         sql += (
             " UNION ALL SELECT facet, value, MAX(label), COUNT(*) * (SELECT k FROM s), 0 "
-            f"FROM {FACET_TABLE} WHERE org_id IN (SELECT org_id FROM {ids} "
+            f"FROM {FACET_TABLE} WHERE org_id IN (SELECT org_id FROM m "
             "WHERE org_id %% (SELECT k FROM s) = 0) AND (until IS NULL OR until >= %s) "
             "GROUP BY facet, value"
         )
         params.append(today)
-    total, first_tier, page, counts = 0, 0, [], {f: [] for f in FACETS} if facets else None
+    total, reached, page, counts = 0, 0, [], {f: [] for f in FACETS} if facets else None
     with connection.cursor() as cur:
         cur.execute(sql, params)
         for part, value, label, count, rank in cur.fetchall():
             if part == "t":
                 total = int(count)
             elif part == "w":
-                first_tier = int(count)
+                reached = int(count)  # the rows of the tiers ranked so far
             elif part == "p":
                 page.append((rank, int(value)))
             else:
                 counts.setdefault(part, []).append((value, label or "", int(count)))
         page_ids = [i for _, i in sorted(page)]
-        wanted = limit - len(page_ids)
-        if words is not None and wanted > 0 and total > first_tier:
-            rest_sql, rest_params = matches.ranked(tq, without=words)
-            cur.execute(
-                f"SELECT org_id FROM ({rest_sql}) rest ORDER BY r, org_id LIMIT %s OFFSET %s",
-                [*rest_params, wanted, max(0, offset - first_tier)],
-            )
-            page_ids += [int(i) for (i,) in cur.fetchall()]
+        for narrower, tier in zip(tiers, tiers[1:], strict=False):
+            wanted = limit - len(page_ids)
+            if wanted <= 0 or reached >= total:
+                break
+            if tier is tiers[-1]:
+                size = total
+            else:
+                ids_sql, ids_params = matches.ids(tier)
+                cur.execute(f"SELECT COUNT(*) FROM ({ids_sql}) tier", ids_params)
+                size = cur.fetchone()[0]
+            if offset < size:  # the page reaches this tier's rows
+                rest_sql, rest_params = matches.ranked(tier, without=narrower)
+                cur.execute(
+                    f"SELECT org_id FROM ({rest_sql}) rest ORDER BY r, org_id LIMIT %s OFFSET %s",
+                    [*rest_params, wanted, max(0, offset - reached)],
+                )
+                page_ids += [int(i) for (i,) in cur.fetchall()]
+            reached = size
     return TextSearch(total, page_ids, counts)
 
 

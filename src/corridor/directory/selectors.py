@@ -611,9 +611,12 @@ def former_provinces(country: Country) -> list[Province]:
     )
 
 
-# A suggested HS subheading this confident stands for what a query means ("porcelain" 0.40,
-# "stoneware" 0.63, "krama" 0.18 with the E5 model; names and stray words stay under 0.01).
+# A query means the HS suggestion's best subheading when it is this confident ("porcelain"
+# 0.55, "stoneware" 0.80 with the learned fusion; names and stray words stay under 0.09), and
+# also the runners-up within a twentieth of it: the learned fusion is sharp, and "porcelain"
+# puts ornaments (6913) at 0.55 and tableware (6911) at 0.04.
 MEANING_MIN_SCORE = 0.1
+MEANING_RUNNER_UP = 0.05
 
 
 def by_meaning(q: str) -> tuple[str, ...]:
@@ -626,7 +629,10 @@ def by_meaning(q: str) -> tuple[str, ...]:
     from corridor.matching.selectors import hs_suggester
 
     suggestions = hs_suggester().suggest(q, top=3)
-    return tuple(dict.fromkeys(s.code[:4] for s in suggestions if s.score >= MEANING_MIN_SCORE))
+    if not suggestions or suggestions[0].score < MEANING_MIN_SCORE:
+        return ()
+    least = suggestions[0].score * MEANING_RUNNER_UP
+    return tuple(dict.fromkeys(s.code[:4] for s in suggestions if s.score >= least))
 
 
 def hs_code_options(q: str, limit: int = 15) -> list[HSCode]:
