@@ -333,21 +333,34 @@ def test_sat_certificate_on_the_triangle_and_in_solve() -> None:
     assert b.breaks == 1 and state.pb.breaks_of_mask(b.busy[0]) == 1
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(events_with_days())
-def test_sat_certificate_agrees_with_brute_force(raw: dict[str, Any]) -> None:
-    from corridor.events.scheduling import exact
+def _solved_state(raw: dict[str, Any]):
+    """(the engine's schedule of a small event as a State, its JSON), or None when the event is
+    too large for brute force or nothing was placed."""
     from corridor.events.scheduling.model import Problem
     from corridor.events.scheduling.state import State
 
     out = solve(parse_instance(raw), time_limit=5, seed=1, iterations=1).to_json()
     if not small_enough(raw) or not out["assignments"]:
-        return
+        return None
     pb = Problem(parse_instance(raw))
     state = State(pb)
     index = {m.id: i for i, m in enumerate(pb.instance.meetings)}
     for a in out["assignments"]:
         state.place(index[a["meeting"]], pb.slot_index[a["slot"]])
+    return state, out
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events_with_days())
+def test_sat_certificate_agrees_with_brute_force(raw: dict[str, Any]) -> None:
+    from corridor.events.scheduling import exact
+    from corridor.events.scheduling.state import State
+
+    solved = _solved_state(raw)
+    if solved is None:
+        return
+    state, out = solved
+    pb = state.pb
     at_least = exact.person_bounds(state)
     best = min(b for b, _ in same_meetings_schedules(raw, out))
     status, slots = exact.sat_certify(state, at_least, 30.0)
@@ -431,8 +444,6 @@ def test_sat_certificates_agree_with_brute_force_on_dense_tiny_events() -> None:
     import random
 
     from corridor.events.scheduling import exact
-    from corridor.events.scheduling.model import Problem
-    from corridor.events.scheduling.state import State
 
     seen = set()
     for seed in range(70):
@@ -454,14 +465,10 @@ def test_sat_certificates_agree_with_brute_force_on_dense_tiny_events() -> None:
         }
         if seed % 3 == 0:
             raw["days"] = [slots[:2], slots[2:]]
-        out = solve(parse_instance(raw), time_limit=5, seed=1, iterations=1).to_json()
-        if not small_enough(raw) or not out["assignments"]:
+        solved = _solved_state(raw)
+        if solved is None:
             continue
-        pb = Problem(parse_instance(raw))
-        state = State(pb)
-        index = {m.id: i for i, m in enumerate(pb.instance.meetings)}
-        for a in out["assignments"]:
-            state.place(index[a["meeting"]], pb.slot_index[a["slot"]])
+        state, out = solved
         at_least = exact.person_bounds(state)
         gap = min(b for b, _ in same_meetings_schedules(raw, out)) - sum(at_least.values())
         seen.add((min(gap, 2), "days" in raw))
