@@ -11,11 +11,14 @@ def _waiting(user) -> int:
     count = getattr(user, "start_waiting", None)
     if count is not None:
         return count
+    from django.contrib.auth import get_user_model
+
     from corridor.accounts.backends import waiting_count_subquery
 
-    # The same count as the one the backend reads with the user, in a query of its own.
+    # The same count as the one the backend reads with the user, in a query of its own. The
+    # user model, not type(user): request.user is a SimpleLazyObject.
     return (
-        type(user)
+        get_user_model()
         ._default_manager.filter(pk=user.pk)
         .annotate(n=waiting_count_subquery())
         .values_list("n", flat=True)
