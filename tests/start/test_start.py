@@ -263,9 +263,9 @@ def test_start_slow_cards_load_after_the_page(client, ceramics, sme_owner, staff
 
 
 def test_start_header_counts_for_a_user_read_without_the_count(sme, sme_owner, other_sme):
-    from corridor.accounts.models import User
     from django.utils.functional import SimpleLazyObject
 
+    from corridor.accounts.models import User
     from corridor.start.context_processors import _waiting
 
     factories.ConnectionFactory(from_org=other_sme, to_org=sme)
