@@ -180,7 +180,7 @@ def test_bulk_reindex_recounts_facets_once(monkeypatch):
 
 
 def test_text_search_without_facets_shows_each_audience_what_it_may_see(sme_owner, staff_user):
-    # The visibility of a facet-free text search is tested per match (ranked_visible_matches).
+    # The visibility of a facet-free text search is tested per match (visible_matches).
     own = sme_owner.memberships.get().organisation
     own.name, own.is_published = "Own Lacquer Workshop", False
     own.save()

@@ -93,9 +93,13 @@ def concepts_of(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+# Concept tokens start with a character no word token has (tokens are \w runs).
+CONCEPT_MARK = "~"
+
+
 def concept_token(concept: str) -> str:
     """The token under which organisations naming a glossary concept are indexed."""
-    return f"~{concept}"
+    return f"{CONCEPT_MARK}{concept}"
 
 
 def document_tokens(*parts: str | None) -> list[str]:
@@ -443,7 +447,11 @@ def parse_query(q: str, *, exact_known=exact_in_index) -> TextQuery:
         tuple(dict.fromkeys(tuple(_encode(t) for t in alt) for alt in clause)) for clause in clauses
     ]
     concepts = frozenset(
-        _encode(t) for clause in clauses for alt in clause for t in alt if t.startswith("~")
+        _encode(t)
+        for clause in clauses
+        for alt in clause
+        for t in alt
+        if t.startswith(CONCEPT_MARK)
     )
     # Drop exact duplicates so "rice rice" costs one clause.
     return TextQuery(tuple(dict.fromkeys(c for c in encoded if c)), concepts)
@@ -678,7 +686,7 @@ class Matches:
         )
 
 
-def ranked_matches(filter_sql: str, filter_params: Sequence) -> Matches:
+def matches_within(filter_sql: str, filter_params: Sequence) -> Matches:
     """The matches of a text search among the ids of `filter_sql`."""
     if connection.vendor == "sqlite":
         # +rowid: FTS5 would otherwise run the MATCH once per id of the filter.
@@ -686,8 +694,8 @@ def ranked_matches(filter_sql: str, filter_params: Sequence) -> Matches:
     return Matches(f"org_id IN ({filter_sql})", tuple(filter_params))
 
 
-def ranked_visible_matches(audience: Audience) -> Matches:
-    """As `ranked_matches`, among everything `audience` sees (a search without facets).
+def visible_matches(audience: Audience) -> Matches:
+    """As `matches_within`, among everything `audience` sees (a search without facets).
 
     The set of visible ids is most of the directory, and building it to test the matches
     against took half the time of a broad search (100,000 organisations, "cashew nuts"). The

@@ -267,9 +267,9 @@ def _text_search_page(qs, user, f: SearchFilters, tq, generation: int, page, per
         within = search.matching_ids(
             _audience(user), facet_values, search.TextQuery(()), today, base=True
         )
-        matches = search.ranked_matches(*within)
+        matches = search.matches_within(*within)
     else:
-        matches = search.ranked_visible_matches(_audience(user))
+        matches = search.visible_matches(_audience(user))
     number = _page_number(page, per_page, cached[1] if cached else None)
     result = search.text_search(
         matches, tq, today, (number - 1) * per_page, per_page, facets=cached is None

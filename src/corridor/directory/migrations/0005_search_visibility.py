@@ -3,7 +3,7 @@
 A text search without facets tested every match against the set of visible ids, hashed from
 the facet rows: 40 ms of a broad search at 100,000 organisations. With `vis` on the search row
 it is a test of the row already read. The trigger that follows publishing and merging keeps
-both in step. SQLite tests each match in the facet index instead (`ranked_visible_matches`).
+both in step. SQLite tests each match in the facet index instead (`visible_matches`).
 """
 
 from django.db import migrations
