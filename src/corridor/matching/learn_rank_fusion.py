@@ -11,7 +11,6 @@ nDCG@10 averaged over 5 folds of queries, the one closest to the previous hand w
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import random
@@ -19,7 +18,7 @@ import sys
 
 import numpy as np
 
-from corridor.matching.build_hs_vectors import DATA, UK_EXAMPLES
+from corridor.matching.build_hs_vectors import DATA, read_uk_examples
 
 SIGNALS = ("semantic", "lexical", "hs_guess")
 QUERIES = 800
@@ -39,16 +38,11 @@ class _Unseen:
         sampled = {fold(t).strip() for t in texts}
         first = suggester.n_seed_examples
         self.exclude = np.zeros(len(suggester._ex_codes), dtype=bool)
-        for i, (text, _) in enumerate(read_uk()):
+        for i, (text, _) in enumerate(read_uk_examples()):
             self.exclude[first + i] = fold(text).strip() in sampled
 
     def heading_guess(self, texts, vectors, top=5):
         return self.suggester.heading_guess(texts, vectors, top, exclude=self.exclude)
-
-
-def read_uk() -> list[tuple[str, str]]:
-    with UK_EXAMPLES.open(encoding="utf-8", newline="") as fh:
-        return [(r["text"], r["code"]) for r in csv.DictReader(fh)]
 
 
 def ndcg(gains_ranked: list[int], ideal: list[int], k: int = 10) -> float:
@@ -63,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     from corridor.matching.hs_suggest import HsSuggester
     from corridor.matching.records import Offer, Query
 
-    rows = random.Random(7).sample(read_uk(), min(QUERIES, len(read_uk())))
+    learning = read_uk_examples()
+    rows = random.Random(7).sample(learning, min(QUERIES, len(learning)))
     codes = [c for _, c in rows]
     offers = [Offer(id=i, title="", description=t) for i, (t, _) in enumerate(rows)]
     embedder = default_embedder()
