@@ -1,4 +1,5 @@
-"""Learn the weights of the ranking's semantic and lexical signals from the UK learning texts.
+"""Learn the weights of the ranking's semantic, lexical and HS-agreement (hs_guess) signals
+from the UK learning texts.
 
     python -m corridor.matching.learn_rank_fusion      # writes data/rank_fusion.json
 
@@ -6,7 +7,10 @@ Each of 800 texts of the learning part of the UK references is a query against t
 as offers (gain 2: same subheading, 1: same heading). The engine's own candidates (vector and
 lexical channels) are re-ranked with semantic + lexical = 0.6 (the scale the hand-set,
 user-facing bonuses were written for) and each split of it; among the splits within 0.01 of the best
-nDCG@10 averaged over 5 folds of queries, the one closest to the previous hand weight is kept. The reported part of the UK split is never read here.
+nDCG@10 averaged over 5 folds of queries, the one closest to the previous hand weight is kept;
+then the hs_guess weight with the best cross-validated nDCG@10 on top of it (the suggester's
+guesses made with the sampled texts left out of its examples). The reported part of the UK
+split is never read here.
 """
 
 from __future__ import annotations
