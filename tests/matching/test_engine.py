@@ -417,3 +417,20 @@ def test_hs_agreement_uses_the_codes_that_are_given(build):
     top = rank(matcher, {"id": "q", "text": "rice", "hs_code": "0901"})
     assert all("hs_guess" not in m.signals for m in top)
     assert ids(top)[0] == "a" and top[0].signals["hs"] == 1.0
+
+
+def test_hs_agreement_guesses_are_saved_with_the_catalog(build, embedder, tmp_path):
+    # Web processes open the saved catalog: the offers' guesses must come with it, not be
+    # guessed again in every process.
+    guesser = _KeywordGuesser()
+    rows = [
+        {"id": "a", "title": "Arabica beans", "description": "from Dak Lak"},
+        {"id": "b", "title": "Arabica rice", "description": "from Dak Lak"},
+    ]
+    weights = Weights(semantic=0.0, lexical=0.0, hs_guess=0.5)
+    build(rows, weights=weights, hs_guesser=guesser).save(tmp_path)
+    opened = Matcher.open(tmp_path, embedder=embedder, weights=weights, hs_guesser=guesser)
+    assert guesser.calls == 2  # the two offers at build; none at opening
+    top = rank(opened, {"id": "q", "text": "roasted beans wanted"})
+    assert ids(top) == ["a", "b"]
+    assert [m.signals["hs_guess"] for m in top] == [pytest.approx(0.81), 0.0]

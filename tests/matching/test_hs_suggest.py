@@ -37,3 +37,15 @@ def test_confirmed_examples_are_learned(embedder):
     assert after[0].score > (before[0].score if before[0].code == "691390" else 0)
     # A near paraphrase benefits too.
     assert learned.suggest("blue and white vase from Bat Trang")[0].code == "691390"
+
+
+def test_heading_guess_sums_the_suggestions_per_heading(suggester, embedder):
+    # The ranking's HS agreement compares these distributions: the guessed heading of a plain
+    # product must be its own, holding at least the mass of its listed subheadings.
+    text = "basmati rice"
+    heads, probs = suggester.heading_guess([text], embedder.embed_queries([text]), top=5)
+    assert heads.shape == probs.shape == (1, 5)
+    assert heads[0, 0] == 1006
+    assert list(probs[0]) == sorted(probs[0], reverse=True) and probs[0].sum() <= 1.0 + 1e-5
+    listed = sum(s.score for s in suggester.suggest(text) if s.code.startswith("1006"))
+    assert probs[0, 0] >= listed - 1e-5

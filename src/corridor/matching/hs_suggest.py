@@ -247,6 +247,7 @@ class HsSuggester:
         self.hts_bm25 = _hts_bm25()
         heads = sorted({c[:4] for c in self.codes})
         self._heading = np.asarray([heads.index(c[:4]) for c in self.codes], dtype=np.int32)
+        self._head_codes = np.asarray([int(h) for h in heads], dtype=np.int32)
         self._n_heads = len(heads)
         learned = fusion if fusion is not None else learned_weights()
         names = learned["features"] if learned else FEATURES
@@ -407,16 +408,20 @@ class HsSuggester:
         subheadings. The ranking compares these for offers and requests without a code."""
         heads = np.zeros((len(texts), top), dtype=np.int32)
         probs = np.zeros((len(texts), top), dtype=np.float32)
-        head_codes = np.asarray(sorted({int(c[:4]) for c in self.codes}), dtype=np.int32)
-        temperature = 1.0 if self.learned else self.weights.temperature
         for i, (text, vector) in enumerate(zip(texts, vectors, strict=True)):
-            scores = self.fusion @ self.features(text, vector, exclude=exclude)
-            p = np.exp((scores - scores.max()) / temperature)
+            p = self._probabilities(self.fusion @ self.features(text, vector, exclude=exclude))
             mass = np.zeros(self._n_heads)
-            np.add.at(mass, self._heading, p / p.sum())
+            np.add.at(mass, self._heading, p)
             best = np.argsort(-mass, kind="stable")[:top]
-            heads[i], probs[i] = head_codes[best], mass[best]
+            heads[i], probs[i] = self._head_codes[best], mass[best]
         return heads, probs
+
+    def _probabilities(self, scores: np.ndarray) -> np.ndarray:
+        """The confidence of each subheading: learned weights give logits; the hand-set sum
+        needs a temperature."""
+        temperature = 1.0 if self.learned else self.weights.temperature
+        probs = np.exp((scores - scores.max()) / temperature)
+        return probs / probs.sum()
 
     def suggest(self, text: str, top: int = 5) -> list[Suggestion]:
         """The `top` most likely subheadings, best first."""
@@ -428,10 +433,7 @@ class HsSuggester:
         out = []
         for text, vector in zip(texts, vectors, strict=True):
             scores = self.scores(text, vector)
-            # Learned weights give logits; the hand-set sum needs a temperature.
-            temperature = 1.0 if self.learned else self.weights.temperature
-            probs = np.exp((scores - scores.max()) / temperature)
-            probs /= probs.sum()
+            probs = self._probabilities(scores)
             k = min(top, len(scores))
             best = np.argpartition(-scores, k - 1)[:k]
             best = best[np.lexsort((best, -scores[best]))]
