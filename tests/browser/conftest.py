@@ -18,7 +18,8 @@ A JavaScript error on a page fails the test.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,18 @@ def page(browser, live_server, transactional_db) -> Iterator:
     context.close()
     # A JavaScript error on any page of a journey fails the test that met it.
     assert errors == [], f"JavaScript errors: {errors}"
+
+
+def wait_for(check: Callable[[], object], timeout: float = 10.0) -> object:
+    """Poll `check` from Python until it returns something true (its value), else fail. Not
+    page.wait_for_function: it evaluates a string in the page, which the CSP refuses."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"still false after {timeout} s")
 
 
 def login(page, live_server, user, password: str = PASSWORD) -> None:

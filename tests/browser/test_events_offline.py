@@ -8,7 +8,7 @@ import datetime as dt
 from corridor.events import services
 from corridor.events.models import Event, Meeting, MeetingOutcome
 from tests import factories
-from tests.browser.conftest import login
+from tests.browser.conftest import login, wait_for
 
 
 def _scheduled_event():
@@ -35,16 +35,6 @@ def _scheduled_event():
     return event, users[0], meeting
 
 
-def _until(page, expression: str, seconds: float = 30) -> None:
-    """Poll a JavaScript expression from here: page.wait_for_function evaluates a string in the
-    page, which the CSP refuses (it failed a run that way)."""
-    for _ in range(int(seconds * 10)):
-        if page.evaluate(expression):
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"still false after {seconds} s: {expression}")
-
-
 def test_agenda_offline_and_queued_mark(page, live_server):
     event, supplier, meeting = _scheduled_event()
     login(page, live_server, supplier)
@@ -52,12 +42,22 @@ def test_agenda_offline_and_queued_mark(page, live_server):
     assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.reload()  # now controlled by the service worker, which keeps a copy
     page.locator("img[alt='QR code for check-in']").wait_for()
-    _until(page, "caches.open('corridor-agenda-v1').then(c => c.keys()).then(k => k.length >= 2)")
+    wait_for(
+        lambda: page.evaluate(
+            "caches.open('corridor-agenda-v1').then(c => c.keys()).then(k => k.length >= 2)"
+        ),
+        30,
+    )
 
     page.context.set_offline(True)
     page.reload()
     page.get_by_text("Hanoi Buyer").first.wait_for()
-    _until(page, "document.querySelector(\"img[alt='QR code for check-in']\").naturalWidth > 0")
+    wait_for(
+        lambda: page.evaluate(
+            "document.querySelector(\"img[alt='QR code for check-in']\").naturalWidth > 0"
+        ),
+        30,
+    )
     page.locator(f"#m{meeting.pk}").get_by_role("button", name="Held").click()
     page.get_by_text("Saved; it will be sent when you are online.").wait_for()
     assert not MeetingOutcome.objects.filter(meeting=meeting).exists()
@@ -66,6 +66,6 @@ def test_agenda_offline_and_queued_mark(page, live_server):
     page.evaluate("window.dispatchEvent(new Event('online'))")
     # The queue is emptied only after the server answered: wait for that, not a fixed time (a
     # busy machine took longer than five seconds).
-    _until(page, "localStorage.getItem('corridor-offline-marks') === '[]'")
+    wait_for(lambda: page.evaluate("localStorage.getItem('corridor-offline-marks') === '[]'"), 30)
     assert services.meeting_outcome(Meeting.objects.get(pk=meeting.pk)) == "held"
     assert page.evaluate("localStorage.getItem('corridor-offline-marks')") == "[]"

@@ -5,23 +5,11 @@ Khmer catalogue is incomplete: the checks are on structure, URLs and the page's 
 from __future__ import annotations
 
 import re
-import time
 
 from corridor.connections.models import Connection
 from corridor.directory.models import Product
 from tests import factories
-from tests.browser.conftest import set_language
-
-
-def _wait_for(check, timeout: float = 10.0):
-    # The CSP forbids page.wait_for_function (an inline script): poll from Python.
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out")
+from tests.browser.conftest import set_language, wait_for
 
 
 def test_khmer_sme_signs_up_adds_a_product_by_its_khmer_name_and_answers_a_request(
@@ -57,11 +45,11 @@ def test_khmer_sme_signs_up_adds_a_product_by_its_khmer_name_and_answers_a_reque
     page.fill("#id_name", "អង្ករ")
     pick = page.locator("button.hs-pick[data-code='100630']")
     # The first suggestion builds the suggester over the whole nomenclature: give it time.
-    _wait_for(lambda: pick.count() == 1, timeout=120)
+    wait_for(lambda: pick.count() == 1, timeout=120)
     pick.click()
     assert page.input_value("#id_hs_code") == "100630"
     page.locator("main form.stack button:not(.hs-pick)").last.click()
-    _wait_for(lambda: Product.objects.filter(name="អង្ករ").exists())
+    wait_for(lambda: Product.objects.filter(name="អង្ករ").exists())
     product = Product.objects.get(name="អង្ករ")
     assert product.hs_code_id == "100630"
     assert product.organisation.name == "Srey Mom Rice Mill"
@@ -69,7 +57,7 @@ def test_khmer_sme_signs_up_adds_a_product_by_its_khmer_name_and_answers_a_reque
     # The buyer's request waits on the start page: answer it.
     page.goto("/start/")
     answer = page.locator(f"#card-requests-to-answer a[href='/connections/answer/{req.pk}/']")
-    _wait_for(lambda: answer.count() == 1, timeout=60)  # the card loads after the page
+    wait_for(lambda: answer.count() == 1, timeout=60)  # the card loads after the page
     answer.click()
     page.wait_for_url(f"**/connections/answer/{req.pk}/")
     assert page.locator("html").get_attribute("lang") == "km"

@@ -272,12 +272,10 @@ def finish_breaks(
             if job.result is None:  # no answer yet
                 return
             info.setdefault("breaks_sat", []).append(status)
-            if status == "UNKNOWN":  # the conflict budget ran out
-                job = None
-                return
             job = None
             if slots is not None:
                 restore_if_better(state, slots)
+            if status != "INFEASIBLE":  # a schedule at the bound, or the conflict budget ran out
                 return
             lower = max(lower, sum(at_least.values()) + sat_extra + 1)
             extras = (1,) if sat_extra == 0 else ()
