@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
+from django.db import connection
 
 from corridor.directory import search, selectors
 from corridor.directory.models import Organisation
@@ -215,3 +216,55 @@ def test_a_query_never_matches_the_visibility_tokens(staff_user):
             model.pk
         ]
         assert selectors.search_organisations(user, "v1", {}).total == 0
+
+
+def _tea_world():
+    """A multi-tier search: "tea" in English names, and tea in Vietnamese found as a concept."""
+    orgs = [factories.OrganisationFactory(name=f"Tea estate {i:02d}") for i in range(12)]
+    orgs += [factories.OrganisationFactory(name=f"Chè Thái Nguyên {i:02d}") for i in range(12)]
+    factories.OrganisationFactory(name="Rice mill")
+    reindex_organisations(Organisation.objects.values_list("id", flat=True))
+    return orgs
+
+
+def test_probing_is_only_for_broad_searches_on_postgresql(monkeypatch):
+    _tea_world()
+    search.analyze()
+    matches = search.visible_matches(search.Audience())
+    tq = search.parse_query("tea")
+    assert len(tq.tiers()) > 1
+    assert search._probe_step(matches, tq) == 0  # 24 matches: every row is read
+    monkeypatch.setattr(search, "PROBE_FROM", 1)
+    monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", 2)
+    monkeypatch.setattr(search, "PROBE_COST", 0)
+    step = search._probe_step(matches, tq)
+    if connection.vendor == "postgresql":
+        assert step > 1
+        # Probing every k-th id must cost less than reading the matches it stands for.
+        monkeypatch.setattr(search, "PROBE_COST", 1000)
+        assert search._probe_step(matches, tq) == 0
+    else:
+        assert step == 0  # SQLite reads its matches from the FTS index alone
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's probed counts")
+def test_broad_postgresql_search_is_counted_on_probed_ids(client, monkeypatch):
+    orgs = _tea_world()
+    exact = selectors.search_organisations(AnonymousUser(), "tea", {})
+    assert exact.total == 24 and not exact.total_approximate
+    cache.clear()
+    monkeypatch.setattr(search, "_probe_step", lambda matches, tq: 3)
+    probed = selectors.search_organisations(AnonymousUser(), "tea", {})
+    sampled = [o.pk for o in orgs if o.pk % 3 == 0]
+    english = [o.pk for o in orgs[:12]]
+    # The page ranks the English tier exactly; the total and the counts come from every 3rd id.
+    assert [o.pk for o in probed.organisations] == [o.pk for o in exact.organisations]
+    assert probed.total == max(12, 3 * len(sampled))
+    assert probed.total_approximate and probed.approximate
+    assert _counts(probed, "kind") == {"sme": 3 * len(sampled)}
+    # The second page holds the Vietnamese tier whose rows were never counted one by one.
+    second = selectors.search_organisations(AnonymousUser(), "tea", {}, page=2, per_page=12)
+    assert {o.pk for o in second.organisations} == {o.pk for o in orgs[12:]} - set(english)
+    cache.clear()
+    body = client.get("/directory/?q=tea").content.decode()
+    assert f"≈</abbr>{probed.total} organisations" in body

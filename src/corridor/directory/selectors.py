@@ -92,7 +92,8 @@ class SearchResults:
     total: int
     facets: dict[str, list[FacetValue]]
     filters: SearchFilters
-    approximate: bool = False  # facet counts estimated from a sample (the total is exact)
+    approximate: bool = False  # facet counts estimated from a sample
+    total_approximate: bool = False  # the total too (a very broad text search on PostgreSQL)
     # HS headings searched instead when no word matched: what the query means (see `by_meaning`).
     meaning: tuple[str, ...] = ()
 
@@ -257,8 +258,9 @@ def _page_number(page: int | str, per_page: int, total: int | None = None) -> in
 
 
 def _text_search_page(qs, user, f: SearchFilters, tq, generation: int, page, per_page: int):
-    """Page, facets, total and whether the counts are sampled of a text search: one query
-    for all (`search.text_search`), or one for the page when the facets are cached."""
+    """Page, facets, whether the counts are sampled and whether the total is of a text
+    search: one query for all (`search.text_search`), or one for the page when the facets
+    are cached."""
     today = timezone.localdate().isoformat()
     key = _facets_key(user, f, generation, today)
     cached = cache.get(key)
@@ -279,7 +281,8 @@ def _text_search_page(qs, user, f: SearchFilters, tq, generation: int, page, per
         number = _page_number(number, per_page, result.total)
         result = search.text_search(matches, tq, today, (number - 1) * per_page, per_page, False)
     if cached is None:
-        cached = (result.counts, result.total, search.sample_step(result.total) > 1)
+        sampled = result.approximate or search.sample_step(result.total) > 1
+        cached = (result.counts, result.total, sampled)
         cache.set(key, cached, FACET_CACHE_SECONDS)
     rows = {o.id: o for o in qs.filter(id__in=result.page_ids)}
     ordered = [rows[i] for i in result.page_ids if i in rows]
@@ -287,7 +290,7 @@ def _text_search_page(qs, user, f: SearchFilters, tq, generation: int, page, per
     page_obj = paginator.page(number) if result.total else paginator.get_page(1)
     page_obj.object_list = list(page_obj.object_list)
     facet_values, _total, approximate = _facet_values_out(*cached, f)
-    return page_obj, facet_values, approximate
+    return page_obj, facet_values, approximate, result.approximate
 
 
 class _PagedResults:
@@ -362,7 +365,7 @@ def search_organisations(
     total = None
     tq = search.parse_query(f.q)
     if tq and search.text_subquery(tq) is not None:
-        page_obj, facet_values, approximate = _text_search_page(
+        page_obj, facet_values, approximate, total_approximate = _text_search_page(
             qs, user, f, tq, generation, page, per_page
         )
         nothing = page_obj.paginator.count == 0 and not f.get("hs")
@@ -380,6 +383,7 @@ def search_organisations(
             facets=facet_values if facets else {},
             filters=f,
             approximate=approximate,
+            total_approximate=total_approximate,
         )
     if facets:
         facet_values, total, approximate = _facets(qs, f, user, generation)
