@@ -59,12 +59,13 @@ VIS_HIDDEN, VIS_PRIVATE, VIS_PUBLIC = 0, 1, 2
 # Facets of a set up to this size are counted exactly (a GROUP BY over ~8 rows per
 # organisation); above it on a regular sample of about this size.
 EXACT_COUNT_LIMIT = 1000
-# PostgreSQL reads every match's row from the table (the GIN index does not answer alone), about
-# 2 µs a row, and a probe of one id by primary key costs about four rows. A text search expected
-# to match at least PROBE_FROM organisations, when that is more than PROBE_COST times the probes,
-# is counted and its facets sampled by probing every k-th id instead (`_probe_step`).
+# PostgreSQL visits every match's table row to count it (its id and visibility are there, not in
+# the GIN index), about 1 µs a row without reading the tsvector; probing one id by primary key
+# reads the row's tsvector to match it, about six row visits. A text search expected to match at
+# least PROBE_FROM organisations, more than PROBE_COST times the probes it would take, is
+# counted and its facets sampled by probing every k-th id instead (`_probe_step`).
 PROBE_FROM = 10_000
-PROBE_COST = 4
+PROBE_COST = 6
 # From this many organisations on, a reindex on PostgreSQL skips the per-row count triggers and
 # recounts every facet once at the end (about a second per 100,000 organisations).
 BULK_REINDEX = 500
@@ -684,18 +685,6 @@ class Matches:
             [_tsquery_expression(tq), *self.params],
         )
 
-    def tiered(self, tq: TextQuery, first: TextQuery) -> tuple[str, list]:
-        """PostgreSQL: SQL of (org_id, r) of every match of `tq`, r ranking the matches of
-        `first` (a narrowing of `tq`) and NULL for the others: one pass over the matches' rows,
-        rather than one to count them all and another to rank the first tier."""
-        expr, head = _tsquery_expression(tq), _tsquery_expression(first)
-        return (
-            "SELECT org_id, CASE WHEN tsv @@ to_tsquery('simple', %s) "
-            f"THEN -ts_rank(tsv, to_tsquery('simple', %s)) END AS r FROM {PG_TABLE} "
-            f"WHERE tsv @@ to_tsquery('simple', %s) AND {self.condition}",
-            [head, head, expr, *self.params],
-        )
-
     def probed(self, tq: TextQuery, step: int) -> tuple[str, list]:
         """PostgreSQL: SQL of the ids of the matches of `tq` among the ids step, 2·step, ...
         looked up one by one on the primary key (see `_probe_step`)."""
@@ -759,9 +748,11 @@ def _probe_step(matches: Matches, tq: TextQuery) -> int:
     """k when a PostgreSQL text search should be counted on the ids k, 2k, 3k... only, else 0.
 
     The planner's estimate of the matches decides: at 100,000 organisations "ข้าว" expanded to
-    every language matches 57,039, whose rows took 90-110 ms to read; probing every 62nd id
-    (1,612 probes, 924 matches) takes a sixth of that. The sample is the one `text_search`
-    counts facets on anyway (every k-th id), and the total is its size times k."""
+    every language matches 57,039 (only its 12,115 own-word matches are ranked for the first
+    pages); visiting their rows cost five times as much as probing every 62nd id (1,612
+    probes, 924 matches). The sample is the one `text_search` counts facets on anyway (every
+    k-th id), and the total is its size times k. Only for searches of several tiers: a single
+    tier is ranked whole anyway, and counted on the way."""
     if connection.vendor != "postgresql":
         return 0
     sql, params = matches.ids(tq)
@@ -809,10 +800,6 @@ def text_search(
         with_sql = f"w AS MATERIALIZED ({first[0]}), m AS MATERIALIZED ({sample[0]})"
         params = [*first[1], *sample[1]]
         head, step, count = "w", str(probe), f"COUNT(*) * {probe}"
-    elif connection.vendor == "postgresql":
-        every = matches.tiered(tq, tiers[0])
-        with_sql = f"m AS MATERIALIZED ({every[0]}), w AS (SELECT * FROM m WHERE r IS NOT NULL)"
-        params, head = list(every[1]), "w"
     else:
         every = matches.ids(tq)
         with_sql = f"m AS MATERIALIZED ({every[0]}), w AS MATERIALIZED ({first[0]})"
