@@ -274,3 +274,29 @@ def test_start_header_counts_for_a_user_read_without_the_count(sme, sme_owner, o
     assert _waiting(User.objects.get(pk=sme_owner.pk)) == 1
     # As the context processor gets it: request.user is a lazy object.
     assert _waiting(SimpleLazyObject(lambda: User.objects.get(pk=sme_owner.pk))) == 1
+
+
+def test_start_header_count_is_the_cards_count_for_a_coordinator(
+    client, cluster, coordinator, sme, other_sme
+):
+    from corridor.accounts.models import Membership, User
+    from corridor.start.context_processors import _waiting
+
+    # Requests to a member SME and to the cluster wait for its coordinator, as the card says.
+    factories.ConnectionFactory(from_org=other_sme, to_org=sme)
+    factories.ConnectionFactory(from_org=other_sme, to_org=cluster)
+    factories.ConnectionFactory(from_org=sme, to_org=other_sme)  # sent by the member
+    unrelated = factories.OrganisationFactory()
+    factories.ConnectionFactory(from_org=sme, to_org=unrelated)
+    client.force_login(coordinator)
+    html = _start(client)
+    assert re.search(r'id="start-count">2<', html)
+    assert _waiting(User.objects.get(pk=coordinator.pk)) == 2
+    # A coordinator by membership role (not the cluster's coordinator field) counts the same.
+    deputy = factories.UserFactory(username="deputy")
+    Membership.objects.create(user=deputy, organisation=cluster, role="coordinator")
+    assert _waiting(User.objects.get(pk=deputy.pk)) == 2
+    # A plain member of the cluster organisation does not act for its members.
+    staffer = factories.UserFactory(username="staffer")
+    Membership.objects.create(user=staffer, organisation=cluster, role="owner")
+    assert _waiting(User.objects.get(pk=staffer.pk)) == 1

@@ -4,17 +4,31 @@ user on every page (a subquery of the one user query, so the count costs no quer
 from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 
 def waiting_count_subquery():
-    """Connection requests to the organisations the user belongs to, still unanswered."""
+    """Connection requests still unanswered to the organisations the user acts for: those it
+    belongs to, and the clusters it coordinates with their members (as `member_org_ids`, which
+    the start page's card counts)."""
+    from corridor.accounts.models import Membership
     from corridor.connections.models import Connection
+    from corridor.directory.models import Organisation
 
+    # The user is the outer query of `pending`, whose subqueries reach it one level further out.
+    user = OuterRef(OuterRef("pk"))
+    own = Membership.objects.filter(user=user).values("organisation_id")
+    led = Membership.objects.filter(user=OuterRef(user), role="coordinator")
+    coordinated = Organisation.objects.filter(
+        Q(coordinator=user) | Q(id__in=led.values("organisation_id")), kind="cluster"
+    ).values("id")
     pending = (
-        Connection.objects.filter(
-            status=Connection.Status.REQUESTED, to_org__memberships__user=OuterRef("pk")
+        Connection.objects.filter(status=Connection.Status.REQUESTED)
+        .filter(
+            Q(to_org_id__in=own)
+            | Q(to_org_id__in=coordinated)
+            | Q(to_org__cluster_id__in=coordinated)
         )
         .order_by()
         .values("status")
