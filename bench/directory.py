@@ -143,6 +143,8 @@ CASES = [  # (label, query parameters)
     ("Burmese Zawgyi", {"q": "လက္ဖက္"}),
     ("Thai → every language", {"q": "ข้าว"}),
     ("Vietnamese → every language", {"q": "xoài"}),
+    # Half the directory in the first tier: ranked whole, never probed (see docs/directory.md).
+    ("English, one broad tier", {"q": "silk"}),
     ("English plural", {"q": "ceramics"}),
     ("Vietnamese exact word", {"q": "gốm"}),
     ("member: browse", {"as": "member"}),
@@ -266,7 +268,10 @@ def run(size: int, database_url: str, label: str, repeats: int, keep: str, reind
         response = client.get(url)
         assert response.status_code == 200, response.status_code
         user = users.get(case.get("as", ""), AnonymousUser())
-        total = search_organisations(user, params.get("q", ""), params, facets=False).total
+        found = search_organisations(user, params.get("q", ""), params, facets=False)
+        total = found.total
+        # PostgreSQL estimates the total of a very broad search from probed ids.
+        shown = f"≈{total}" if found.total_approximate else str(total)
         assert response.content.count(b'class="card"') == min(20, total), name
         timings = {}
         for mode in ("cold", "warm"):
@@ -282,7 +287,7 @@ def run(size: int, database_url: str, label: str, repeats: int, keep: str, reind
             timings[mode] = (statistics.median(samples), samples[int(0.95 * (len(samples) - 1))])
         worst = max(worst, timings["cold"][1])
         print(
-            f"{name:28} {total:>8} {timings['cold'][0]:>7.1f}ms {timings['cold'][1]:>7.1f}ms "
+            f"{name:28} {shown:>8} {timings['cold'][0]:>7.1f}ms {timings['cold'][1]:>7.1f}ms "
             f"{timings['warm'][0]:>7.1f}ms {timings['warm'][1]:>7.1f}ms"
         )
     print(f"worst cold p95: {worst:.1f} ms (aim: under 150 ms)")
