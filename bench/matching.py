@@ -609,7 +609,12 @@ def hnsw_recall(
     return statistics.fmean(in_top), {c: statistics.fmean(v) for c, v in among.items()}
 
 
-def section_levers(matcher: Matcher, texts: list[str], n_recall: int = 60) -> None:
+# (graph walk, candidates) tried by --levers; the production values are index.SEARCH_WIDTH and
+# Weights.candidates (100; the supplier page passes selectors.RANK_DEPTH = 60).
+LEVERS = [(200, 100), (800, 100), (1200, 100), (1600, 100), (2400, 100), (1600, 60), (1600, 200)]
+
+
+def section_levers(matcher: Matcher, texts: list[str], n_recall: int = 100) -> None:
     """Recall and p95 of the whole query for each lever of docs/matching.md ("Vector index"):
     a wider graph walk (SEARCH_WIDTH) and more candidates (Weights.candidates)."""
     import dataclasses
@@ -621,7 +626,7 @@ def section_levers(matcher: Matcher, texts: list[str], n_recall: int = 60) -> No
     exact = exact_vectors(matcher)
     saved_width, saved_weights = index_module.SEARCH_WIDTH, matcher.weights
     try:
-        for width, candidates in [(200, 60), (200, 100), (400, 100), (200, 200), (800, 200)]:
+        for width, candidates in LEVERS:
             index_module.SEARCH_WIDTH = width
             matcher.weights = dataclasses.replace(saved_weights, candidates=candidates)
             top, among = hnsw_recall(matcher, texts[:n_recall], exact=exact)

@@ -133,6 +133,7 @@ def test_management_command_publishes_and_web_processes_use_it(catalog_world, mo
 
 def test_a_stale_saved_catalog_is_replaced_after_a_change(catalog_world, monkeypatch):
     monkeypatch.setattr(selectors, "LIVE_BUILD_LIMIT", 1)
+    monkeypatch.setattr(selectors, "VERSION_CHECK", 0)  # every page compares with the database
     first = services.index_publish()
     assert selectors.supplier_catalog().saved_as == first
     factories.ProductFactory(
@@ -144,6 +145,27 @@ def test_a_stale_saved_catalog_is_replaced_after_a_change(catalog_world, monkeyp
     catalog = selectors.supplier_catalog()
     assert catalog.saved_as == second
     assert "Silk scarf" in _names(catalog)
+
+
+def test_a_large_saved_catalog_follows_publications_without_counting_products(
+    catalog_world, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(selectors, "LIVE_BUILD_LIMIT", 1)
+    first = services.index_publish()
+    assert selectors.supplier_catalog().saved_as == first  # compared with the database once
+    factories.ProductFactory(organisation=catalog_world["weavers"], name="Silk scarf")
+    with django_assert_num_queries(0):  # no count over every product on each page
+        assert selectors.supplier_catalog().saved_as == first
+    second = services.index_publish()  # the task worker saw the change
+    with django_assert_num_queries(0):
+        catalog = selectors.supplier_catalog()
+    assert catalog.saved_as == second
+    assert "Silk scarf" in _names(catalog)
+
+    monkeypatch.setattr(selectors, "VERSION_CHECK", 0)  # the next comparison is due
+    factories.ProductFactory(organisation=catalog_world["mill"], name="Broken rice")
+    selectors.supplier_catalog()  # compares, sees the change, asks for (here: runs) a publish
+    assert "Broken rice" in _names(selectors.supplier_catalog())
 
 
 def test_a_small_catalog_is_built_fresh_rather_than_read_stale(catalog_world):
