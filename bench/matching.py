@@ -611,7 +611,7 @@ def hnsw_recall(
 
 # (graph walk, candidates) tried by --levers; the production values are index.SEARCH_WIDTH and
 # Weights.candidates (100; the supplier page passes selectors.RANK_DEPTH = 60).
-LEVERS = [(200, 100), (800, 100), (1200, 100), (1600, 100), (2400, 100), (1600, 60), (1600, 200)]
+LEVERS = [(200, 100), (800, 100), (1600, 100), (2400, 100), (3200, 100), (4000, 100), (3200, 60)]
 
 
 def section_levers(matcher: Matcher, texts: list[str], n_recall: int = 100) -> None:
