@@ -18,6 +18,7 @@ from corridor.matching import adapters, selectors, services, snapshot
 from corridor.matching.embedding import HashEmbedder
 from corridor.matching.engine import Matcher
 from corridor.matching.records import Offer, Query
+from corridor.matching.stored import StoredPositions, StoredRecords, StoredRows, write_records
 from tests import factories
 
 
@@ -119,6 +120,43 @@ def test_saved_matcher_ranks_as_the_built_one(tmp_path):
         assert [m.as_dict() for m in opened.rank(query)] == [m.as_dict() for m in built.rank(query)]
         assert opened.index.is_hnsw is (kind == "hnsw")
         assert isinstance(opened.bm25.doc_ids, np.memmap)
+        # Offers stay in the file, unpickled one at a time when read.
+        assert isinstance(opened.offers, StoredRecords)
+        assert list(opened.offers) == offers
+        assert opened.offers[-1] == offers[-1]
+
+
+def test_stored_records_are_read_one_at_a_time(tmp_path):
+    rows = [{"id": i, "name": f"Product {i}"} for i in (3, 7, 42)]
+    write_records(tmp_path, "rows", rows)
+    stored = StoredRecords(tmp_path, "rows")
+    assert len(stored) == 3
+    assert stored[1] == rows[1]
+    assert stored[-1] == rows[-1]
+    assert stored[0:2] == rows[:2]
+    with pytest.raises(IndexError):
+        stored[3]
+    positions = StoredPositions(np.array([3, 7, 42]))
+    by_id = StoredRows(positions, stored, fill=lambda r: r["name"])
+    assert positions[42] == 2
+    assert by_id[7] == "Product 7"
+    assert by_id.get(8) is None
+    assert list(by_id) == [3, 7, 42]
+    assert dict(by_id.items()) == {3: "Product 3", 7: "Product 7", 42: "Product 42"}
+
+
+def test_an_opened_catalog_reads_its_product_rows_from_the_file(catalog_world, monkeypatch):
+    monkeypatch.setattr(selectors, "LIVE_BUILD_LIMIT", 1)
+    services.index_publish()
+    built = selectors.build_catalog(selectors.catalog_version())
+    opened = selectors.supplier_catalog()
+    assert opened.saved_as
+    assert isinstance(opened.products, StoredRows)
+    assert dict(opened.products.items()) == built.products
+    assert dict(opened.positions.items()) == built.positions
+    mill = catalog_world["mill"]
+    rice = next(p for p in opened.products.values() if p["name"] == "Jasmine rice")
+    assert rice["org"].id == mill.pk and rice["org"].slug == mill.slug
 
 
 def test_management_command_publishes_and_web_processes_use_it(catalog_world, monkeypatch):
