@@ -263,14 +263,15 @@ def worker_pids(master: int) -> list[int]:
     return [int(pid) for pid in children]
 
 
-def memory(pid: int) -> tuple[float, float]:
-    """(RSS, PSS) of a process in MB: PSS counts a shared page once over its sharers."""
+def memory(pid: int) -> tuple[float, float, float]:
+    """(RSS, PSS, anonymous) of a process in MB: PSS counts a shared page once over its
+    sharers; anonymous memory (the heap) is the process's own."""
     out = {}
     for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
         parts = line.split()
-        if parts[0] in ("Rss:", "Pss:"):
+        if parts[0] in ("Rss:", "Pss:", "Anonymous:"):
             out[parts[0][:-1]] = int(parts[1]) / 1024
-    return out["Rss"], out["Pss"]
+    return out["Rss"], out["Pss"], out["Anonymous"]
 
 
 def firsts(browser: Browser, paths: list[str]) -> list[float]:
@@ -440,7 +441,13 @@ def main(argv: list[str] | None = None) -> int:
         report_memory("after the rebuild", workers)
     finally:
         server.terminate()
-        server.wait(timeout=60)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a worker still busy with a page
+            for pid in worker_pids(server.pid):
+                os.kill(pid, 9)
+            server.kill()
+            server.wait()
         log.close()
     return 0
 
@@ -463,7 +470,10 @@ def report_memory(when: str, workers: list[int]) -> None:
     rows = [memory(pid) for pid in workers]
     print(
         f"memory per worker {when}: "
-        + "; ".join(f"RSS {rss:,.0f} MB, PSS {pss:,.0f} MB" for rss, pss in rows)
+        + "; ".join(
+            f"RSS {rss:,.0f} MB, PSS {pss:,.0f} MB, own heap {anon:,.0f} MB"
+            for rss, pss, anon in rows
+        )
     )
 
 
