@@ -26,6 +26,7 @@ from tests import factories
 def _own_data_dir(settings, tmp_path):
     settings.DATA_DIR = tmp_path
     cache.delete("matching:index-publish")
+    cache.delete(services.PUBLISHING_KEY)
     selectors.forget_catalog()
     yield
     selectors.forget_catalog()
@@ -240,6 +241,17 @@ def test_a_large_catalog_without_a_saved_one_asks_for_it(catalog_world, monkeypa
     assert name is not None
     saved = json.dumps(sorted(_names(selectors.catalog_open(name))))
     assert saved == json.dumps(["Jasmine rice", "Raw silk yarn"])
+
+
+def test_one_publication_at_a_time(catalog_world):
+    cache.add(services.PUBLISHING_KEY, 1, timeout=60)  # another worker is building one
+    try:
+        assert services.index_publish(force=True) is None
+        assert snapshot.current(selectors.saved_root()) is None
+    finally:
+        cache.delete(services.PUBLISHING_KEY)
+    assert services.index_publish(force=True) is not None  # the key is released after it
+    assert services.index_publish(force=True) is not None
 
 
 def test_publishing_keeps_two_versions(tmp_path):
