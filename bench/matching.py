@@ -13,9 +13,12 @@ Prints, in one run:
 3. the index build rate on 10,000 realistic offers (25-50 words, embedding included);
 4. p50/p95 latency of one query (query embedding included) against 10,000 offers (real
    vectors), 100,000 and 1,000,000 offers (real vectors tiled with noise, BM25 tiled), with
-   the share of the exact semantic top 10 that the graph passes on as candidates;
+   the share of the exact semantic top 10 that the graph passes on as candidates (60, the
+   supplier page's, and 100, the engine's); with --levers, the same for wider graph walks and
+   more candidates at the largest size;
 5. the catalog saved on disk (corridor.matching.snapshot) and opened by 3 worker processes at
    the largest size: memory per process (RSS and PSS), the first query after opening, p95.
+   The supplier page itself under gunicorn: bench/matching_app.py.
 """
 
 from __future__ import annotations
