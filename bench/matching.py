@@ -13,9 +13,12 @@ Prints, in one run:
 3. the index build rate on 10,000 realistic offers (25-50 words, embedding included);
 4. p50/p95 latency of one query (query embedding included) against 10,000 offers (real
    vectors), 100,000 and 1,000,000 offers (real vectors tiled with noise, BM25 tiled), with
-   the share of the exact semantic top 10 that the graph passes on as candidates;
+   the share of the exact semantic top 10 that the graph passes on as candidates (60, the
+   supplier page's, and 100, the engine's); with --levers, the same for wider graph walks and
+   more candidates at the largest size;
 5. the catalog saved on disk (corridor.matching.snapshot) and opened by 3 worker processes at
    the largest size: memory per process (RSS and PSS), the first query after opening, p95.
+   The supplier page itself under gunicorn: bench/matching_app.py.
 """
 
 from __future__ import annotations
@@ -513,13 +516,19 @@ def latency(matcher: Matcher, texts: list[str]) -> tuple[float, float]:
 
 
 def tiled_matcher(
-    base: Matcher, offers: list[Offer], size: int, seed: int = 3, expansion_add: int = 128
+    base: Matcher,
+    offers: list[Offer],
+    size: int,
+    seed: int = 3,
+    expansion_add: int = 128,
+    threads: int = 0,
 ) -> Matcher:
     """A catalog of `size` offers: the base catalog repeated, vectors perturbed with noise.
 
     The graph is built with `expansion_add` (the production 128 by default: recall depends on
-    it; --graph-expansion 32 builds four times faster for a look at latency alone), and cached
-    in the temporary directory so that a second run loads it in seconds. The offers are
+    it; --graph-expansion 32 builds four times faster for a look at latency alone) on `threads`
+    cores (0: all, usearch's default), and cached in the temporary directory so that a second
+    run loads it in seconds. The offers are
     the base catalog's, so each has size / 10,000 near-duplicates: a hard case for a graph.
     """
     copies = size // len(offers)
@@ -545,7 +554,7 @@ def tiled_matcher(
         how = "loaded from " + str(cache)
     else:
         rng = np.random.default_rng(seed)
-        index = VectorIndex(base.embedder.dim, "hnsw", expansion_add=expansion_add)
+        index = VectorIndex(base.embedder.dim, "hnsw", expansion_add=expansion_add, threads=threads)
         for c in range(copies):
             noise = rng.normal(scale=0.02, size=base_vectors.shape).astype(np.float32)
             vectors = base_vectors + noise
@@ -553,7 +562,11 @@ def tiled_matcher(
             index.add(np.arange(len(offers)) + c * len(offers), vectors)
         cache.parent.mkdir(parents=True, exist_ok=True)
         index.save(cache)
-        how = f"built, {size / (time.perf_counter() - started):,.0f} vectors/s"
+        took = time.perf_counter() - started
+        how = (
+            f"built in {took:,.0f} s on {threads or 'all'} threads, {size / took:,.0f} "
+            f"vectors/s ({_load()})"
+        )
     matcher = Matcher(embedder=base.embedder)
     matcher.build(all_offers, bm25=base.bm25.tiled(copies), index=index)
     print(
@@ -563,24 +576,78 @@ def tiled_matcher(
     return matcher
 
 
-def hnsw_recall(matcher: Matcher, texts: list[str], k: int = 10) -> tuple[float, float]:
-    """Share of the exact top k found by the engine's HNSW search: in its first k results, and
-    among the candidates it passes on to scoring (Weights.candidates). Exact search runs over
-    the vectors the graph stores (float16: within 1e-3 of the float32 ones)."""
+def exact_vectors(matcher: Matcher) -> np.ndarray:
+    """Every vector the graph stores (the truth of hnsw_recall is computed over these)."""
     n = len(matcher)
     exact = np.zeros((n, matcher.embedder.dim), dtype=np.float32)
     step = 100_000
     for start in range(0, n, step):
         stop = min(n, start + step)
         exact[start:stop] = matcher.index.vectors_of(np.arange(start, stop))
-    in_top, in_candidates = [], []
+    return exact
+
+
+def hnsw_recall(
+    matcher: Matcher,
+    texts: list[str],
+    k: int = 10,
+    candidates: tuple[int, ...] = (),
+    exact: np.ndarray | None = None,
+) -> tuple[float, dict[int, float]]:
+    """Share of the exact top k found by the engine's HNSW search: in its first k results, and
+    among the candidates it passes on to scoring (Weights.candidates; the supplier page passes
+    RANK_DEPTH = 60). Exact search runs over the vectors the graph stores (int8: the truth
+    and the graph see the same quantised vectors)."""
+    exact = exact_vectors(matcher) if exact is None else exact
+    wanted = sorted({*candidates, matcher.weights.candidates})
+    in_top, among = [], {c: [] for c in wanted}
     for text in texts:
         q = matcher.embedder.embed_queries([text])[0]
         truth = set(np.argpartition(-(exact @ q), k)[:k].tolist())
-        found = matcher.index.search(q, max(k, matcher.weights.candidates))[0].tolist()
-        in_top.append(len(truth & set(found[:k])) / k)
-        in_candidates.append(len(truth & set(found)) / k)
-    return statistics.fmean(in_top), statistics.fmean(in_candidates)
+        for c in wanted:
+            found = matcher.index.search(q, max(k, c))[0].tolist()
+            among[c].append(len(truth & set(found)) / k)
+            if c == matcher.weights.candidates:
+                in_top.append(len(truth & set(found[:k])) / k)
+    return statistics.fmean(in_top), {c: statistics.fmean(v) for c, v in among.items()}
+
+
+# (graph walk, candidates) tried by --levers; the production values are index.SEARCH_WIDTH and
+# Weights.candidates (100; the supplier page passes selectors.RANK_DEPTH = 60).
+LEVERS = [(200, 100), (800, 100), (1600, 100), (2400, 100), (3200, 100), (4000, 100), (3200, 60)]
+
+
+def section_levers(matcher: Matcher, texts: list[str], n_recall: int = 100) -> None:
+    """Recall and p95 of the whole query for each lever of docs/matching.md ("Vector index"):
+    a wider graph walk (SEARCH_WIDTH) and more candidates (Weights.candidates)."""
+    import dataclasses
+
+    print(
+        f"  levers on {len(matcher):,} offers (recall over {n_recall} queries, p95 over "
+        f"{len(texts)}):"
+    )
+    exact = exact_vectors(matcher)
+    saved_width, saved_weights = index_module.SEARCH_WIDTH, matcher.weights
+    try:
+        for width, candidates in LEVERS:
+            index_module.SEARCH_WIDTH = width
+            matcher.weights = dataclasses.replace(saved_weights, candidates=candidates)
+            top, among = hnsw_recall(matcher, texts[:n_recall], exact=exact)
+            # Texts not seen before: the embedder caches the vectors of texts it has embedded.
+            p50, p95 = latency(matcher, [f"{t} ({width}, {candidates})" for t in texts])
+            print(
+                f"    walk {max(width, 2 * candidates)}, {candidates} candidates: "
+                f"{among[candidates]:.3f} of the exact top 10 among them ({top:.3f} in the "
+                f"top 10); query p50 {p50:.1f} ms, p95 {p95:.1f} ms ({_load()})"
+            )
+    finally:
+        index_module.SEARCH_WIDTH, matcher.weights = saved_width, saved_weights
+
+
+def _load() -> str:
+    import os
+
+    return "load " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 _WORKER = """
@@ -663,6 +730,8 @@ def section_latency(
     n_queries: int,
     workers: int = 0,
     expansion_add: int = 128,
+    levers: bool = False,
+    threads: int = 0,
 ):
     print(f"\n## Query latency (query embedding included, top 10, {n_queries} distinct queries)")
     texts = query_texts(n_queries * (len(sizes) + 1))
@@ -673,18 +742,21 @@ def section_latency(
         m = (
             matcher
             if size == len(offers)
-            else tiled_matcher(matcher, offers, size, expansion_add=expansion_add)
+            else tiled_matcher(matcher, offers, size, expansion_add=expansion_add, threads=threads)
         )
         p50, p95 = latency(m, batch)
         kind = "HNSW" if m.index.is_hnsw else "exact"
-        print(f"{size:>10,} offers ({kind}): p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+        print(f"{size:>10,} offers ({kind}): p50 {p50:.1f} ms, p95 {p95:.1f} ms ({_load()})")
         if m.index.is_hnsw:
-            top, candidates = hnsw_recall(m, batch[:30])
+            top, among = hnsw_recall(m, batch[:60], candidates=(60,))
             print(
-                f"  exact top 10 found by HNSW: {top:.2f} in its top 10, "
-                f"{candidates:.2f} among the {m.weights.candidates} candidates "
-                f"(walk of {index_module.SEARCH_WIDTH}+ nodes)"
+                f"  exact top 10 found by HNSW (60 queries, walk of {index_module.SEARCH_WIDTH}+"
+                f" nodes): {top:.3f} in its top 10, "
+                + ", ".join(f"{v:.3f} among {c} candidates" for c, v in among.items())
+                + f" ({_load()})"
             )
+            if levers and size == sizes[-1]:
+                section_levers(m, batch)
         if size == sizes[-1] and workers:
             section_workers(m, texts[-n_queries:], workers)
         if m is not matcher:
@@ -708,6 +780,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--graph-expansion", type=int, default=128, help="expansion_add of the tiled graphs"
     )
+    parser.add_argument(
+        "--threads", type=int, default=0, help="threads of the tiled graph builds (0: all)"
+    )
+    parser.add_argument(
+        "--levers",
+        action="store_true",
+        help="at the largest size, recall and p95 for wider walks and more candidates",
+    )
+    parser.add_argument(
+        "--sizes", default="", help="catalog sizes of the latency section, e.g. 100000,1000000"
+    )
     parser.add_argument("--speed-only", action="store_true", help="only the build and latency")
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -725,8 +808,17 @@ def main(argv: list[str] | None = None) -> int:
         speed_embedder = E5Embedder()  # a fresh cache: nothing is embedded in advance
         matcher, offers = section_build(speed_embedder, n)
         sizes = [n, 10 * n] if args.quick else [n, 100_000, 1_000_000]
+        if args.sizes:
+            sizes = [n, *(int(s) for s in args.sizes.split(","))]
         section_latency(
-            matcher, offers, sizes, 50 if args.quick else 100, args.workers, args.graph_expansion
+            matcher,
+            offers,
+            sizes,
+            50 if args.quick else 100,
+            args.workers,
+            args.graph_expansion,
+            levers=args.levers,
+            threads=args.threads,
         )
     print(f"\nbench finished in {time.perf_counter() - started:.0f} s")
     return 0

@@ -18,6 +18,7 @@ from corridor.matching import adapters, selectors, services, snapshot
 from corridor.matching.embedding import HashEmbedder
 from corridor.matching.engine import Matcher
 from corridor.matching.records import Offer, Query
+from corridor.matching.stored import StoredPositions, StoredRecords, StoredRows, write_records
 from tests import factories
 
 
@@ -25,6 +26,7 @@ from tests import factories
 def _own_data_dir(settings, tmp_path):
     settings.DATA_DIR = tmp_path
     cache.delete("matching:index-publish")
+    cache.delete(services.PUBLISHING_KEY)
     selectors.forget_catalog()
     yield
     selectors.forget_catalog()
@@ -119,6 +121,43 @@ def test_saved_matcher_ranks_as_the_built_one(tmp_path):
         assert [m.as_dict() for m in opened.rank(query)] == [m.as_dict() for m in built.rank(query)]
         assert opened.index.is_hnsw is (kind == "hnsw")
         assert isinstance(opened.bm25.doc_ids, np.memmap)
+        # Offers stay in the file, unpickled one at a time when read.
+        assert isinstance(opened.offers, StoredRecords)
+        assert list(opened.offers) == offers
+        assert opened.offers[-1] == offers[-1]
+
+
+def test_stored_records_are_read_one_at_a_time(tmp_path):
+    rows = [{"id": i, "name": f"Product {i}"} for i in (3, 7, 42)]
+    write_records(tmp_path, "rows", rows)
+    stored = StoredRecords(tmp_path, "rows")
+    assert len(stored) == 3
+    assert stored[1] == rows[1]
+    assert stored[-1] == rows[-1]
+    assert stored[0:2] == rows[:2]
+    with pytest.raises(IndexError):
+        stored[3]
+    positions = StoredPositions(np.array([3, 7, 42]))
+    by_id = StoredRows(positions, stored, fill=lambda r: r["name"])
+    assert positions[42] == 2
+    assert by_id[7] == "Product 7"
+    assert by_id.get(8) is None
+    assert list(by_id) == [3, 7, 42]
+    assert dict(by_id.items()) == {3: "Product 3", 7: "Product 7", 42: "Product 42"}
+
+
+def test_an_opened_catalog_reads_its_product_rows_from_the_file(catalog_world, monkeypatch):
+    monkeypatch.setattr(selectors, "LIVE_BUILD_LIMIT", 1)
+    services.index_publish()
+    built = selectors.build_catalog(selectors.catalog_version())
+    opened = selectors.supplier_catalog()
+    assert opened.saved_as
+    assert isinstance(opened.products, StoredRows)
+    assert dict(opened.products.items()) == built.products
+    assert dict(opened.positions.items()) == built.positions
+    mill = catalog_world["mill"]
+    rice = next(p for p in opened.products.values() if p["name"] == "Jasmine rice")
+    assert rice["org"].id == mill.pk and rice["org"].slug == mill.slug
 
 
 def test_management_command_publishes_and_web_processes_use_it(catalog_world, monkeypatch):
@@ -133,6 +172,7 @@ def test_management_command_publishes_and_web_processes_use_it(catalog_world, mo
 
 def test_a_stale_saved_catalog_is_replaced_after_a_change(catalog_world, monkeypatch):
     monkeypatch.setattr(selectors, "LIVE_BUILD_LIMIT", 1)
+    monkeypatch.setattr(selectors, "VERSION_CHECK", 0)  # every page compares with the database
     first = services.index_publish()
     assert selectors.supplier_catalog().saved_as == first
     factories.ProductFactory(
@@ -144,6 +184,27 @@ def test_a_stale_saved_catalog_is_replaced_after_a_change(catalog_world, monkeyp
     catalog = selectors.supplier_catalog()
     assert catalog.saved_as == second
     assert "Silk scarf" in _names(catalog)
+
+
+def test_a_large_saved_catalog_follows_publications_without_counting_products(
+    catalog_world, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(selectors, "LIVE_BUILD_LIMIT", 1)
+    first = services.index_publish()
+    assert selectors.supplier_catalog().saved_as == first  # compared with the database once
+    factories.ProductFactory(organisation=catalog_world["weavers"], name="Silk scarf")
+    with django_assert_num_queries(0):  # no count over every product on each page
+        assert selectors.supplier_catalog().saved_as == first
+    second = services.index_publish()  # the task worker saw the change
+    with django_assert_num_queries(0):
+        catalog = selectors.supplier_catalog()
+    assert catalog.saved_as == second
+    assert "Silk scarf" in _names(catalog)
+
+    monkeypatch.setattr(selectors, "VERSION_CHECK", 0)  # the next comparison is due
+    factories.ProductFactory(organisation=catalog_world["mill"], name="Broken rice")
+    selectors.supplier_catalog()  # compares, sees the change, asks for (here: runs) a publish
+    assert "Broken rice" in _names(selectors.supplier_catalog())
 
 
 def test_a_small_catalog_is_built_fresh_rather_than_read_stale(catalog_world):
@@ -180,6 +241,17 @@ def test_a_large_catalog_without_a_saved_one_asks_for_it(catalog_world, monkeypa
     assert name is not None
     saved = json.dumps(sorted(_names(selectors.catalog_open(name))))
     assert saved == json.dumps(["Jasmine rice", "Raw silk yarn"])
+
+
+def test_one_publication_at_a_time(catalog_world):
+    cache.add(services.PUBLISHING_KEY, 1, timeout=60)  # another worker is building one
+    try:
+        assert services.index_publish(force=True) is None
+        assert snapshot.current(selectors.saved_root()) is None
+    finally:
+        cache.delete(services.PUBLISHING_KEY)
+    assert services.index_publish(force=True) is not None  # the key is released after it
+    assert services.index_publish(force=True) is not None
 
 
 def test_publishing_keeps_two_versions(tmp_path):

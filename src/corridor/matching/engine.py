@@ -23,6 +23,7 @@ from corridor.matching.index import VectorIndex
 from corridor.matching.lexical import BM25, analyse
 from corridor.matching.reasons import Reason
 from corridor.matching.records import Match, Offer, Query
+from corridor.matching.stored import StoredRecords, write_records
 from corridor.matching.units import compare_capacity
 
 _WORD = re.compile(r"\w+")
@@ -181,7 +182,7 @@ class Matcher:
         self.hs_guesser = hs_guesser
         self.weights = weights or Weights()
         self.index_kind = index_kind
-        self.offers: list[Offer] = []
+        self.offers: Sequence[Offer] = []  # a list, or StoredRecords when opened
         self.bm25 = BM25()
         self.index = VectorIndex(self.embedder.dim, index_kind)
         self._hs = np.zeros((0, 3), dtype=np.int32)
@@ -235,11 +236,10 @@ class Matcher:
     # Saved form ------------------------------------------------------------------------------
 
     def save(self, folder: str | os.PathLike) -> None:
-        """Write the built catalog into an empty folder: the offers (pickled), the BM25
+        """Write the built catalog into an empty folder: the offers (one pickle each), the BM25
         postings, the HS columns and the vector index as files that `open` memory-maps."""
         folder = Path(folder)
-        with (folder / "offers.pkl").open("wb") as fh:
-            pickle.dump(self.offers, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        write_records(folder, "offers", self.offers)
         np.save(folder / "hs.npy", np.ascontiguousarray(self._hs))
         if self._guess_heads.size:
             np.save(folder / "guess_heads.npy", self._guess_heads)
@@ -259,8 +259,11 @@ class Matcher:
         """A catalog saved by `save`, its arrays memory-mapped (shared between processes)."""
         folder = Path(folder)
         matcher = cls(embedder=embedder, weights=weights, analyser=analyser, hs_guesser=hs_guesser)
-        with (folder / "offers.pkl").open("rb") as fh:
-            matcher.offers = pickle.load(fh)  # noqa: S301 (written by this module, not uploaded)
+        if StoredRecords.exists(folder, "offers"):  # each offer unpickled when read
+            matcher.offers = StoredRecords(folder, "offers")
+        else:  # saved before the offers were stored one by one
+            with (folder / "offers.pkl").open("rb") as fh:
+                matcher.offers = pickle.load(fh)  # noqa: S301 (written by this module)
         matcher.bm25 = BM25.open(folder)
         matcher.index = VectorIndex.open(folder)
         matcher._hs = np.load(folder / "hs.npy", mmap_mode="r")

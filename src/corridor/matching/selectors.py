@@ -15,7 +15,7 @@ import pickle
 import threading
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from corridor.matching.hs import normalise_code
 from corridor.matching.models import HsRelation
 from corridor.matching.reasons import Reason, verdict, verdict_label
 from corridor.matching.records import Match
+from corridor.matching.stored import StoredPositions, StoredRecords, StoredRows, write_records
 
 SUPPLIER_KINDS = (OrgKind.SME, OrgKind.CLUSTER)
 # How many ranked products a request keeps: enough for a page of organisations after grouping.
@@ -53,6 +54,11 @@ LIVE_BUILD_LIMIT = 50_000
 # A change waits this long before the catalog is saved again, so that a burst of edits costs
 # one rebuild.
 PUBLISH_DEBOUNCE = 30
+# A large catalog opened from disk follows the published versions (the CURRENT file, read on
+# each page) and compares itself with the database at most this often per process: that
+# comparison counts every supplier product, about 3 s per page at 1,000,000 products on SQLite
+# (bench/matching_app.py). Product changes reach the task worker without it (task reembed).
+VERSION_CHECK = 60
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +83,9 @@ class Catalog:
 
     version: tuple
     matcher: Matcher
-    products: dict[int, dict[str, Any]]  # product id -> row (name, hs code, org ref)
-    positions: dict[int, int]  # product id -> key in the matcher's vector index
+    # product id -> row (name, hs code, org ref); a StoredRows when opened from disk
+    products: Mapping[int, dict[str, Any]]
+    positions: Mapping[int, int]  # product id -> key in the matcher's vector index
     orgs: dict[int, SupplierRef]
     dim: int
     embedder_name: str
@@ -96,6 +103,7 @@ class Catalog:
 _lock = threading.Lock()
 _catalog: Catalog | None = None
 _publish_asked = -float(PUBLISH_DEBOUNCE)  # time.monotonic() of this process's last request
+_version_checked = -float(VERSION_CHECK)  # time.monotonic() of its last database comparison
 
 
 def catalog_version() -> tuple:
@@ -188,9 +196,19 @@ def saved_root() -> Path:
 
 
 def catalog_save(catalog: Catalog, folder: Path) -> None:
-    """Write a built catalog into an empty folder (the engine's files and the product rows)."""
+    """Write a built catalog into an empty folder: the engine's files, the product rows (one
+    pickle each, in id order = catalog position) and the rest (organisations, version)."""
     catalog.matcher.save(folder)
-    rest = dataclasses.replace(catalog, matcher=None, saved_as="")
+    ids = np.fromiter(catalog.products, dtype=np.int64, count=len(catalog.products))
+    if len(ids) > 1 and not (np.diff(ids) > 0).all():
+        raise ValueError("catalog products must be in ascending id order")
+    np.save(folder / "product_ids.npy", ids)
+    write_records(
+        folder,
+        "products",
+        ({**row, "org": row["org"].id} for row in catalog.products.values()),
+    )
+    rest = dataclasses.replace(catalog, matcher=None, products={}, positions={}, saved_as="")
     with (folder / "catalog.pkl").open("wb") as fh:
         pickle.dump(rest, fh, protocol=pickle.HIGHEST_PROTOCOL)
     # Alone too: the publisher checks the saved version without loading every product row.
@@ -200,7 +218,10 @@ def catalog_save(catalog: Catalog, folder: Path) -> None:
 
 def catalog_open(name: str) -> Catalog | None:
     """A published catalog, memory-mapped, or None when it cannot be read (a missing or
-    half-deleted folder, another format): the caller then builds from the database."""
+    half-deleted folder, another format): the caller then builds from the database.
+
+    Product rows and offers stay in the files (read on demand, pages shared by every
+    process): at 1,000,000 products, unpickled, they were ~1.7 GB per web process."""
     where = snapshot.folder(saved_root(), name)
     try:
         with (where / "catalog.pkl").open("rb") as fh:
@@ -210,10 +231,19 @@ def catalog_open(name: str) -> Catalog | None:
             return None
         weights = dataclasses.replace(Weights(), candidates=RANK_DEPTH)
         matcher = Matcher.open(where, embedder=embedder, weights=weights)
+        positions = StoredPositions(np.load(where / "product_ids.npy", mmap_mode="r"))
+        orgs = rest.orgs
+        products = StoredRows(
+            positions,
+            StoredRecords(where, "products"),
+            fill=lambda row: {**row, "org": orgs[row["org"]]},
+        )
     except Exception:  # noqa: BLE001 (any unreadable folder means: build instead)
         log.warning("saved matching catalog %s is unreadable", name, exc_info=True)
         return None
-    return dataclasses.replace(rest, matcher=matcher, saved_as=name)
+    return dataclasses.replace(
+        rest, matcher=matcher, products=products, positions=positions, saved_as=name
+    )
 
 
 def saved_catalog_version() -> tuple | None:
@@ -231,9 +261,14 @@ def saved_catalog_version() -> tuple | None:
 def supplier_catalog() -> Catalog:
     """The catalog of the current version: the published one when it is current (or, for a
     large catalog, while a newer one is being built), else built here from the database."""
-    global _catalog
-    version = catalog_version() + (adapters.get_embedder().name,)
+    global _catalog, _version_checked
     current = _catalog
+    if _follows_saved(current):
+        followed = _follow_saved(current)
+        if followed is not None:
+            return followed
+    version = catalog_version() + (adapters.get_embedder().name,)
+    _version_checked = time.monotonic()
     if current is not None and current.version == version:
         return current
     saved = snapshot.current(saved_root())
@@ -256,7 +291,39 @@ def supplier_catalog() -> Catalog:
         if chosen is not _catalog:
             _catalog = chosen
             _ranked.clear()
+        _version_checked = time.monotonic()  # from when it is in hand (opening takes a while)
         return _catalog
+
+
+def _follows_saved(catalog: Catalog | None) -> bool:
+    """Whether a page may skip the database comparison: a large catalog opened from disk,
+    compared less than VERSION_CHECK seconds ago."""
+    return (
+        catalog is not None
+        and bool(catalog.saved_as)
+        and len(catalog.products) >= LIVE_BUILD_LIMIT
+        and time.monotonic() - _version_checked < VERSION_CHECK
+    )
+
+
+def _follow_saved(current: Catalog) -> Catalog | None:
+    """The published catalog when it is the one held or opens (a new version the task worker
+    published); None when the database must decide (nothing readable is published)."""
+    global _catalog
+    saved = snapshot.current(saved_root())
+    if saved is None:
+        return None
+    if saved == current.saved_as:
+        return current
+    with _lock:
+        if _catalog is not None and _catalog.saved_as == saved:
+            return _catalog
+        opened = catalog_open(saved)
+        if opened is None:
+            return None
+        _catalog = opened
+        _ranked.clear()
+        return opened
 
 
 def publish_later() -> None:
@@ -278,10 +345,11 @@ def publish_later() -> None:
 
 def forget_catalog() -> None:
     """Drop the in-process catalog (tests; after a rebuild in the same process)."""
-    global _catalog, _publish_asked
+    global _catalog, _publish_asked, _version_checked
     with _lock:
         _catalog = None
         _publish_asked = -float(PUBLISH_DEBOUNCE)
+        _version_checked = -float(VERSION_CHECK)
         _ranked.clear()
 
 

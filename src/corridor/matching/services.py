@@ -28,6 +28,9 @@ from corridor.matching.models import DigestOptOut, HsExample, IndexJob, MatchNot
 log = logging.getLogger(__name__)
 
 BATCH = 64
+# Held while a catalog is built and saved; expires by itself if the worker dies mid-build.
+PUBLISHING_KEY = "matching:index-publishing"
+PUBLISHING_TIMEOUT = 3 * 3600
 UNSUBSCRIBE_SALT = "corridor.matching.digest"
 
 
@@ -171,15 +174,25 @@ def index_publish(*, force: bool = False) -> str | None:
     """Build the supplier catalog from the database and save it for every web process to
     memory-map (`corridor matching_index`, and the task worker after changes). Returns the
     published version's folder name, or None when the saved one is already current."""
+    from django.core.cache import cache
+
     from corridor.matching import snapshot
 
-    version = selectors.catalog_version() + (adapters.get_embedder().name,)
-    if not force and selectors.saved_catalog_version() == version:
+    # One build at a time: at 1,000,000 products a build takes most of an hour, and the pages
+    # keep asking for a publication while the saved catalog is behind.
+    if not cache.add(PUBLISHING_KEY, 1, timeout=PUBLISHING_TIMEOUT):
+        log.info("matching catalog: a publication is already running")
         return None
-    catalog = selectors.build_catalog(version)
-    name = snapshot.publish(
-        selectors.saved_root(), lambda folder: selectors.catalog_save(catalog, folder)
-    )
+    try:
+        version = selectors.catalog_version() + (adapters.get_embedder().name,)
+        if not force and selectors.saved_catalog_version() == version:
+            return None
+        catalog = selectors.build_catalog(version)
+        name = snapshot.publish(
+            selectors.saved_root(), lambda folder: selectors.catalog_save(catalog, folder)
+        )
+    finally:
+        cache.delete(PUBLISHING_KEY)
     log.info("matching catalog %s published: %s products", name, len(catalog.products))
     return name
 
