@@ -397,6 +397,8 @@ class HsSuggester:
                 np.add.at(out[11], codes[near], votes / votes.sum())
             # The examples that share the most (rare) words, whatever the embedding says.
             lex = self._examples_bm25().scores(analyse(text))
+            if self.use_glossary:  # "frozen boneless beef" shares words with "fresh ..." too
+                self._discount_other_products(text, lex)
             if exclude is not None:
                 lex[exclude] = 0.0
             k = min(LEXICAL_KNN_K, len(lex))
