@@ -509,3 +509,18 @@ def test_subheading_guesses_and_the_channel_are_saved_with_the_catalog(build, em
         (m.offer_id, m.signals) for m in rank(built, query)
     ]
     assert ids(rank(opened, query))[0] == "b"
+
+
+def test_a_catalog_saved_with_heading_guesses_only_still_opens(build, embedder, tmp_path):
+    guesser = _CodeGuesser()
+    rows = [
+        {"id": "a", "title": "Coffee", "description": "green, from Dak Lak"},
+        {"id": "b", "title": "Rice", "description": "from An Giang"},
+    ]
+    weights = Weights(semantic=0.0, lexical=0.0, hs_guess=0.5, hs_guess_6=1.0)
+    build(rows, weights=weights, hs_guesser=guesser).save(tmp_path)
+    for name in ("guess_codes.npy", "guess_code_probs.npy", "guess_order.npy"):
+        (tmp_path / name).unlink()
+    opened = Matcher.open(tmp_path, embedder=embedder, weights=weights, hs_guesser=guesser)
+    top = rank(opened, {"id": "q", "text": "beans"})
+    assert ids(top)[0] == "a" and top[0].signals["hs_guess_6"] == 0.0

@@ -298,9 +298,14 @@ class Matcher:
         if (folder / "guess_heads.npy").exists():
             matcher._guess_heads = np.load(folder / "guess_heads.npy", mmap_mode="r")
             matcher._guess_probs = np.load(folder / "guess_probs.npy", mmap_mode="r")
-            matcher._guess_codes = np.load(folder / "guess_codes.npy", mmap_mode="r")
-            matcher._guess_code_probs = np.load(folder / "guess_code_probs.npy", mmap_mode="r")
-            matcher._guess_order = np.load(folder / "guess_order.npy", mmap_mode="r")
+            if (folder / "guess_order.npy").exists():
+                matcher._guess_codes = np.load(folder / "guess_codes.npy", mmap_mode="r")
+                matcher._guess_code_probs = np.load(folder / "guess_code_probs.npy", mmap_mode="r")
+                matcher._guess_order = np.load(folder / "guess_order.npy", mmap_mode="r")
+            else:  # saved before the guesses at 6 digits: headings only
+                matcher._guess_codes = np.zeros_like(matcher._guess_heads)
+                matcher._guess_code_probs = np.zeros_like(matcher._guess_probs)
+                matcher._guess_order = _guess_order(matcher._guess_heads, matcher._guess_probs)
         return matcher
 
     # Retrieval -------------------------------------------------------------------------------
