@@ -447,8 +447,9 @@ class HsSuggester:
         exclude: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The `top` most likely headings of each text (as 4-digit integers, shape (n, top))
-        and their probabilities: the softmax of the scores summed over each heading's
-        subheadings. The ranking compares these for offers and requests without a code."""
+        and their probabilities: the softmax of the scores (at GUESS_TEMPERATURE) summed over
+        each heading's subheadings. The ranking compares these for offers and requests
+        without a code."""
         return self.guess(texts, vectors, top, exclude)[:2]
 
     def guess(
