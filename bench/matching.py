@@ -339,7 +339,9 @@ def section_honest(embedder, limit: int | None = None, variants: bool = False) -
     default = HsSuggester(embedder=cached)
     suggesters = {
         "suggester (default: learned fusion)": default,
-        "  session 5 fusion (no HTS embedding)": HsSuggester(embedder=cached, fusion=SESSION5),
+        "  session 6 fusion (no knn_pow, lexical_knn)": HsSuggester(
+            embedder=cached, fusion=SESSION6
+        ),
     }
     if variants:
         suggesters |= {
@@ -368,8 +370,9 @@ def section_honest(embedder, limit: int | None = None, variants: bool = False) -
     honest.section(cached, {k: suggest_fn(v) for k, v in suggesters.items()}, engines, limit)
 
 
-# The fusion shipped in session 5 (before the HTS text was embedded), for the before/after rows.
-SESSION5 = {
+# The fusion shipped in session 6 (before the wide and lexical kNN votes), for the before/after
+# rows. Features it lacks weigh 0.
+SESSION6 = {
     "features": [
         "semantic",
         "lexical",
@@ -380,8 +383,17 @@ SESSION5 = {
         "semantic_4",
         "lexical_hts_4",
         "knn_4",
+        "semantic_hts",
+        "semantic_hts_4",
+        "semantic_hts*lexical_hts",
+        "semantic*lexical_hts",
+        "semantic_hts*semantic_hts",
+        "semantic_hts*semantic_hts*semantic_hts",
+        "semantic_hts*semantic_hts*semantic_hts*semantic_hts",
+        "semantic*semantic",
     ],
-    "weights": [6.11823, 0.0, 3.90155, 2.38617, 1.88932, 5.0, 1.26861, 0.0, 3.13],
+    "weights": [0.0, 0.0, 1.0, 3.10841, 1.34813, 5.0, 0.0, 0.0, 2.93262, 0.0, 0.0]
+    + [1.08238, 1.99821, 2.20018, 6.47235, 7.56013, 2.80145],
 }
 
 

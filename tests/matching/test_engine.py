@@ -434,3 +434,93 @@ def test_hs_agreement_guesses_are_saved_with_the_catalog(build, embedder, tmp_pa
     top = rank(opened, {"id": "q", "text": "roasted beans wanted"})
     assert ids(top) == ["a", "b"]
     assert [m.signals["hs_guess"] for m in top] == [pytest.approx(0.81), 0.0]
+
+
+class _CodeGuesser(_KeywordGuesser):
+    """A guesser that also names subheadings: 090111 (coffee, not roasted) for "green" texts,
+    090121 (roasted) for the other texts naming beans or coffee, rice 100630 otherwise."""
+
+    def guess(self, texts, vectors, top=5):
+        import numpy as np
+
+        heads, probs = self.heading_guess(texts, vectors, top)
+        codes = np.zeros_like(heads)
+        code_probs = np.zeros_like(probs)
+        for i, text in enumerate(texts):
+            text = text.lower()
+            coffee = "beans" in text or "coffee" in text
+            heads[i, 0] = 901 if coffee else 1006
+            codes[i, 0] = (90111 if "green" in text else 90121) if coffee else 100630
+            code_probs[i, 0] = 0.9
+        return heads, probs, codes, code_probs
+
+
+def test_hs_agreement_at_six_digits_prefers_the_same_subheading(build):
+    rows = [
+        {"id": "a", "title": "Coffee", "description": "green, from Dak Lak"},
+        {"id": "b", "title": "Coffee", "description": "dark, from Dak Lak"},
+    ]
+    weights = Weights(semantic=0.0, lexical=0.0, hs_guess=0.5, hs_guess_6=1.0)
+    top = rank(
+        build(rows, weights=weights, hs_guesser=_CodeGuesser()), {"id": "q", "text": "beans"}
+    )
+    # Both offers share the request's guessed heading; only "b" its guessed subheading.
+    assert [m.signals["hs_guess"] for m in top] == [pytest.approx(0.81)] * 2
+    assert ids(top) == ["b", "a"] and top[0].signals["hs_guess_6"] == pytest.approx(0.81)
+    assert top[1].signals["hs_guess_6"] == 0.0
+
+
+def test_the_guess_channel_brings_offers_that_words_and_vectors_missed(build):
+    # One candidate per channel: the vector search and the words find the rice offers; the
+    # coffee offer, which shares neither words nor much meaning with "beans", comes in only
+    # because its guessed heading is the request's.
+    rows = [{"id": f"r{i}", "title": f"Beans of rice {i}", "description": ""} for i in range(4)]
+    rows.append({"id": "c", "title": "Coffee", "description": "Robusta cherries"})
+    weights = Weights(semantic=0.0, lexical=0.0, hs_guess=0.5, candidates=1)
+
+    class Guesser(_CodeGuesser):
+        def guess(self, texts, vectors, top=5):
+            heads, probs, codes, code_probs = super().guess(texts, vectors, top)
+            for i, text in enumerate(texts):  # rice offers are rice, whatever their words
+                if "rice" in text:
+                    heads[i, 0], codes[i, 0] = 1006, 100630
+            return heads, probs, codes, code_probs
+
+    query = {"id": "q", "text": "beans"}
+    with_guesses = rank(build(rows, weights=weights, hs_guesser=Guesser()), query, top=1)
+    assert ids(with_guesses) == ["c"] and with_guesses[0].signals["hs_guess"] > 0
+    # Without guesses it is not even a candidate (it would win the tie by id if it were).
+    assert ids(rank(build(rows, weights=weights), query, top=1)) != ["c"]
+
+
+def test_subheading_guesses_and_the_channel_are_saved_with_the_catalog(build, embedder, tmp_path):
+    guesser = _CodeGuesser()
+    rows = [
+        {"id": "a", "title": "Coffee", "description": "green, from Dak Lak"},
+        {"id": "b", "title": "Coffee", "description": "dark, from Dak Lak"},
+    ]
+    weights = Weights(semantic=0.0, lexical=0.0, hs_guess=0.5, hs_guess_6=1.0, candidates=1)
+    built = build(rows, weights=weights, hs_guesser=guesser)
+    built.save(tmp_path)
+    opened = Matcher.open(tmp_path, embedder=embedder, weights=weights, hs_guesser=guesser)
+    assert guesser.calls == 2  # the offers at build; none at opening
+    query = {"id": "q", "text": "beans"}
+    assert [(m.offer_id, m.signals) for m in rank(opened, query)] == [
+        (m.offer_id, m.signals) for m in rank(built, query)
+    ]
+    assert ids(rank(opened, query))[0] == "b"
+
+
+def test_a_catalog_saved_with_heading_guesses_only_still_opens(build, embedder, tmp_path):
+    guesser = _CodeGuesser()
+    rows = [
+        {"id": "a", "title": "Coffee", "description": "green, from Dak Lak"},
+        {"id": "b", "title": "Rice", "description": "from An Giang"},
+    ]
+    weights = Weights(semantic=0.0, lexical=0.0, hs_guess=0.5, hs_guess_6=1.0)
+    build(rows, weights=weights, hs_guesser=guesser).save(tmp_path)
+    for name in ("guess_codes.npy", "guess_code_probs.npy", "guess_order.npy"):
+        (tmp_path / name).unlink()
+    opened = Matcher.open(tmp_path, embedder=embedder, weights=weights, hs_guesser=guesser)
+    top = rank(opened, {"id": "q", "text": "beans"})
+    assert ids(top)[0] == "a" and top[0].signals["hs_guess_6"] == 0.0

@@ -49,3 +49,50 @@ def test_heading_guess_sums_the_suggestions_per_heading(suggester, embedder):
     assert list(probs[0]) == sorted(probs[0], reverse=True) and probs[0].sum() <= 1.0 + 1e-5
     listed = sum(s.score for s in suggester.suggest(text) if s.code.startswith("1006"))
     assert probs[0, 0] >= listed - 1e-5
+
+
+def test_guess_lists_the_suggested_subheadings_with_their_confidences(suggester, embedder):
+    # The catalog stores these per offer for the ranking's agreement at 6 digits.
+    text = "frozen shrimp, 1 kg boxes"
+    heads, head_probs, codes, code_probs = suggester.guess([text], embedder.embed_queries([text]))
+    suggestions = suggester.suggest(text)
+    assert [f"{c:06d}" for c in codes[0]] == [s.code for s in suggestions]
+    assert heads[0, 0] == int(suggestions[0].code[:4]) and head_probs[0, 0] >= code_probs[0, 0]
+    # Sharper than the confidences shown (GUESS_TEMPERATURE < 1): the first gains, the rest lose.
+    assert code_probs[0, 0] > suggestions[0].score and code_probs[0, -1] < suggestions[-1].score
+
+
+def _feature(suggester, text, name, code):
+    from corridor.matching.hs_suggest import FEATURES
+
+    vector = suggester.embedder.embed_queries([text])[0]
+    return suggester.features(text, vector)[FEATURES.index(name), suggester.codes.index(code)]
+
+
+def test_examples_sharing_rare_words_vote_whatever_the_embedding_says(embedder):
+    examples = [("zorblax gearbox housing", "848340"), ("plain bearing housing", "848330")]
+    suggester = HsSuggester(examples=examples, embedder=embedder, use_seeds=False, use_uk=False)
+    # "zorblax" is in one example only: the lexical vote is all for its code, and its heading.
+    assert _feature(suggester, "zorblax", "lexical_knn", "848340") == pytest.approx(1.0)
+    assert _feature(suggester, "zorblax", "lexical_knn", "848330") == 0.0
+    assert _feature(suggester, "zorblax", "lexical_knn_4", "848330") == pytest.approx(1.0)
+    assert _feature(suggester, "zorblax", "lexical_knn", "848340") > _feature(
+        HsSuggester(embedder=embedder, use_seeds=False, use_uk=False),
+        "zorblax",
+        "lexical_knn",
+        "848340",
+    )
+
+
+def test_the_wide_knn_vote_weighs_closeness_steeply(embedder):
+    from corridor.matching.hs_suggest import KNN_POW
+
+    text = "stainless steel kitchen sink"
+    examples = [("stainless steel kitchen sinks", "732410"), ("kitchen sink mixer tap", "848180")]
+    suggester = HsSuggester(examples=examples, embedder=embedder, use_seeds=False, use_uk=False)
+    q = embedder.embed_queries([text])[0]
+    near, far = (float(v @ q) for v in embedder.embed_queries([t for t, _ in examples]))
+    assert near > far > 0.8  # both close enough to count
+    share = near**KNN_POW / (near**KNN_POW + far**KNN_POW)
+    assert _feature(suggester, text, "knn_pow", "732410") == pytest.approx(share, abs=1e-3)
+    assert _feature(suggester, text, "knn_pow", "848180") == pytest.approx(1 - share, abs=1e-3)

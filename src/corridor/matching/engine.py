@@ -46,19 +46,20 @@ _UNTELLING = frozenset(
 COMMON_SHARE = 0.2
 
 
-def _learned_rank_weights() -> tuple[float, float, float]:
-    """(semantic, lexical, hs_guess) learned by `python -m corridor.matching.learn_rank_fusion`."""
+def _learned_rank_weights() -> tuple[float, float, float, float]:
+    """(semantic, lexical, hs_guess, hs_guess_6) learned by `python -m
+    corridor.matching.learn_rank_fusion`."""
     path = Path(__file__).resolve().parent / "data" / "rank_fusion.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         learned = dict(zip(data["signals"], data["weights"], strict=True))
-        guess = float(learned.get("hs_guess", 0.0))
-        return float(learned["semantic"]), float(learned["lexical"]), guess
+        guess, guess_6 = float(learned.get("hs_guess", 0.0)), float(learned.get("hs_guess_6", 0.0))
+        return float(learned["semantic"]), float(learned["lexical"]), guess, guess_6
     except (OSError, KeyError, ValueError, TypeError):
-        return 0.1, 0.5, 0.0
+        return 0.1, 0.5, 0.0, 0.0
 
 
-_SEMANTIC, _LEXICAL, _HS_GUESS = _learned_rank_weights()
+_SEMANTIC, _LEXICAL, _HS_GUESS, _HS_GUESS_6 = _learned_rank_weights()
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class Weights:
     # the request and the offer (the offer's own heading when it has a code). Needs
     # Matcher(hs_guesser=...); learned (data/rank_fusion.json).
     hs_guess: float = _HS_GUESS
+    hs_guess_6: float = _HS_GUESS_6  # the same for the guessed subheadings (6 digits)
     certification: float = 0.02  # each required certification held
     capacity: float = 0.02
     destination: float = 0.03
@@ -154,11 +156,25 @@ GUESS_TOP = 5  # headings kept per offer and request for the HS-agreement signal
 
 
 class HeadingGuesser(Protocol):
-    """What the ranking needs from the HS suggester (hs_suggest.HsSuggester has it)."""
+    """What the ranking needs from the HS suggester (hs_suggest.HsSuggester has it). A guesser
+    may also have `guess(texts, vectors, top)` -> (heads, head probs, subheadings, their
+    probs), all (n, top), for the agreement at 6 digits."""
 
     def heading_guess(
         self, texts: Sequence[str], vectors: np.ndarray, top: int = 5
     ) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def _guess(
+    guesser: HeadingGuesser, texts: Sequence[str], vectors: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Headings and subheadings guessed for texts, with their probabilities (no subheadings,
+    all zero, when the guesser gives only headings)."""
+    full = getattr(guesser, "guess", None)
+    if full is not None:
+        return full(texts, vectors, top=GUESS_TOP)
+    heads, probs = guesser.heading_guess(texts, vectors, top=GUESS_TOP)
+    return heads, probs, np.zeros_like(heads), np.zeros_like(probs)
 
 
 class Matcher:
@@ -186,9 +202,15 @@ class Matcher:
         self.bm25 = BM25()
         self.index = VectorIndex(self.embedder.dim, index_kind)
         self._hs = np.zeros((0, 3), dtype=np.int32)
-        # Guessed headings (n, k) and their probabilities, for offers without a code.
+        # Guessed headings and subheadings (n, k) and their probabilities, for offers without a
+        # code; offers ordered by their first guessed heading, then its probability (the
+        # guess channel of the candidates).
         self._guess_heads = np.zeros((0, 0), dtype=np.int32)
         self._guess_probs = np.zeros((0, 0), dtype=np.float32)
+        self._guess_codes = np.zeros((0, 0), dtype=np.int32)
+        self._guess_code_probs = np.zeros((0, 0), dtype=np.float32)
+        self._guess_order = np.zeros(0, dtype=np.int64)
+        self._guess_sorted = np.zeros(0, dtype=np.int32)
 
     def build(
         self,
@@ -209,26 +231,32 @@ class Matcher:
         self.index = index
         # Column-major: each level is a contiguous array, compared in one pass per query.
         self._hs = np.asfortranarray(_hs_columns([o.hs_code for o in self.offers]))
-        if self.hs_guesser is not None and self.weights.hs_guess > 0:
+        if self.hs_guesser is not None and self.weights.hs_guess + self.weights.hs_guess_6 > 0:
             self._guess_offers(vectors)
         return self
 
     def _guess_offers(self, vectors: np.ndarray | None) -> None:
-        """The heading distribution of every offer without a code (with one: its heading)."""
+        """The heading and subheading distributions of every offer without a code (with one:
+        its own heading, and subheading when it has 6 digits)."""
         n = len(self.offers)
         if vectors is None:
             vectors = self.index.vectors_of(np.arange(n))
         heads = np.zeros((n, GUESS_TOP), dtype=np.int32)
         probs = np.zeros((n, GUESS_TOP), dtype=np.float32)
+        codes = np.zeros((n, GUESS_TOP), dtype=np.int32)
+        code_probs = np.zeros((n, GUESS_TOP), dtype=np.float32)
         coded = self._hs[:, 1] >= 0
         heads[coded, 0], probs[coded, 0] = self._hs[coded, 1], 1.0
+        six = self._hs[:, 2] >= 0
+        codes[six, 0], code_probs[six, 0] = self._hs[six, 2], 1.0
         todo = np.flatnonzero(~coded)
         if len(todo):
             texts = [self.offers[i].text for i in todo]
-            heads[todo], probs[todo] = self.hs_guesser.heading_guess(
-                texts, vectors[todo], top=GUESS_TOP
-            )
+            guessed = _guess(self.hs_guesser, texts, np.asarray(vectors)[todo])
+            heads[todo], probs[todo], codes[todo], code_probs[todo] = guessed
         self._guess_heads, self._guess_probs = heads, probs
+        self._guess_codes, self._guess_code_probs = codes, code_probs
+        self._guess_order = _guess_order(heads, probs)
 
     def __len__(self) -> int:
         return len(self.offers)
@@ -244,6 +272,9 @@ class Matcher:
         if self._guess_heads.size:
             np.save(folder / "guess_heads.npy", self._guess_heads)
             np.save(folder / "guess_probs.npy", self._guess_probs)
+            np.save(folder / "guess_codes.npy", self._guess_codes)
+            np.save(folder / "guess_code_probs.npy", self._guess_code_probs)
+            np.save(folder / "guess_order.npy", self._guess_order)
         self.bm25.save(folder)
         self.index.write(folder)
 
@@ -270,6 +301,14 @@ class Matcher:
         if (folder / "guess_heads.npy").exists():
             matcher._guess_heads = np.load(folder / "guess_heads.npy", mmap_mode="r")
             matcher._guess_probs = np.load(folder / "guess_probs.npy", mmap_mode="r")
+            if (folder / "guess_order.npy").exists():
+                matcher._guess_codes = np.load(folder / "guess_codes.npy", mmap_mode="r")
+                matcher._guess_code_probs = np.load(folder / "guess_code_probs.npy", mmap_mode="r")
+                matcher._guess_order = np.load(folder / "guess_order.npy", mmap_mode="r")
+            else:  # saved before the guesses at 6 digits: headings only
+                matcher._guess_codes = np.zeros_like(matcher._guess_heads)
+                matcher._guess_code_probs = np.zeros_like(matcher._guess_probs)
+                matcher._guess_order = _guess_order(matcher._guess_heads, matcher._guess_probs)
         return matcher
 
     # Retrieval -------------------------------------------------------------------------------
@@ -344,7 +383,10 @@ class Matcher:
         else:
             lex_keys = touched
 
+        q_guess = self._query_guess(query, vector)
         candidates = np.union1d(vec_keys, lex_keys).astype(np.int64)
+        if q_guess is not None:
+            candidates = np.union1d(candidates, self._guess_channel(int(q_guess[0][0]), k))
         sims = dict(zip(vec_keys.tolist(), vec_sims.tolist(), strict=True))
         others = [c for c in candidates.tolist() if c not in sims]
         if others:
@@ -352,7 +394,7 @@ class Matcher:
             for c, s in zip(others, (vecs @ vector).tolist(), strict=True):
                 sims[c] = s
 
-        guess = self._guess_overlap(query, vector, candidates)
+        guess = self._guess_overlap(q_guess, candidates)
         scored: list[tuple[Match, int]] = []
         for row, pos in enumerate(candidates.tolist()):
             offer = self.offers[pos]
@@ -364,7 +406,8 @@ class Matcher:
                 "hs": round(float(hs[pos]) if hs is not None else 0.0, 6),
             }
             if guess is not None:
-                signals["hs_guess"] = round(float(guess[row]), 6)
+                signals["hs_guess"] = round(float(guess[0][row]), 6)
+                signals["hs_guess_6"] = round(float(guess[1][row]), 6)
             match = self._judge(query, offer, signals, q_tokens, today, words=False)
             scored.append((match, pos))
         # Hard failures after every passing offer; ties by offer id for determinism.
@@ -380,23 +423,43 @@ class Matcher:
                 match.reasons.insert(at, reason)
         return [match for match, _ in best]
 
-    def _guess_overlap(
-        self, query: Query, vector: np.ndarray, candidates: np.ndarray
-    ) -> np.ndarray | None:
-        """How much the candidates' guessed headings agree with the request's: the dot
-        product of the two heading distributions (None when there are no guesses)."""
+    def _query_guess(self, query: Query, vector: np.ndarray) -> tuple[np.ndarray, ...] | None:
+        """The request's guessed headings and subheadings (None without offer guesses, or when
+        the request has a code: a guess must not outweigh a declared code, judged by `hs`)."""
         if not self._guess_heads.size or self.hs_guesser is None:
             return None
         if query.hs_code or not query.text:
-            # A request with a code is judged by the codes (the hs signal): a guess must not
-            # outweigh a declared code.
             return None
-        q_heads, q_probs = self.hs_guesser.heading_guess([query.text], vector[None, :], GUESS_TOP)
-        q_heads, q_probs = q_heads[0], q_probs[0]
-        heads = np.asarray(self._guess_heads[candidates])
-        probs = np.asarray(self._guess_probs[candidates])
-        same = heads[:, :, None] == q_heads[None, None, :]
-        return (same * probs[:, :, None] * q_probs[None, None, :]).sum(axis=(1, 2))
+        return tuple(a[0] for a in _guess(self.hs_guesser, [query.text], vector[None, :]))
+
+    def _guess_channel(self, head: int, k: int) -> np.ndarray:
+        """Up to k offers whose first guessed heading is `head`, the most confident first: an
+        offer of the right product that neither the words nor the vector search found."""
+        order = self._guess_order
+        if len(self._guess_sorted) != len(order):  # once per process (a saved catalog)
+            self._guess_sorted = np.asarray(self._guess_heads[:, 0])[order]
+        lo = np.searchsorted(self._guess_sorted, head, side="left")
+        hi = np.searchsorted(self._guess_sorted, head, side="right")
+        return np.asarray(order[lo : min(hi, lo + k)], dtype=np.int64)
+
+    def _guess_overlap(
+        self, q_guess: tuple[np.ndarray, ...] | None, candidates: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """How much the candidates' guesses agree with the request's: the dot products of the
+        two heading distributions and of the two subheading distributions (top GUESS_TOP)."""
+        if q_guess is None:
+            return None
+        q_heads, q_probs, q_codes, q_code_probs = q_guess
+
+        def dot(values, weights, q_values, q_weights) -> np.ndarray:
+            same = np.asarray(values[candidates])[:, :, None] == q_values[None, None, :]
+            mass = np.asarray(weights[candidates])[:, :, None] * q_weights[None, None, :]
+            return (same * mass).sum(axis=(1, 2))
+
+        return (
+            dot(self._guess_heads, self._guess_probs, q_heads, q_probs),
+            dot(self._guess_codes, self._guess_code_probs, q_codes, q_code_probs),
+        )
 
     def _is_common(self, token: str) -> bool:
         """Whether a word is in so many offers that it explains no ranking (from 20 offers)."""
@@ -421,6 +484,7 @@ class Matcher:
         w = self.weights
         score = w.semantic * signals["semantic"] + w.lexical * signals["lexical"]
         score += w.hs * signals["hs"] + w.hs_guess * signals.get("hs_guess", 0.0)
+        score += w.hs_guess_6 * signals.get("hs_guess_6", 0.0)
         failures: list[Reason] = []
         reasons: list[Reason] = []
 
@@ -516,6 +580,11 @@ def _hs_reason(wanted: str, offered: str) -> Reason:
     if digits == 4:
         return Reason("hs_heading", {"code": offered[:4]})
     return Reason("hs_chapter", {"code": offered[:2]})
+
+
+def _guess_order(heads: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Offer positions sorted by first guessed heading, then by its probability (descending)."""
+    return np.lexsort((-probs[:, 0], heads[:, 0])).astype(np.int64)
 
 
 def _hs_columns(codes: Sequence[str]) -> np.ndarray:

@@ -70,7 +70,17 @@ SIGNALS = (
     "knn_4",
     "semantic_hts",  # E5 cosine with the best piece of the US HTS text (or the line), floored
     "semantic_hts_4",
+    "knn_pow",  # vote of the 30 nearest examples, each weighted by its cosine to the 10th power
+    "knn_pow_4",
+    "lexical_knn",  # vote of the 20 examples with the best BM25 score, weighted by score / best
+    "lexical_knn_4",
 )
+KNN_POW_K, KNN_POW = 30, 10.0
+# The ranking compares the guesses of a request and an offer (engine.Matcher(hs_guesser=...)):
+# sharper distributions than the confidences shown to users rank better (cross-validated
+# nDCG@10 on the UK learning part, see docs/matching.md).
+GUESS_TEMPERATURE = 0.5
+LEXICAL_KNN_K = 20
 # Products of signals, also weighed by the fusion: a weighted sum cannot say "only a very close
 # cosine counts" (a power) or "the words and the meaning agree" (a product). Adding them lifted
 # the cross-validated top-1 at 6 digits from 0.358 to 0.394 (see docs/matching.md).
@@ -249,6 +259,7 @@ class HsSuggester:
         self._heading = np.asarray([heads.index(c[:4]) for c in self.codes], dtype=np.int32)
         self._head_codes = np.asarray([int(h) for h in heads], dtype=np.int32)
         self._n_heads = len(heads)
+        self._code_ints = np.asarray([int(c) for c in self.codes], dtype=np.int32)
         learned = fusion if fusion is not None else learned_weights()
         names = learned["features"] if learned else FEATURES
         values = learned["weights"] if learned else [_HAND.get(f, 0.0) for f in FEATURES]
@@ -263,6 +274,8 @@ class HsSuggester:
         self._ex_concept_counts = np.zeros(0, dtype=np.int16)
         self._ex_texts: dict[str, tuple[int, int]] = {}
         self._ex_vectors = np.zeros((0, self.embedder.dim), dtype=np.float32)
+        self._ex_token_lists: list[list[str]] = []
+        self._ex_bm25: BM25 | None = None
         if use_seeds:
             self.add_examples(*seed_examples(self.embedder), weight=self.weights.seeds)
         self.n_seed_examples = len(self._ex_codes)
@@ -313,7 +326,15 @@ class HsSuggester:
             [self._ex_weights, np.full(len(texts), weight, dtype=np.float32)]
         )
         self._ex_vectors = np.vstack([self._ex_vectors, vectors])
+        self._ex_token_lists.extend(analyse(t) for t in texts)
+        self._ex_bm25 = None
         return len(texts)
+
+    def _examples_bm25(self) -> BM25:
+        """BM25 over the example texts (rebuilt after examples are added; ~0.3 s per 8,000)."""
+        if self._ex_bm25 is None:
+            self._ex_bm25 = BM25.build(self._ex_token_lists)
+        return self._ex_bm25
 
     def _lexical(self, text: str, bm25: BM25 | None = None) -> np.ndarray:
         q_tokens = analyse(text)
@@ -329,6 +350,10 @@ class HsSuggester:
         best = np.zeros(self._n_heads, dtype=np.float64)
         np.maximum.at(best, self._heading, values)
         return best[self._heading]
+
+    def _sum_by_heading(self, values: np.ndarray) -> np.ndarray:
+        """The sum of the values over the subheadings of each one's heading."""
+        return np.bincount(self._heading, values, minlength=self._n_heads)[self._heading]
 
     def features(
         self, text: str, vector: np.ndarray, exclude: np.ndarray | None = None
@@ -363,17 +388,35 @@ class HsSuggester:
             exact = self._ex_texts.get(fold(text).strip())
             if exact is not None and (exclude is None or not exclude[exact[1]]):
                 out[5, exact[0]] = 1.0
+            # A wider vote where closeness counts steeply (cosine**10 over the 30 nearest):
+            # chosen over k and weighting by cross-validation (see docs/matching.md).
+            k = min(KNN_POW_K, len(sims))
+            near = np.argpartition(-sims, k - 1)[:k]
+            votes = np.clip(sims[near], 0, None) ** KNN_POW * (strength[near] > 0)
+            if votes.sum() > 0:
+                np.add.at(out[11], codes[near], votes / votes.sum())
+            # The examples that share the most (rare) words, whatever the embedding says.
+            lex = self._examples_bm25().scores(analyse(text))
+            if self.use_glossary:  # "frozen boneless beef" shares words with "fresh ..." too
+                self._discount_other_products(text, lex)
+            if exclude is not None:
+                lex[exclude] = 0.0
+            k = min(LEXICAL_KNN_K, len(lex))
+            near = np.argpartition(-lex, k - 1)[:k]
+            near = near[lex[near] > 0]
+            if len(near):
+                np.add.at(out[13], codes[near], lex[near] / lex[near].sum())
         out[6] = self._by_heading(out[0])
         out[7] = self._by_heading(out[2])
-        head_votes = np.zeros(self._n_heads)
-        np.add.at(head_votes, self._heading, out[4])
-        out[8] = head_votes[self._heading]
+        out[8] = self._sum_by_heading(out[4])
         # The best of the nomenclature line and the HTS pieces: a subheading without HTS text
         # keeps its line's cosine.
         best = cos.astype(np.float64)
         np.maximum.at(best, self._hts_rows, self.hts_vectors @ vector)
         out[9] = np.clip((best - w.semantic_floor) / (1 - w.semantic_floor), 0, 1)
         out[10] = self._by_heading(out[9])
+        out[12] = self._sum_by_heading(out[11])
+        out[14] = self._sum_by_heading(out[13])
         return derive(out)
 
     def scores(self, text: str, vector: np.ndarray | None = None) -> np.ndarray:
@@ -404,22 +447,40 @@ class HsSuggester:
         exclude: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The `top` most likely headings of each text (as 4-digit integers, shape (n, top))
-        and their probabilities: the softmax of the scores summed over each heading's
-        subheadings. The ranking compares these for offers and requests without a code."""
-        heads = np.zeros((len(texts), top), dtype=np.int32)
-        probs = np.zeros((len(texts), top), dtype=np.float32)
+        and their probabilities: the softmax of the scores (at GUESS_TEMPERATURE) summed over
+        each heading's subheadings. The ranking compares these for offers and requests
+        without a code."""
+        return self.guess(texts, vectors, top, exclude)[:2]
+
+    def guess(
+        self,
+        texts: Sequence[str],
+        vectors: np.ndarray,
+        top: int = 5,
+        exclude: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """heading_guess() and also the `top` most likely subheadings (6-digit integers) with
+        their probabilities, each (n, top): what the catalog stores per offer. Sharpened by
+        GUESS_TEMPERATURE (the ranking's choice), so not the confidences suggest() shows."""
+        shape = (len(texts), top)
+        heads, probs = np.zeros(shape, np.int32), np.zeros(shape, np.float32)
+        codes, code_probs = np.zeros(shape, np.int32), np.zeros(shape, np.float32)
         for i, (text, vector) in enumerate(zip(texts, vectors, strict=True)):
-            p = self._probabilities(self.fusion @ self.features(text, vector, exclude=exclude))
-            mass = np.zeros(self._n_heads)
-            np.add.at(mass, self._heading, p)
+            scores = self.fusion @ self.features(text, vector, exclude=exclude)
+            p = self._probabilities(scores, GUESS_TEMPERATURE if self.learned else None)
+            mass = np.bincount(self._heading, p, minlength=self._n_heads)
             best = np.argsort(-mass, kind="stable")[:top]
             heads[i], probs[i] = self._head_codes[best], mass[best]
-        return heads, probs
+            best = np.argpartition(-p, top - 1)[:top]
+            best = best[np.lexsort((best, -p[best]))]
+            codes[i], code_probs[i] = self._code_ints[best], p[best]
+        return heads, probs, codes, code_probs
 
-    def _probabilities(self, scores: np.ndarray) -> np.ndarray:
+    def _probabilities(self, scores: np.ndarray, temperature: float | None = None) -> np.ndarray:
         """The confidence of each subheading: learned weights give logits; the hand-set sum
         needs a temperature."""
-        temperature = 1.0 if self.learned else self.weights.temperature
+        if temperature is None:
+            temperature = 1.0 if self.learned else self.weights.temperature
         probs = np.exp((scores - scores.max()) / temperature)
         return probs / probs.sum()
 
