@@ -100,6 +100,20 @@ def test_search_finds_products_and_ranks_name_first():
     assert _names("cashew") == ["Cashew House", "Alpha trading"]
 
 
+def test_search_lists_every_name_match_before_description_matches():
+    # BM25 alone ranks a short description repeating the word above the word once in a very
+    # long name (its length discounts it); the name tier puts every name match first.
+    for i in range(12):
+        _org(f"Org {i}")
+    _org("Weavers", description="silk silk silk silk silk silk")
+    long_name = "Silk " + " ".join("abcdefghijklmnopqrstuvwxyz0123456789")  # 37 words
+    _org(long_name)
+    assert _names("silk") == [long_name, "Weavers"]
+    tiers = parse_query("silk").tiers()
+    assert tiers[0].names and not tiers[1].names
+    assert tiers[0].clauses == tiers[1].clauses
+
+
 def test_search_ignores_inactive_products():
     a = _org("Alpha")
     factories.ProductFactory(organisation=a, name="Durian", is_active=False)

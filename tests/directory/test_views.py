@@ -4,6 +4,7 @@ import gzip
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from corridor.directory.models import Organisation, Product
@@ -73,8 +74,10 @@ def test_search_page_query_count_constant(client, django_assert_num_queries, sme
     client.get("/directory/")  # warm the session and the user
     cache.clear()
     # session, user, memberships, clusters, generation, text search (total, page ids, facets),
-    # the page's rows, products, certificates, the header's unread notifications
-    with django_assert_num_queries(10):
+    # the page's rows, products, certificates, the header's unread notifications; on
+    # PostgreSQL the plan estimate read before a search of several tiers (`_probe_step`)
+    planned = int(connection.vendor == "postgresql")
+    with django_assert_num_queries(10 + planned):
         client.get("/directory/?q=org")
     for i in range(10):
         org = factories.OrganisationFactory(name=f"Org x{i}")
@@ -82,7 +85,7 @@ def test_search_page_query_count_constant(client, django_assert_num_queries, sme
         factories.CertificationFactory(organisation=org)
     _reindex()
     cache.clear()
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(10 + planned):
         client.get("/directory/?q=org")
 
 

@@ -331,19 +331,30 @@ class TextQuery:
     clauses: tuple[tuple[tuple[str, ...], ...], ...]
     # The index terms of glossary concepts among the alternatives (see `_with_concepts`).
     concepts: frozenset[str] = frozenset()
+    # Matched in the organisations' names only (the first tier: see `tiers`).
+    names: bool = False
 
     def __bool__(self) -> bool:
         return bool(self.clauses)
 
     def tiers(self) -> list[TextQuery]:
         """Nested narrowings of the query, strictest first, each distinct: the first (exact)
-        alternative of every clause ("ceramics" itself, the dictionary words of a Thai run),
-        then the user's own words in every form (English stems, character trigrams), then the
-        query itself (glossary concepts too). The matches of each tier come before those
-        that only the next one adds."""
+        alternative of every clause ("ceramics" itself, the dictionary words of a Thai run) in
+        the names, then anywhere, then the user's own words in every form (English stems,
+        character trigrams), then the query itself (glossary concepts too). The matches of
+        each tier come before those that only the next one adds.
+
+        The name tier is where ranking would put most of the first page anyway (names weigh
+        five to ten times the rest), and it keeps a broad word cheap: "silk" matches 49,049 of
+        100,000 organisations, 16,000 of them by name, and only those are ranked for the first
+        pages (ranking is most of a match's cost)."""
+        exact = tuple(c[:1] for c in self.clauses)
         out: list[TextQuery] = []
-        for tier in (TextQuery(tuple(c[:1] for c in self.clauses)), self.words(), self):
-            if tier is not None and (not out or tier.clauses != out[-1].clauses):
+        tiers = (TextQuery(exact, names=True), TextQuery(exact), self.words(), self)
+        for tier in tiers:
+            if tier is None or not tier.clauses:
+                continue
+            if not out or (tier.clauses, tier.names) != (out[-1].clauses, out[-1].names):
                 out.append(tier)
         return out
 
@@ -509,7 +520,8 @@ def _fts5_expression(tq: TextQuery) -> str:
         alts = [" AND ".join(_fts5_term(t) for t in alt) for alt in clause]
         parts.append("(" + " OR ".join(f"({a})" for a in alts) + ")")
     # Only the text columns: "v2" typed by a user must not match the visibility column.
-    return f"{FTS_TEXT} : (" + " AND ".join(parts) + ")"
+    columns = "{name}" if tq.names else FTS_TEXT
+    return f"{columns} : (" + " AND ".join(parts) + ")"
 
 
 def _tsquery_expression(tq: TextQuery) -> str:
@@ -518,6 +530,16 @@ def _tsquery_expression(tq: TextQuery) -> str:
         alts = [" & ".join(t[:-1] + ":*" if t.endswith("*") else t for t in alt) for alt in clause]
         parts.append("(" + " | ".join(f"({a})" for a in alts) + ")")
     return " & ".join(parts)
+
+
+# The names' lexemes (weight A of the search row): a GIN index of its own (migration 0010).
+PG_NAMES = "ts_filter(tsv, '{a}')"
+
+
+def _tsquery_match(tq: TextQuery) -> tuple[str, list]:
+    """PostgreSQL: the condition that a search row matches `tq`, and its parameter."""
+    column = PG_NAMES if tq.names else "tsv"
+    return f"{column} @@ to_tsquery('simple', %s)", [_tsquery_expression(tq)]
 
 
 def filter_text(qs, tq: TextQuery):
@@ -666,23 +688,24 @@ class Matches:
             if without is not None:
                 expr = f"({expr}) NOT ({_fts5_expression(without)})"
             return self._sqlite(f"rowid AS org_id, {BM25} AS r", expr)
-        expr = _tsquery_expression(tq)
+        where, params = _tsquery_match(tq)
         if without is not None:
-            expr = f"({expr}) & !({_tsquery_expression(without)})"
+            other, other_params = _tsquery_match(without)
+            where, params = f"{where} AND NOT {other}", [*params, *other_params]
         return (
             f"SELECT org_id, -ts_rank(tsv, to_tsquery('simple', %s)) AS r FROM {PG_TABLE} "
-            f"WHERE tsv @@ to_tsquery('simple', %s) AND {self.condition}",
-            [expr, expr, *self.params],
+            f"WHERE {where} AND {self.condition}",
+            [_tsquery_expression(tq), *params, *self.params],
         )
 
     def ids(self, tq: TextQuery) -> tuple[str, list]:
         """SQL of the ids of the matches of `tq`, unranked (ranking is most of a match's cost)."""
         if connection.vendor == "sqlite":
             return self._sqlite("rowid AS org_id", _fts5_expression(tq))
+        where, params = _tsquery_match(tq)
         return (
-            f"SELECT org_id FROM {PG_TABLE} "
-            f"WHERE tsv @@ to_tsquery('simple', %s) AND {self.condition}",
-            [_tsquery_expression(tq), *self.params],
+            f"SELECT org_id FROM {PG_TABLE} WHERE {where} AND {self.condition}",
+            [*params, *self.params],
         )
 
     def probed(self, tq: TextQuery, step: int) -> tuple[str, list]:
