@@ -199,6 +199,21 @@ def test_permission_matrix_unpublished_profile(world, role, client):
     assert status == (200 if UNPUBLISHED_VIEW[role] else 404)
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_visible_organisation_count_is_the_visible_set(world, role):
+    sme = world["sme"]
+    sme.is_published = False
+    sme.save()
+    merged = factories.OrganisationFactory(merged_into=world["sme"])
+    user = world["users"][role]
+    visible = p.visible_organisations(user)
+    assert merged not in visible
+    assert p.visible_organisation_count(user) == visible.count()
+    # The unpublished profile counts for those who may open it, and only for them.
+    published = p.visible_organisations(AnonymousUser()).count()
+    assert p.visible_organisation_count(user) == published + UNPUBLISHED_VIEW[role]
+
+
 HISTORY_STATUS = {
     "anonymous": 302,
     "stranger": 403,

@@ -179,7 +179,7 @@ def _facets_key(user, filters: SearchFilters, generation: int, today: str) -> st
 
 
 def _facets(
-    qs: QuerySet[Organisation], filters: SearchFilters, user, generation: int
+    filters: SearchFilters, user, generation: int
 ) -> tuple[dict[str, list[FacetValue]], int, bool]:
     """Facet values with counts, the number of results, and whether the counts are estimates
     (from a sample of a large result set); cached together."""
@@ -192,7 +192,7 @@ def _facets(
             # The whole directory: maintained counts, and the total from the organisations
             # (a profile saved without reindexing, during a bulk import, still counts).
             counts = search.directory_facet_counts(_audience(user), today)
-            cached = (counts, qs.order_by().count(), False)
+            cached = (counts, permissions.visible_organisation_count(user), False)
         else:
             total, counts = search.count_and_facets(*ids, today)
             cached = (counts, total, search.sample_step(total) > 1)
@@ -386,7 +386,7 @@ def search_organisations(
             total_approximate=total_approximate,
         )
     if facets:
-        facet_values, total, approximate = _facets(qs, f, user, generation)
+        facet_values, total, approximate = _facets(f, user, generation)
     ids = _matching_ids(user, f)
     if ids is None:
         object_list = qs.order_by("name", "id")
