@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from corridor.directory import selectors
+from corridor.directory import search, selectors
 from corridor.directory.search import parse_query, reindex_organisations, term
 from tests import factories
 
@@ -192,6 +192,44 @@ def test_facet_filters():
     assert _names(province="VN-HN") == ["A tea"]
     assert _names(kind=["buyer", "cluster"]) == ["C rice", "Tea cluster"]
     assert sorted(_names("tea", country="VN", hs="09")) == ["A tea", "B tea"]
+
+
+def test_facet_pages_walk_one_value_in_name_order():
+    from django.contrib.auth.models import AnonymousUser
+
+    from corridor.directory.models import Organisation
+
+    vn = factories.CountryFactory(code="VN", name="Viet Nam")
+    kh = factories.CountryFactory(code="KH", name="Cambodia")
+    tea = factories.HSCodeFactory(code="090230", description="Black tea")
+    orgs = []
+    # Created in reverse name order: a page read in id order would hold the wrong names.
+    for i in reversed(range(30)):
+        org = factories.OrganisationFactory(name=f"Tea {i:02d}", country=vn if i % 3 else kh)
+        if i % 2:
+            factories.ProductFactory(organisation=org, hs_code=tea)
+        orgs.append(org)
+    reindex_organisations([o.pk for o in orgs])
+    assert search.walks_facet({"country": ["VN"], "hs2": ["09"]})
+    assert not search.walks_facet({"country": ["VN", "KH"]})
+    wanted = sorted(f"Tea {i:02d}" for i in range(30) if i % 3 and i % 2)
+    pages = [
+        selectors.search_organisations(
+            AnonymousUser(), "", {"country": "VN", "hs": "09"}, page=n, per_page=5
+        )
+        for n in (1, 2)
+    ]
+    assert pages[0].total == len(wanted) == 10
+    assert [o.name for p in pages for o in p.organisations] == wanted
+    # A renamed organisation moves once reindexed (its facet rows carry the name).
+    first = Organisation.objects.get(name=wanted[0])
+    first.name = "Tea zz"
+    first.save()
+    reindex_organisations([first.pk])
+    again = selectors.search_organisations(
+        AnonymousUser(), "", {"country": "VN", "hs": "09"}, page=2, per_page=5
+    )
+    assert [o.name for o in again.organisations][-1] == "Tea zz"
 
 
 def test_facet_headings_listed_within_chosen_chapter():

@@ -159,7 +159,7 @@ def _vis(org: Organisation) -> int:
 
 
 def _facet_rows(org: Organisation, hs_labels: dict[str, str]) -> list[tuple]:
-    """(org_id, facet, value, label, until, vis) rows of one organisation."""
+    """(org_id, facet, value, label, until, name, vis) rows of one organisation."""
     rows = [
         (org.id, "kind", org.kind, "", None),
         (org.id, "country", org.country_id, org.country.name, None),
@@ -188,7 +188,7 @@ def _facet_rows(org: Organisation, hs_labels: dict[str, str]) -> list[tuple]:
     for kind, date in sorted(until.items()):
         rows.append((org.id, "cert", kind, "", date.isoformat() if date else None))
     vis = _vis(org)
-    return [(*row, vis) for row in rows]
+    return [(*row, org.name, vis) for row in rows]
 
 
 def _name_terms(org: Organisation) -> str:
@@ -220,8 +220,8 @@ def _write_index(
                 docs,
             )
         cur.executemany(
-            f"INSERT INTO {FACET_TABLE} (org_id, facet, value, label, until, vis) "
-            "VALUES (%s, %s, %s, %s, %s, %s)",
+            f"INSERT INTO {FACET_TABLE} (org_id, facet, value, label, until, name, vis) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
             facets,
         )
         cur.execute(f"UPDATE {META_TABLE} SET value = value + 1 WHERE key = 'generation'")
@@ -626,6 +626,21 @@ def text_subquery(tq: TextQuery) -> tuple[str, list] | None:
     return None
 
 
+def _by_selectivity(facet_values: dict[str, Sequence[str]]) -> list[tuple[str, Sequence[str]]]:
+    """The facets filtered on, the likely smallest set first: `matching_ids` selects its rows
+    and tests the others per id through the (org_id, facet) index, which costs less than
+    building the list of, say, every rice producer."""
+    wanted = [(f, v) for f, v in facet_values.items() if v]
+    return sorted(wanted, key=lambda item: _SELECTIVITY.index(item[0]))
+
+
+def walks_facet(facet_values: dict[str, Sequence[str]]) -> bool:
+    """Whether the ids of `matching_ids` (without text) are the rows of one facet value, which
+    `named_page` can then read in name order from its index (migration 0011)."""
+    wanted = _by_selectivity(facet_values)
+    return bool(wanted) and len(wanted[0][1]) == 1
+
+
 def matching_ids(
     audience: Audience,
     facet_values: dict[str, Sequence[str]],
@@ -639,14 +654,11 @@ def matching_ids(
 
     None when nothing filters (the whole directory: see `directory_facet_counts`), unless
     `base`: then the ids `audience` sees (what a text search ranks within)."""
-    wanted = [(f, v) for f, v in facet_values.items() if v]
+    wanted = _by_selectivity(facet_values)
     text = text_subquery(tq) if tq else None
     if not wanted and text is None and not base:
         return None
     vis_sql, params = audience.condition()
-    # The likely smallest set first; the others are tested per id through the (org_id, facet)
-    # index, which costs less than building the list of, say, every rice producer.
-    wanted.sort(key=lambda item: _SELECTIVITY.index(item[0]))
     # Every indexed organisation has exactly one "kind" row: the base of a text-only search.
     (facet, values), *rest = wanted or [("kind", ())]
     if values:
@@ -886,16 +898,25 @@ def _three_figures(n: int) -> int:
     return round(n, 3 - len(str(n))) if n >= 1000 else n
 
 
-def named_page(qs, ids_sql: str, ids_params: Sequence, offset: int, limit: int):
+def named_page(
+    qs, ids_sql: str, ids_params: Sequence, offset: int, limit: int, *, walk: bool = False
+):
     """The organisations of `qs` on one page of the ids of `ids_sql` in name order, in one
-    query: the page's ids are sorted in a subquery over the (id, name) index, so that only
-    those rows of the wide organisation table are read.
+    query: only the page's rows of the wide organisation table are read.
 
-    PostgreSQL plans this well only with the (facet, value) statistics of migration 0004:
-    fencing the ids (selected once, then sorted) or testing names against a hash of them cost
-    30 ms on every page, against 1-7 ms for most pages and 40 ms at worst as a join."""
+    With `walk` (the ids are one facet value's rows, see `walks_facet`) the page's ids are read
+    along that value's (name, org_id) index, the other filters tested per row. Otherwise they
+    are sorted in a subquery over the (id, name) index; PostgreSQL plans this well only with
+    the (facet, value) statistics of migration 0004: fencing the ids (selected once, then
+    sorted) or testing names against a hash of them cost 30 ms on every page, against 1-7 ms
+    for most pages and 40 ms at worst as a join."""
     org = Organisation._meta.db_table
-    page_sql = f"SELECT id FROM {org} WHERE id IN ({ids_sql}) ORDER BY name, id LIMIT %s OFFSET %s"
+    if walk:
+        page_sql = f"{ids_sql} ORDER BY name, org_id LIMIT %s OFFSET %s"
+    else:
+        page_sql = (
+            f"SELECT id FROM {org} WHERE id IN ({ids_sql}) ORDER BY name, id LIMIT %s OFFSET %s"
+        )
     return qs.extra(  # noqa: S610 - our SQL, values are parameters
         where=[f"{org}.id IN ({page_sql})"], params=[*ids_params, limit, offset]
     ).order_by("name", "id")

@@ -399,8 +399,12 @@ def search_organisations(
                 where=[f"+{table}.id IN ({ids[0]})"], params=ids[1]
             ).order_by("name", "id")
         else:
+            # Without text, the ids are facet rows (with text, a database without text index).
+            walk = not tq and search.walks_facet(_facet_values(f))
             object_list = _PagedResults(
-                lambda offset, limit: search.named_page(qs, *ids, offset, limit), ids, total
+                lambda offset, limit: search.named_page(qs, *ids, offset, limit, walk=walk),
+                ids,
+                total,
             )
     paginator = Paginator(object_list, per_page)
     if total is not None:
