@@ -414,14 +414,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gunicorn: {len(workers)} workers x 2 threads on {host}")
         report_memory("before any supplier page", workers)
         used = iter(pages)
-        shown = firsts(browser, [next(used) for _ in range(args.workers)])
-        print(
-            "first page of each worker (opens the saved catalog): "
-            + ", ".join(f"{t:,.0f} ms" for t in sorted(shown))
-            + f" ({uptime()})"
-        )
-        steady(browser, [next(used) for _ in range(args.requests)])
-        report_memory("after the pages", workers)
+
+        def round_of_pages(first: str, after: str) -> None:
+            """The first page of each worker, then `args.requests` pages, then memory."""
+            shown = firsts(browser, [next(used) for _ in range(args.workers)])
+            times = ", ".join(f"{t:,.0f} ms" for t in sorted(shown))
+            print(f"first page of each worker {first}: {times} ({uptime()})")
+            steady(browser, [next(used) for _ in range(args.requests)])
+            report_memory(after, workers)
+
+        round_of_pages("(opens the saved catalog)", "after the pages")
 
         # A product changes; the task worker publishes the new version (here, this process).
         product = Product.objects.order_by("id").first()
@@ -431,14 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         name = services.index_publish()
         print(f"\na product changed: published {name} in {time.perf_counter() - started:.0f} s")
-        shown = firsts(browser, [next(used) for _ in range(args.workers)])
-        print(
-            "first page of each worker after the rebuild: "
-            + ", ".join(f"{t:,.0f} ms" for t in sorted(shown))
-            + f" ({uptime()})"
-        )
-        steady(browser, [next(used) for _ in range(args.requests)])
-        report_memory("after the rebuild", workers)
+        round_of_pages("after the rebuild", "after the rebuild")
     finally:
         server.terminate()
         try:
