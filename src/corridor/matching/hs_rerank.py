@@ -76,6 +76,17 @@ def candidate_matrix(
     return top, np.concatenate(columns, axis=1).astype(np.float32)
 
 
+def diversify(scores: np.ndarray, heads: np.ndarray, penalty: float) -> np.ndarray:
+    """Each candidate's score lowered by `penalty` for every candidate of its heading scored
+    above it: five suggestions from one heading say less than five from three."""
+    seen: dict[int, int] = {}
+    above = np.zeros(len(scores))
+    for j in np.argsort(-scores, kind="stable"):
+        above[j] = seen.get(int(heads[j]), 0)
+        seen[int(heads[j])] = int(above[j]) + 1
+    return scores - penalty * above
+
+
 class Reranker:
     """The shipped model; `probabilities` turns its scores into the suggester's confidences."""
 
@@ -83,18 +94,23 @@ class Reranker:
         self.booster = booster
         self.k = int(meta["k"])
         self.temperature = float(meta["temperature"])
+        self.diversity = float(meta.get("diversity", 0.0))
         self.meta = meta
 
-    def scores(self, rows: np.ndarray) -> np.ndarray:
+    def scores(self, rows: np.ndarray, heads: np.ndarray) -> np.ndarray:
+        """The model's score of each candidate row, diversified over their headings `heads`."""
         # One thread: suggestion runs beside web requests, and OpenMP waiting is costly there.
-        return self.booster.predict(rows, num_threads=1)
+        return diversify(self.booster.predict(rows, num_threads=1), heads, self.diversity)
 
-    def probabilities(self, linear: np.ndarray, top: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    def probabilities(
+        self, linear: np.ndarray, top: np.ndarray, scores: np.ndarray, sharpen: float = 1.0
+    ) -> np.ndarray:
         """The linear fusion's softmax, with the mass of the candidates shared among them by a
-        softmax of the re-ranker's scores (temperature fitted out of fold)."""
-        probs = np.exp(linear - linear.max())
+        softmax of the re-ranker's scores (temperature fitted out of fold); both temperatures
+        multiplied by `sharpen` (the ranking's guesses are sharper than the confidences)."""
+        probs = np.exp((linear - linear.max()) / sharpen)
         probs /= probs.sum()
-        share = np.exp((scores - scores.max()) / self.temperature)
+        share = np.exp((scores - scores.max()) / (self.temperature * sharpen))
         probs[top] = probs[top].sum() * share / share.sum()
         return probs
 

@@ -474,13 +474,14 @@ class HsSuggester:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """heading_guess() and also the `top` most likely subheadings (6-digit integers) with
         their probabilities, each (n, top): what the catalog stores per offer. Sharpened by
-        GUESS_TEMPERATURE (the ranking's choice), so not the confidences suggest() shows."""
+        GUESS_TEMPERATURE (the ranking's choice), so not the confidences suggest() shows; in
+        the re-ranker's order, like them."""
         shape = (len(texts), top)
         heads, probs = np.zeros(shape, np.int32), np.zeros(shape, np.float32)
         codes, code_probs = np.zeros(shape, np.int32), np.zeros(shape, np.float32)
         for i, (text, vector) in enumerate(zip(texts, vectors, strict=True)):
-            scores = self.fusion @ self.features(text, vector, exclude=exclude)
-            p = self._probabilities(scores, GUESS_TEMPERATURE if self.learned else None)
+            temperature = GUESS_TEMPERATURE if self.learned else None
+            _, p = self.confidences(text, vector, exclude, temperature)
             mass = np.bincount(self._heading, p, minlength=self._n_heads)
             best = np.argsort(-mass, kind="stable")[:top]
             heads[i], probs[i] = self._head_codes[best], mass[best]
@@ -515,20 +516,26 @@ class HsSuggester:
             )
         return out
 
-    def confidences(self, text: str, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The fusion's scores of every subheading and the confidences shown to users: its
-        softmax, with the re-ranker's order and share among its best candidates when shipped."""
-        features = self.features(text, vector)
+    def confidences(
+        self,
+        text: str,
+        vector: np.ndarray,
+        exclude: np.ndarray | None = None,
+        temperature: float | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The fusion's scores of every subheading and their confidences: the softmax of the
+        scores, with the re-ranker's order and share among its best candidates when it is
+        shipped. `temperature` sharpens both (the ranking's guesses); `exclude` as features()."""
+        features = self.features(text, vector, exclude=exclude)
         scores = self.fusion @ features
         if self.reranker is None:
-            return scores, self._probabilities(scores)
+            return scores, self._probabilities(scores, temperature)
+        counts = self._examples_per_code()
+        if exclude is not None:
+            kept = np.asarray(self._ex_codes)[~exclude]
+            counts = np.bincount(kept, minlength=len(self.codes))
         top, rows = candidate_matrix(
-            features,
-            scores,
-            self._heading,
-            self._n_heads,
-            text,
-            self._examples_per_code(),
-            self.reranker.k,
+            features, scores, self._heading, self._n_heads, text, counts, self.reranker.k
         )
-        return scores, self.reranker.probabilities(scores, top, self.reranker.scores(rows))
+        share = self.reranker.scores(rows, self._heading[top])
+        return scores, self.reranker.probabilities(scores, top, share, temperature or 1.0)
