@@ -95,7 +95,10 @@ def train(rows: np.ndarray, hits: np.ndarray):
     labels = np.zeros((n, k))
     labels[np.flatnonzero(hits >= 0), hits[hits >= 0]] = 1
     data = lightgbm.Dataset(rows.reshape(-1, d), labels.reshape(-1), group=[k] * n)
-    params = PARAMS | {"monotone_constraints": monotone((d - 9) // 2)}
+    from corridor.matching.hs_suggest import FEATURES
+
+    params = PARAMS | {"monotone_constraints": monotone(len(FEATURES))}
+    assert len(params["monotone_constraints"]) == d, "monotone() must follow candidate_matrix()"
     return lightgbm.train(params, data, ROUNDS)
 
 
