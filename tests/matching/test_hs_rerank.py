@@ -21,10 +21,10 @@ def _candidates(suggester, embedder, text):
     vector = embedder.embed_queries([text])[0]
     features = suggester.features(text, vector)
     scores = suggester.fusion @ features
+    counts = suggester._examples_per_code()
     top, rows = candidate_matrix(
-        features, scores, suggester._heading, suggester._n_heads, text,
-        suggester._examples_per_code(),
-    )  # fmt: skip
+        features, scores, suggester._heading, suggester._n_heads, text, counts
+    )
     return scores, top, rows
 
 
