@@ -338,10 +338,8 @@ def section_honest(embedder, limit: int | None = None, variants: bool = False) -
     hand = {"features": list(FEATURES), "weights": [_HAND.get(f, 0.0) for f in FEATURES]}
     default = HsSuggester(embedder=cached)
     suggesters = {
-        "suggester (default: learned fusion)": default,
-        "  session 6 fusion (no knn_pow, lexical_knn)": HsSuggester(
-            embedder=cached, fusion=SESSION6
-        ),
+        "suggester (default: fusion + re-ranker)": default,
+        "  linear fusion only (session 7)": HsSuggester(embedder=cached, rerank=False),
     }
     if variants:
         suggesters |= {
@@ -368,33 +366,6 @@ def section_honest(embedder, limit: int | None = None, variants: bool = False) -
         ).build(offers),
     }
     honest.section(cached, {k: suggest_fn(v) for k, v in suggesters.items()}, engines, limit)
-
-
-# The fusion shipped in session 6 (before the wide and lexical kNN votes), for the before/after
-# rows. Features it lacks weigh 0.
-SESSION6 = {
-    "features": [
-        "semantic",
-        "lexical",
-        "lexical_hts",
-        "example",
-        "knn",
-        "exact",
-        "semantic_4",
-        "lexical_hts_4",
-        "knn_4",
-        "semantic_hts",
-        "semantic_hts_4",
-        "semantic_hts*lexical_hts",
-        "semantic*lexical_hts",
-        "semantic_hts*semantic_hts",
-        "semantic_hts*semantic_hts*semantic_hts",
-        "semantic_hts*semantic_hts*semantic_hts*semantic_hts",
-        "semantic*semantic",
-    ],
-    "weights": [0.0, 0.0, 1.0, 3.10841, 1.34813, 5.0, 0.0, 0.0, 2.93262, 0.0, 0.0]
-    + [1.08238, 1.99821, 2.20018, 6.47235, 7.56013, 2.80145],
-}
 
 
 # 3. and 4. Speed -----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from corridor.matching.build_hs_vectors import (
 from corridor.matching.embedding import Embedder, default_embedder
 from corridor.matching.glossary import concepts, english_gloss
 from corridor.matching.hs import describe, normalise_code, subheadings
+from corridor.matching.hs_rerank import candidate_matrix, fusion_digest, shipped
 from corridor.matching.lexical import BM25, analyse
 
 log = logging.getLogger(__name__)
@@ -245,6 +246,7 @@ class HsSuggester:
         use_seeds: bool = True,
         use_uk: bool = True,
         fusion: dict | None = None,
+        rerank: bool = True,
     ) -> None:
         self.embedder = embedder or default_embedder()
         self.weights = weights or SuggestWeights()
@@ -267,6 +269,11 @@ class HsSuggester:
             [dict(zip(names, values, strict=True)).get(f, 0.0) for f in FEATURES]
         )
         self.learned = learned is not None
+        # The re-ranker learned on top of the shipped fusion (data/hs_rerank.txt); a fusion
+        # given by the caller has other scores, which it was not trained on.
+        self.reranker = (
+            shipped(fusion_digest(names, values)) if rerank and fusion is None and learned else None
+        )
         self._ex_codes: list[int] = []
         self._ex_weights = np.zeros(0, dtype=np.float32)
         # Which examples name which glossary concept, and how many concepts each names.
@@ -276,6 +283,7 @@ class HsSuggester:
         self._ex_vectors = np.zeros((0, self.embedder.dim), dtype=np.float32)
         self._ex_token_lists: list[list[str]] = []
         self._ex_bm25: BM25 | None = None
+        self._ex_counts: np.ndarray | None = None
         if use_seeds:
             self.add_examples(*seed_examples(self.embedder), weight=self.weights.seeds)
         self.n_seed_examples = len(self._ex_codes)
@@ -327,8 +335,13 @@ class HsSuggester:
         )
         self._ex_vectors = np.vstack([self._ex_vectors, vectors])
         self._ex_token_lists.extend(analyse(t) for t in texts)
-        self._ex_bm25 = None
+        self._ex_bm25 = self._ex_counts = None
         return len(texts)
+
+    def _examples_per_code(self) -> np.ndarray:
+        if self._ex_counts is None:
+            self._ex_counts = np.bincount(self._ex_codes, minlength=len(self.codes))
+        return self._ex_counts
 
     def _examples_bm25(self) -> BM25:
         """BM25 over the example texts (rebuilt after examples are added; ~0.3 s per 8,000)."""
@@ -461,13 +474,14 @@ class HsSuggester:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """heading_guess() and also the `top` most likely subheadings (6-digit integers) with
         their probabilities, each (n, top): what the catalog stores per offer. Sharpened by
-        GUESS_TEMPERATURE (the ranking's choice), so not the confidences suggest() shows."""
+        GUESS_TEMPERATURE (the ranking's choice), so not the confidences suggest() shows; in
+        the re-ranker's order, like them."""
         shape = (len(texts), top)
         heads, probs = np.zeros(shape, np.int32), np.zeros(shape, np.float32)
         codes, code_probs = np.zeros(shape, np.int32), np.zeros(shape, np.float32)
         for i, (text, vector) in enumerate(zip(texts, vectors, strict=True)):
-            scores = self.fusion @ self.features(text, vector, exclude=exclude)
-            p = self._probabilities(scores, GUESS_TEMPERATURE if self.learned else None)
+            temperature = GUESS_TEMPERATURE if self.learned else None
+            _, p = self.confidences(text, vector, exclude, temperature)
             mass = np.bincount(self._heading, p, minlength=self._n_heads)
             best = np.argsort(-mass, kind="stable")[:top]
             heads[i], probs[i] = self._head_codes[best], mass[best]
@@ -493,12 +507,35 @@ class HsSuggester:
         vectors = self.embedder.embed_queries(list(texts))
         out = []
         for text, vector in zip(texts, vectors, strict=True):
-            scores = self.scores(text, vector)
-            probs = self._probabilities(scores)
+            scores, probs = self.confidences(text, vector)
             k = min(top, len(scores))
-            best = np.argpartition(-scores, k - 1)[:k]
-            best = best[np.lexsort((best, -scores[best]))]
+            best = np.argpartition(-probs, k - 1)[:k]
+            best = best[np.lexsort((best, -scores[best], -probs[best]))]
             out.append(
                 [Suggestion(self.codes[i], describe(self.codes[i]), float(probs[i])) for i in best]
             )
         return out
+
+    def confidences(
+        self,
+        text: str,
+        vector: np.ndarray,
+        exclude: np.ndarray | None = None,
+        temperature: float | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The fusion's scores of every subheading and their confidences: the softmax of the
+        scores, with the re-ranker's order and share among its best candidates when it is
+        shipped. `temperature` sharpens both (the ranking's guesses); `exclude` as features()."""
+        features = self.features(text, vector, exclude=exclude)
+        scores = self.fusion @ features
+        if self.reranker is None:
+            return scores, self._probabilities(scores, temperature)
+        counts = self._examples_per_code()
+        if exclude is not None:
+            kept = np.asarray(self._ex_codes)[~exclude]
+            counts = np.bincount(kept, minlength=len(self.codes))
+        top, rows = candidate_matrix(
+            features, scores, self._heading, self._n_heads, text, counts, self.reranker.k
+        )
+        share = self.reranker.scores(rows, self._heading[top])
+        return scores, self.reranker.probabilities(scores, top, share, temperature or 1.0)
