@@ -328,20 +328,6 @@ class Matcher:
             total += (float(self.bm25.idf[term]) if term is not None else top_idf) * weight / 2
         return max(total, 1e-6)
 
-    def _hs_dense(self, code: str) -> np.ndarray | None:
-        """HS score of every offer for a query code (None when the query has none)."""
-        code = normalise_code(code)
-        if not code or not len(self.offers):
-            return None
-        out = np.zeros(len(self.offers), dtype=np.float32)
-        levels = [(2, 0), (4, 1), (6, 2)]
-        for digits, col in levels:
-            if len(code) < digits:
-                break
-            same = self._hs[:, col] == int(code[:digits])
-            out[same] = _hs_value(digits, len(code))
-        return out
-
     def rank(self, query: Query, top: int = 10, today: dt.date | None = None) -> list[Match]:
         """The best `top` offers for a query, those meeting every hard constraint first."""
         vector = self.embedder.embed_queries([query.text or query.hs_code])[0]
@@ -367,61 +353,195 @@ class Matcher:
         today = today or dt.date.today()
         q_tokens = self.analyse(query.text)
         k = max(w.candidates, top)
+        terms = self.bm25.term_ids(q_tokens)
+        norm = self._lexical_norm(q_tokens)
+        levels = self._hs_levels(query.hs_code)
 
         vec_keys, vec_sims = self.index.search(vector, k)
-        lexical = self.bm25.scores(q_tokens) / self._lexical_norm(q_tokens)
-        np.minimum(lexical, 1.0, out=lexical)
-        hs = self._hs_dense(query.hs_code)
-        combined = lexical * w.lexical
-        if hs is not None:
-            combined += w.hs * hs
-        # Only offers with some lexical or HS evidence compete: select among those.
-        touched = np.flatnonzero(combined)
-        if len(touched) > k:
-            part = np.argpartition(-combined[touched], k - 1)[:k]
-            lex_keys = touched[part]
-        else:
-            lex_keys = touched
-
+        lex_keys = self._lexical_channel(q_tokens, terms, norm, levels, k)
         q_guess = self._query_guess(query, vector)
         candidates = np.union1d(vec_keys, lex_keys).astype(np.int64)
         if q_guess is not None:
             candidates = np.union1d(candidates, self._guess_channel(int(q_guess[0][0]), k))
-        sims = dict(zip(vec_keys.tolist(), vec_sims.tolist(), strict=True))
-        others = [c for c in candidates.tolist() if c not in sims]
-        if others:
-            vecs = self.index.vectors_of(others)
-            for c, s in zip(others, (vecs @ vector).tolist(), strict=True):
-                sims[c] = s
+        # Cosines: the graph's for what it found, the stored vectors' for the others.
+        at = np.searchsorted(candidates, vec_keys)
+        sims = np.zeros(len(candidates), dtype=np.float64)
+        found = np.zeros(len(candidates), dtype=bool)
+        sims[at], found[at] = vec_sims, True
+        if not found.all():
+            others = candidates[~found]
+            sims[~found] = self.index.vectors_of(others) @ vector
+        lexical = np.minimum(self._lexical_raw(terms, candidates) / norm, 1.0)
+        hs = self._hs_of(levels, candidates) if levels else None
 
         guess = self._guess_overlap(q_guess, candidates)
+        semantic = np.clip((sims - w.semantic_floor) / (1 - w.semantic_floor), 0.0, 1.0)
         scored: list[tuple[Match, int]] = []
-        for row, pos in enumerate(candidates.tolist()):
-            offer = self.offers[pos]
-            semantic = max(0.0, (sims[pos] - w.semantic_floor) / (1 - w.semantic_floor))
+        for row, (pos, cos, sem, lex) in enumerate(
+            zip(
+                candidates.tolist(), sims.tolist(), semantic.tolist(), lexical.tolist(), strict=True
+            )
+        ):
             signals = {
-                "semantic": round(min(semantic, 1.0), 6),
-                "cosine": round(sims[pos], 6),
-                "lexical": round(float(lexical[pos]), 6),
-                "hs": round(float(hs[pos]) if hs is not None else 0.0, 6),
+                "semantic": round(sem, 6),
+                "cosine": round(cos, 6),
+                "lexical": round(lex, 6),
+                "hs": round(float(hs[row]), 6) if hs is not None else 0.0,
             }
             if guess is not None:
                 signals["hs_guess"] = round(float(guess[0][row]), 6)
                 signals["hs_guess_6"] = round(float(guess[1][row]), 6)
-            match = self._judge(query, offer, signals, q_tokens, today, words=False)
+            match = self._judge(query, self.offers[pos], signals, q_tokens, today, words=False)
             scored.append((match, pos))
         # Hard failures after every passing offer; ties by offer id for determinism.
         scored.sort(key=lambda mp: (not mp[0].passes, -mp[0].score, str(mp[0].offer_id), mp[1]))
         best = scored[:top]
-        # Which words matched is worded for the results only: it re-tokenises the offer text.
+        # Which words matched is worded for the results only (the query's words once).
+        words = _QueryWords(query.text, self._is_common, self._offer_has(q_tokens))
         for match, pos in best:
-            reason = _text_reason(
-                query.text, self.offers[pos].text, match.signals, common=self._is_common
-            )
+            reason = words.reason(self.offers[pos].text, match.signals, pos)
             if reason is not None:
                 at = sum(1 for r in match.reasons if r.is_failure or r.code.startswith("hs_"))
                 match.reasons.insert(at, reason)
         return [match for match, _ in best]
+
+    # The lexical channel -------------------------------------------------------------------
+
+    def _hs_levels(self, code: str) -> list[tuple[int, int, float]]:
+        """(column, value, HS score) of each level of a query code, chapter first."""
+        code = normalise_code(code)
+        if not code or not len(self.offers):
+            return []
+        return [
+            (col, int(code[:digits]), _hs_value(digits, len(code)))
+            for col, digits in enumerate((2, 4, 6))
+            if len(code) >= digits
+        ]
+
+    def _hs_of(self, levels: list[tuple[int, int, float]], positions: np.ndarray) -> np.ndarray:
+        """HS score (float32) of some offers (as _hs_dense gives it for every offer)."""
+        out = np.zeros(len(positions), dtype=np.float32)
+        for col, value, score in levels:
+            out[np.asarray(self._hs[positions, col]) == value] = score
+        return out
+
+    def _lexical_raw(self, terms: list[int], positions: np.ndarray) -> np.ndarray:
+        """BM25 of some offers (float64), the terms added in query order as bm25.scores does."""
+        out = np.zeros(len(positions), dtype=np.float64)
+        for term in terms:
+            out += self.bm25.term_scores(term, positions)
+        return out
+
+    def _combined(
+        self,
+        terms: list[int],
+        norm: float,
+        levels: list[tuple[int, int, float]],
+        positions: np.ndarray,
+    ) -> np.ndarray:
+        """The lexical channel's score of some offers: clipped lexical plus HS, as in rank."""
+        w = self.weights
+        combined = np.minimum(self._lexical_raw(terms, positions) / norm, 1.0) * w.lexical
+        if levels:
+            combined += w.hs * self._hs_of(levels, positions)
+        return combined
+
+    def _lexical_channel(
+        self,
+        q_tokens: list[str],
+        terms: list[int],
+        norm: float,
+        levels: list[tuple[int, int, float]],
+        k: int,
+    ) -> np.ndarray:
+        """The k offers with the best lexical + HS score (> 0), ties by position.
+
+        Scoring every offer that shares a query word costs most of a query at 1,000,000
+        offers (common words like "month" match a third of them). Instead (MaxScore, exact):
+        a first guess of the k-th best score from the offers of the rarest words; the words
+        that even all together cannot lift an offer to it ("non-essential") add no offers of
+        their own; the offers of the other words are scored, those that cannot reach it are
+        dropped after each word. Falls back to the dense count when nothing can be skipped.
+        """
+        w = self.weights
+        if not terms or w.lexical <= 0:
+            return self._lexical_channel_dense(q_tokens, norm, levels, k)
+        bm25 = self.bm25
+        impacts = bm25.max_impacts(terms)
+        df = np.asarray([bm25.indptr[t + 1] - bm25.indptr[t] for t in terms])
+        hs_top = w.hs * max((score for *_, score in levels), default=0.0)
+        slack = 1e-9  # float sums in another order than the final, exact ones
+
+        # A lower bound of the k-th best score: real offers, those of the rarest words.
+        seeds, count = [], 0
+        for i in np.argsort(df, kind="stable"):
+            docs, _ = bm25.postings(terms[i])
+            seeds.append(docs[: 4 * k])
+            count += len(seeds[-1])
+            if count >= k:
+                break
+        if levels:  # and offers of the HS code asked for
+            col, value, _ = levels[-1]
+            seeds.append(np.flatnonzero(np.asarray(self._hs[:, col]) == value)[:k])
+        seed = np.unique(np.concatenate(seeds).astype(np.int64))
+        if len(seed) < k:
+            return self._lexical_channel_dense(q_tokens, norm, levels, k)
+        seed_scores = self._combined(terms, norm, levels, seed)
+        theta = float(np.partition(seed_scores, len(seed) - k)[len(seed) - k])
+        if theta <= 0:
+            return self._lexical_channel_dense(q_tokens, norm, levels, k)
+
+        def bound(raw: np.ndarray | float, hs: np.ndarray | float) -> np.ndarray | float:
+            return w.lexical * np.minimum(np.asarray(raw) / norm, 1.0) + hs
+
+        # Non-essential words: the longest run of the weakest whose sum stays under theta.
+        order = np.argsort(impacts, kind="stable")
+        prefix = np.cumsum(impacts[order])
+        weak = int(np.sum(bound(prefix, hs_top) < theta - slack))
+        if weak == 0:
+            return self._lexical_channel_dense(q_tokens, norm, levels, k)
+        essential, rest = order[weak:][::-1], order[:weak][::-1]
+        docs = np.concatenate([bm25.postings(terms[i])[0] for i in essential])
+        contrib = np.concatenate([bm25.postings(terms[i])[1] for i in essential])
+        positions, inverse = np.unique(docs.astype(np.int64), return_inverse=True)
+        raw = np.bincount(inverse, weights=contrib, minlength=len(positions))
+        hs = w.hs * self._hs_of(levels, positions) if levels else 0.0
+        remaining = float(prefix[weak - 1])
+        for i in [None, *rest]:  # drop what cannot reach theta, then add the next weak word
+            if i is not None:
+                raw += bm25.term_scores(terms[i], positions)
+                remaining -= float(impacts[i])
+            keep = bound(raw + max(remaining, 0.0), hs) >= theta - slack
+            positions, raw = positions[keep], raw[keep]
+            hs = hs[keep] if levels else 0.0
+        combined = self._combined(terms, norm, levels, positions)
+        positions = positions[combined > 0]
+        order = np.lexsort((positions, -combined[combined > 0]))[:k]
+        return positions[order]
+
+    def _lexical_channel_dense(
+        self, q_tokens: list[str], norm: float, levels: list[tuple[int, int, float]], k: int
+    ) -> np.ndarray:
+        """The lexical channel over every offer sharing a word (or an HS level)."""
+        w = self.weights
+        combined = np.minimum(self.bm25.scores(q_tokens) / norm, 1.0) * w.lexical
+        if levels:
+            hs = np.zeros(len(self.offers), dtype=np.float32)
+            for col, value, score in levels:
+                hs[np.asarray(self._hs[:, col]) == value] = score
+            combined += w.hs * hs
+        touched = np.flatnonzero(combined)
+        if len(touched) > k:
+            part = np.argpartition(-combined[touched], k - 1)[:k]
+            return touched[part]
+        return touched
+
+    def _offer_has(self, q_tokens: list[str]) -> Callable[[int, str], bool] | None:
+        """Whether offer `pos` has an indexed token (postings, not its text re-read), when
+        the catalog's analyser is the default one (words and '~concept' tokens)."""
+        if self.analyse is not analyse:
+            return None
+        return lambda pos, token: self.bm25.contains(token, pos)
 
     def _query_guess(self, query: Query, vector: np.ndarray) -> tuple[np.ndarray, ...] | None:
         """The request's guessed headings and subheadings (None without offer guesses, or when
@@ -604,40 +724,91 @@ def _text_reason(
     signals: dict[str, float],
     common: Callable[[str], bool] | None = None,
 ) -> Reason | None:
-    terms = _matched_words(query_text, offer_text, common=common) if signals["lexical"] > 0 else []
-    if terms:
-        return Reason("text_match", {"terms": ", ".join(terms)})
-    if signals["semantic"] >= 0.5:
-        return Reason("similar")
-    return None
+    return _QueryWords(query_text, common).reason(offer_text, signals)
 
 
 def _matched_words(
     query_text: str, text: str, limit: int = 4, common: Callable[[str], bool] | None = None
 ) -> list[str]:
-    """Words shared by the query and the offer, as the offer writes them, for the reasons.
+    """Words shared by the query and the offer, as the offer writes them, for the reasons."""
+    return _QueryWords(query_text, common).matched(text, limit=limit)
+
+
+def _telling(tok: str) -> bool:
+    """False for "for", "of", "25", "5%": they match everywhere and explain nothing."""
+    return not (
+        tok in _UNTELLING or not any(c.isalpha() for c in tok) or (len(tok) < 2 and tok.isascii())
+    )
+
+
+class _QueryWords:
+    """The words of a query that can explain a match, and which of them an offer shares.
 
     Whole words only (no n-grams); when the two share no word but name the same glossary
-    concept in different languages, the concept's English name stands in ("rice").
+    concept in different languages, the concept's English name stands in ("rice"). The
+    query's side is prepared once for all its results. With `offer_has` (the catalog's
+    postings: does offer `pos` have this token), an offer's words and concepts are looked up
+    instead of its text being re-tokenised; a short word of a script without spaces may be
+    only an n-gram of the offer's text, so those are still checked on the text.
     """
-    # fold() keeps word boundaries, so the folded and original words pair up one to one.
-    originals, folded = _WORD.findall(text), _WORD.findall(fold(text))
-    surface = dict(zip(folded, originals, strict=False)) if len(originals) == len(folded) else {}
-    words = set(text_tokens(text, ngrams=False))
-    seen: list[str] = []
-    for tok in text_tokens(query_text, ngrams=False):
-        shown = surface.get(tok, tok)
-        if (
-            tok in _UNTELLING
-            or not any(c.isalpha() for c in tok)
-            or (len(tok) < 2 and tok.isascii())
-        ):
-            continue  # "for", "of", "25", "5%" match everywhere and explain nothing
-        if common is not None and common(tok):
-            continue
-        if tok in words and shown not in seen:
-            seen.append(shown)
-    if not seen:
-        offer_concepts = set(concepts(text))
-        seen = [c.replace("_", " ") for c in concepts(query_text) if c in offer_concepts]
-    return seen[:limit]
+
+    def __init__(
+        self,
+        query_text: str,
+        common: Callable[[str], bool] | None = None,
+        offer_has: Callable[[int, str], bool] | None = None,
+    ) -> None:
+        self.query_text = query_text
+        self.has = offer_has
+        self.words = [
+            tok
+            for tok in dict.fromkeys(text_tokens(query_text, ngrams=False))
+            if _telling(tok) and not (common is not None and common(tok))
+        ]
+        self._concepts: list[str] | None = None
+
+    def reason(
+        self, offer_text: str, signals: dict[str, float], pos: int | None = None
+    ) -> Reason | None:
+        terms = self.matched(offer_text, pos) if signals["lexical"] > 0 else []
+        if terms:
+            return Reason("text_match", {"terms": ", ".join(terms)})
+        if signals["semantic"] >= 0.5:
+            return Reason("similar")
+        return None
+
+    def matched(self, text: str, pos: int | None = None, limit: int = 4) -> list[str]:
+        indexed = self.has is not None and pos is not None
+        words: set[str] | None = None
+        surface: dict[str, str] | None = None
+        seen: list[str] = []
+        for tok in self.words:
+            if indexed and (tok.isascii() or len(tok) > 3):
+                present = self.has(pos, tok)
+            else:
+                if words is None:
+                    words = set(text_tokens(text, ngrams=False))
+                present = tok in words
+            if not present:
+                continue
+            if surface is None:
+                # fold() keeps word boundaries: folded and original words pair up one to one.
+                originals, folded = _WORD.findall(text), _WORD.findall(fold(text))
+                surface = (
+                    dict(zip(folded, originals, strict=False))
+                    if len(originals) == len(folded)
+                    else {}
+                )
+            shown = surface.get(tok, tok)
+            if shown not in seen:
+                seen.append(shown)
+        if not seen:
+            if self._concepts is None:
+                self._concepts = concepts(self.query_text)
+            if indexed:
+                shared = [c for c in self._concepts if self.has(pos, f"~{c}")]
+            else:
+                offer_concepts = set(concepts(text))
+                shared = [c for c in self._concepts if c in offer_concepts]
+            seen = [c.replace("_", " ") for c in shared]
+        return seen[:limit]
