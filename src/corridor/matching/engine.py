@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 import os
@@ -14,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from corridor.core.text import fold
+from corridor.core.text import _is_nospace, fold
 from corridor.core.text import tokens as text_tokens
 from corridor.matching.embedding import Embedder, default_embedder
 from corridor.matching.glossary import concepts
@@ -376,16 +377,24 @@ class Matcher:
 
         guess = self._guess_overlap(q_guess, candidates)
         semantic = np.clip((sims - w.semantic_floor) / (1 - w.semantic_floor), 0.0, 1.0)
+        # Judged best first by what each could score at most (the signals plus every bonus
+        # the query offers): once `top` offers pass, those that cannot reach the last of
+        # them are left unjudged (reading and judging an offer is the costly part).
+        most = w.semantic * semantic + w.lexical * lexical + self._bonus_most(query)
+        if hs is not None:
+            most += w.hs * hs
+        if guess is not None:
+            most += w.hs_guess * guess[0] + w.hs_guess_6 * guess[1]
         scored: list[tuple[Match, int]] = []
-        for row, (pos, cos, sem, lex) in enumerate(
-            zip(
-                candidates.tolist(), sims.tolist(), semantic.tolist(), lexical.tolist(), strict=True
-            )
-        ):
+        passing: list[float] = []  # minus the scores of the passing offers, best first
+        for row in np.lexsort((candidates, -most)).tolist():
+            if len(passing) >= top and most[row] + 1e-5 < -passing[top - 1]:
+                break
+            pos = int(candidates[row])
             signals = {
-                "semantic": round(sem, 6),
-                "cosine": round(cos, 6),
-                "lexical": round(lex, 6),
+                "semantic": round(float(semantic[row]), 6),
+                "cosine": round(float(sims[row]), 6),
+                "lexical": round(float(lexical[row]), 6),
                 "hs": round(float(hs[row]), 6) if hs is not None else 0.0,
             }
             if guess is not None:
@@ -393,11 +402,15 @@ class Matcher:
                 signals["hs_guess_6"] = round(float(guess[1][row]), 6)
             match = self._judge(query, self.offers[pos], signals, q_tokens, today, words=False)
             scored.append((match, pos))
+            if match.passes:
+                bisect.insort(passing, -match.score)
         # Hard failures after every passing offer; ties by offer id for determinism.
         scored.sort(key=lambda mp: (not mp[0].passes, -mp[0].score, str(mp[0].offer_id), mp[1]))
         best = scored[:top]
         # Which words matched is worded for the results only (the query's words once).
-        words = _QueryWords(query.text, self._is_common, self._offer_has(q_tokens))
+        has = self._offer_has()
+        known = [t[1:] for t in q_tokens if t.startswith("~")] if has is not None else None
+        words = _QueryWords(query.text, self._is_common, has, concepts=known)
         for match, pos in best:
             reason = words.reason(self.offers[pos].text, match.signals, pos)
             if reason is not None:
@@ -456,62 +469,57 @@ class Matcher:
     ) -> np.ndarray:
         """The k offers with the best lexical + HS score (> 0), ties by position.
 
-        Scoring every offer that shares a query word costs most of a query at 1,000,000
-        offers (common words like "month" match a third of them). Instead (MaxScore, exact):
-        a first guess of the k-th best score from the offers of the rarest words; the words
-        that even all together cannot lift an offer to it ("non-essential") add no offers of
-        their own; the offers of the other words are scored, those that cannot reach it are
-        dropped after each word. Falls back to the dense count when nothing can be skipped.
+        Scoring every offer that shares a query word cost most of a query at 1,000,000 offers
+        (common words like "month" match a third of them). Instead (MaxScore, exact): the
+        offers of the strongest words only, the weaker words looked up for those still in
+        reach of the k-th best score. Falls back to counting every posting when the weak
+        words could still decide (few or no strong words, or an HS code that outweighs them).
         """
         w = self.weights
         if not terms or w.lexical <= 0:
             return self._lexical_channel_dense(q_tokens, norm, levels, k)
         bm25 = self.bm25
         impacts = bm25.max_impacts(terms)
-        df = np.asarray([bm25.indptr[t + 1] - bm25.indptr[t] for t in terms])
         hs_top = w.hs * max((score for *_, score in levels), default=0.0)
         slack = 1e-9  # float sums in another order than the final, exact ones
-
-        # A lower bound of the k-th best score: real offers, those of the rarest words.
-        seeds, count = [], 0
-        for i in np.argsort(df, kind="stable"):
-            docs, _ = bm25.postings(terms[i])
-            seeds.append(docs[: 4 * k])
-            count += len(seeds[-1])
-            if count >= k:
-                break
-        if levels:  # and offers of the HS code asked for
-            col, value, _ = levels[-1]
-            seeds.append(np.flatnonzero(np.asarray(self._hs[:, col]) == value)[:k])
-        seed = np.unique(np.concatenate(seeds).astype(np.int64))
-        if len(seed) < k:
-            return self._lexical_channel_dense(q_tokens, norm, levels, k)
-        seed_scores = self._combined(terms, norm, levels, seed)
-        theta = float(np.partition(seed_scores, len(seed) - k)[len(seed) - k])
-        if theta <= 0:
-            return self._lexical_channel_dense(q_tokens, norm, levels, k)
+        budget = max(self.bm25.n_docs // 8, 4 * k)  # postings beyond which counting all is cheaper
 
         def bound(raw: np.ndarray | float, hs: np.ndarray | float) -> np.ndarray | float:
             return w.lexical * np.minimum(np.asarray(raw) / norm, 1.0) + hs
 
-        # Non-essential words: the longest run of the weakest whose sum stays under theta.
-        order = np.argsort(impacts, kind="stable")
-        prefix = np.cumsum(impacts[order])
-        weak = int(np.sum(bound(prefix, hs_top) < theta - slack))
-        if weak == 0:
+        # The strongest words first; after each, the k-th best score so far (each offer's
+        # partial score is a lower bound of its own) against what all the remaining words
+        # could add to an offer that has none of the words taken: when they cannot lift it
+        # to the k-th best, they bring no offer of their own (MaxScore's essential words).
+        order = np.argsort(-impacts, kind="stable")
+        after = np.concatenate([np.cumsum(impacts[order][::-1])[::-1][1:], [0.0]])
+        docs, contrib, taken, theta = [], [], 0, -1.0
+        for j, i in enumerate(order):
+            postings = bm25.postings(terms[i])
+            docs.append(postings[0])
+            contrib.append(postings[1])
+            taken += len(postings[0])
+            if taken > budget:
+                return self._lexical_channel_dense(q_tokens, norm, levels, k)
+            if taken < k:
+                continue
+            positions, inverse = np.unique(np.concatenate(docs), return_inverse=True)
+            raw = np.bincount(inverse, weights=np.concatenate(contrib), minlength=len(positions))
+            hs = w.hs * self._hs_of(levels, positions) if levels else 0.0
+            scores = bound(raw, hs)
+            if len(positions) >= k:
+                theta = float(np.partition(scores, len(positions) - k)[len(positions) - k])
+            if theta > 0 and bound(after[j], hs_top) < theta - slack:
+                break
+        else:
             return self._lexical_channel_dense(q_tokens, norm, levels, k)
-        essential, rest = order[weak:][::-1], order[:weak][::-1]
-        docs = np.concatenate([bm25.postings(terms[i])[0] for i in essential])
-        contrib = np.concatenate([bm25.postings(terms[i])[1] for i in essential])
-        positions, inverse = np.unique(docs.astype(np.int64), return_inverse=True)
-        raw = np.bincount(inverse, weights=contrib, minlength=len(positions))
-        hs = w.hs * self._hs_of(levels, positions) if levels else 0.0
-        remaining = float(prefix[weak - 1])
-        for i in [None, *rest]:  # drop what cannot reach theta, then add the next weak word
+        # The remaining words: looked up for the offers still in reach, weakest last.
+        positions = positions.astype(np.int64)
+        for i in [None, *order[j + 1 :]]:
             if i is not None:
                 raw += bm25.term_scores(terms[i], positions)
-                remaining -= float(impacts[i])
-            keep = bound(raw + max(remaining, 0.0), hs) >= theta - slack
+                after[j] -= impacts[i]
+            keep = bound(raw + max(float(after[j]), 0.0), hs) >= theta - slack
             positions, raw = positions[keep], raw[keep]
             hs = hs[keep] if levels else 0.0
         combined = self._combined(terms, norm, levels, positions)
@@ -536,12 +544,20 @@ class Matcher:
             return touched[part]
         return touched
 
-    def _offer_has(self, q_tokens: list[str]) -> Callable[[int, str], bool] | None:
+    def _offer_has(self) -> Callable[[int, str], bool] | None:
         """Whether offer `pos` has an indexed token (postings, not its text re-read), when
         the catalog's analyser is the default one (words and '~concept' tokens)."""
         if self.analyse is not analyse:
             return None
         return lambda pos, token: self.bm25.contains(token, pos)
+
+    def _bonus_most(self, query: Query) -> float:
+        """The most an offer can add to its signals through _judge's bonuses for a query."""
+        w = self.weights
+        most = max(w.certification, 0.0) * len(query.certifications)
+        most += max(w.capacity, 0.0) if query.quantity is not None else 0.0
+        most += max(w.destination, 0.0) if query.destination else 0.0
+        return most + (max(w.country, 0.0) if query.countries else 0.0)
 
     def _query_guess(self, query: Query, vector: np.ndarray) -> tuple[np.ndarray, ...] | None:
         """The request's guessed headings and subheadings (None without offer guesses, or when
@@ -734,6 +750,12 @@ def _matched_words(
     return _QueryWords(query_text, common).matched(text, limit=limit)
 
 
+def _whole(tok: str) -> bool:
+    """Whether an indexed token can only be a whole word of a text, never one of its n-grams
+    (those are runs of at most 3 characters of a script written without spaces)."""
+    return len(tok) > 3 or not any(_is_nospace(c) for c in tok)
+
+
 def _telling(tok: str) -> bool:
     """False for "for", "of", "25", "5%": they match everywhere and explain nothing."""
     return not (
@@ -749,7 +771,8 @@ class _QueryWords:
     query's side is prepared once for all its results. With `offer_has` (the catalog's
     postings: does offer `pos` have this token), an offer's words and concepts are looked up
     instead of its text being re-tokenised; a short word of a script without spaces may be
-    only an n-gram of the offer's text, so those are still checked on the text.
+    only an n-gram of the offer's text, so when the postings have one it is checked on the
+    text. `concepts` are the query's glossary concepts when known (its '~' tokens).
     """
 
     def __init__(
@@ -757,6 +780,7 @@ class _QueryWords:
         query_text: str,
         common: Callable[[str], bool] | None = None,
         offer_has: Callable[[int, str], bool] | None = None,
+        concepts: list[str] | None = None,
     ) -> None:
         self.query_text = query_text
         self.has = offer_has
@@ -765,7 +789,7 @@ class _QueryWords:
             for tok in dict.fromkeys(text_tokens(query_text, ngrams=False))
             if _telling(tok) and not (common is not None and common(tok))
         ]
-        self._concepts: list[str] | None = None
+        self._concepts = concepts
 
     def reason(
         self, offer_text: str, signals: dict[str, float], pos: int | None = None
@@ -783,9 +807,8 @@ class _QueryWords:
         surface: dict[str, str] | None = None
         seen: list[str] = []
         for tok in self.words:
-            if indexed and (tok.isascii() or len(tok) > 3):
-                present = self.has(pos, tok)
-            else:
+            present = self.has(pos, tok) if indexed else True
+            if present and not (indexed and _whole(tok)):
                 if words is None:
                     words = set(text_tokens(text, ngrams=False))
                 present = tok in words
