@@ -408,9 +408,10 @@ class Matcher:
         scored.sort(key=lambda mp: (not mp[0].passes, -mp[0].score, str(mp[0].offer_id), mp[1]))
         best = scored[:top]
         # Which words matched is worded for the results only (the query's words once).
-        has = self._offer_has()
-        known = [t[1:] for t in q_tokens if t.startswith("~")] if has is not None else None
-        words = _QueryWords(query.text, self._is_common, has, concepts=known)
+        words = _QueryWords(query.text, self._is_common)
+        if self.analyse is analyse:  # the postings hold each offer's words and '~concepts'
+            known = [t[1:] for t in q_tokens if t.startswith("~")]
+            words.look_up(self.bm25.contains_many, np.asarray([p for _, p in best]), known)
         for match, pos in best:
             reason = words.reason(self.offers[pos].text, match.signals, pos)
             if reason is not None:
@@ -543,13 +544,6 @@ class Matcher:
             part = np.argpartition(-combined[touched], k - 1)[:k]
             return touched[part]
         return touched
-
-    def _offer_has(self) -> Callable[[int, str], bool] | None:
-        """Whether offer `pos` has an indexed token (postings, not its text re-read), when
-        the catalog's analyser is the default one (words and '~concept' tokens)."""
-        if self.analyse is not analyse:
-            return None
-        return lambda pos, token: self.bm25.contains(token, pos)
 
     def _bonus_most(self, query: Query) -> float:
         """The most an offer can add to its signals through _judge's bonuses for a query."""
@@ -768,28 +762,35 @@ class _QueryWords:
 
     Whole words only (no n-grams); when the two share no word but name the same glossary
     concept in different languages, the concept's English name stands in ("rice"). The
-    query's side is prepared once for all its results. With `offer_has` (the catalog's
-    postings: does offer `pos` have this token), an offer's words and concepts are looked up
-    instead of its text being re-tokenised; a short word of a script without spaces may be
-    only an n-gram of the offer's text, so when the postings have one it is checked on the
-    text. `concepts` are the query's glossary concepts when known (its '~' tokens).
+    query's side is prepared once for all its results. After `look_up` (in the catalog's
+    postings: which results have which query word or concept, one search per token), the
+    results' words and concepts are not re-read from their texts; a short word of a script
+    without spaces may be only an n-gram of a text, so when the postings have one it is still
+    checked on the text.
     """
 
-    def __init__(
-        self,
-        query_text: str,
-        common: Callable[[str], bool] | None = None,
-        offer_has: Callable[[int, str], bool] | None = None,
-        concepts: list[str] | None = None,
-    ) -> None:
+    def __init__(self, query_text: str, common: Callable[[str], bool] | None = None) -> None:
         self.query_text = query_text
-        self.has = offer_has
         self.words = [
             tok
             for tok in dict.fromkeys(text_tokens(query_text, ngrams=False))
             if _telling(tok) and not (common is not None and common(tok))
         ]
+        self._whole = {tok: _whole(tok) for tok in self.words}
+        self._concepts: list[str] | None = None
+        self._present: dict[str, set[int]] | None = None
+
+    def look_up(
+        self,
+        contains: Callable[[str, np.ndarray], np.ndarray],
+        positions: np.ndarray,
+        concepts: list[str],
+    ) -> None:
+        """Which of the offers at `positions` have each word and each of the query's concepts
+        (its glossary concepts, in order: the '~' tokens of its analysis)."""
         self._concepts = concepts
+        tokens = [*self.words, *(f"~{c}" for c in concepts)]
+        self._present = {tok: set(positions[contains(tok, positions)].tolist()) for tok in tokens}
 
     def reason(
         self, offer_text: str, signals: dict[str, float], pos: int | None = None
@@ -802,13 +803,13 @@ class _QueryWords:
         return None
 
     def matched(self, text: str, pos: int | None = None, limit: int = 4) -> list[str]:
-        indexed = self.has is not None and pos is not None
+        present_at = self._present if pos is not None else None
         words: set[str] | None = None
         surface: dict[str, str] | None = None
         seen: list[str] = []
         for tok in self.words:
-            present = self.has(pos, tok) if indexed else True
-            if present and not (indexed and _whole(tok)):
+            present = pos in present_at[tok] if present_at is not None else True
+            if present and not (present_at is not None and self._whole[tok]):
                 if words is None:
                     words = set(text_tokens(text, ngrams=False))
                 present = tok in words
@@ -828,8 +829,8 @@ class _QueryWords:
         if not seen:
             if self._concepts is None:
                 self._concepts = concepts(self.query_text)
-            if indexed:
-                shared = [c for c in self._concepts if self.has(pos, f"~{c}")]
+            if present_at is not None:
+                shared = [c for c in self._concepts if pos in present_at[f"~{c}"]]
             else:
                 offer_concepts = set(concepts(text))
                 shared = [c for c in self._concepts if c in offer_concepts]

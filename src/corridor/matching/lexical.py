@@ -201,15 +201,15 @@ class BM25:
             out[i] = hit
         return out
 
-    def contains(self, token: str, position: int) -> bool:
-        """Whether a document has a token among its indexed tokens."""
+    def contains_many(self, token: str, positions: np.ndarray) -> np.ndarray:
+        """Which of some documents have a token among their indexed tokens (bool array)."""
         term = self.vocab.get(token)
-        if term is None:
-            return False
-        lo, hi = int(self.indptr[term]), int(self.indptr[term + 1])
-        docs = self.doc_ids[lo:hi]
-        at = int(np.searchsorted(docs, position))
-        return at < hi - lo and int(docs[at]) == position
+        if term is None or not len(positions):
+            return np.zeros(len(positions), dtype=bool)
+        docs = self.doc_ids[int(self.indptr[term]) : int(self.indptr[term + 1])]
+        wanted = np.asarray(positions).astype(docs.dtype, copy=False)
+        at = np.minimum(np.searchsorted(docs, wanted), len(docs) - 1)
+        return docs[at] == wanted
 
 
 class SortedVocab:
