@@ -9,6 +9,7 @@ import os
 import pickle
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -178,6 +179,30 @@ def _guess(
     return heads, probs, np.zeros_like(heads), np.zeros_like(probs)
 
 
+# Embed and search the graph on a background thread while the lexical side runs (rank()).
+OVERLAP = True
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _background() -> ThreadPoolExecutor:
+    """The process's threads for the vector side of queries (new after a fork)."""
+    global _pool
+    if _pool is None or _pool[0] != os.getpid():
+        _pool = (os.getpid(), ThreadPoolExecutor(max_workers=4, thread_name_prefix="query"))
+    return _pool[1]
+
+
+@dataclass(frozen=True)
+class _Lexical:
+    """A query's analysis and the offers of its lexical channel."""
+
+    tokens: list[str]
+    terms: list[int]
+    norm: float
+    levels: list[tuple[int, int, float]]
+    keys: np.ndarray
+
+
 class Matcher:
     """An indexed catalog of offers that ranks them for queries.
 
@@ -330,9 +355,28 @@ class Matcher:
         return max(total, 1e-6)
 
     def rank(self, query: Query, top: int = 10, today: dt.date | None = None) -> list[Match]:
-        """The best `top` offers for a query, those meeting every hard constraint first."""
-        vector = self.embedder.embed_queries([query.text or query.hs_code])[0]
-        return self.rank_with_vector(query, vector, top=top, today=today)
+        """The best `top` offers for a query, those meeting every hard constraint first.
+
+        The query's embedding and graph search (native code, without the GIL) run on a
+        background thread while this one does the lexical side, which needs no vector: on
+        two cores the two halves of a query overlap (OVERLAP).
+        """
+        if not self.offers or top <= 0:
+            return []
+        text = query.text or query.hs_code
+        k = max(self.weights.candidates, top)
+
+        def vector_side() -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+            vector = self.embedder.embed_queries([text])[0]
+            return vector, self.index.search(vector, k)
+
+        if not OVERLAP:
+            vector, found = vector_side()
+            return self._rank(query, vector, found, self._lexical_side(query, k), top, today)
+        pending = _background().submit(vector_side)
+        lexical = self._lexical_side(query, k)
+        vector, found = pending.result()
+        return self._rank(query, vector, found, lexical, top, today)
 
     def rank_many(
         self, queries: Sequence[Query], top: int = 10, today: dt.date | None = None
@@ -350,16 +394,34 @@ class Matcher:
         """rank() with the query's vector already computed (stored requests keep theirs)."""
         if not self.offers or top <= 0:
             return []
-        w = self.weights
-        today = today or dt.date.today()
+        k = max(self.weights.candidates, top)
+        found = self.index.search(vector, k)
+        return self._rank(query, vector, found, self._lexical_side(query, k), top, today)
+
+    def _lexical_side(self, query: Query, k: int) -> _Lexical:
+        """The query's analysis and the lexical channel's k offers (no vector needed)."""
         q_tokens = self.analyse(query.text)
-        k = max(w.candidates, top)
         terms = self.bm25.term_ids(q_tokens)
         norm = self._lexical_norm(q_tokens)
         levels = self._hs_levels(query.hs_code)
+        keys = self._lexical_channel(q_tokens, terms, norm, levels, k)
+        return _Lexical(q_tokens, terms, norm, levels, keys)
 
-        vec_keys, vec_sims = self.index.search(vector, k)
-        lex_keys = self._lexical_channel(q_tokens, terms, norm, levels, k)
+    def _rank(
+        self,
+        query: Query,
+        vector: np.ndarray,
+        found: tuple[np.ndarray, np.ndarray],
+        lex: _Lexical,
+        top: int,
+        today: dt.date | None,
+    ) -> list[Match]:
+        w = self.weights
+        today = today or dt.date.today()
+        k = max(w.candidates, top)
+        q_tokens, terms, norm, levels = lex.tokens, lex.terms, lex.norm, lex.levels
+        vec_keys, vec_sims = found
+        lex_keys = lex.keys
         q_guess = self._query_guess(query, vector)
         candidates = np.union1d(vec_keys, lex_keys).astype(np.int64)
         if q_guess is not None:
