@@ -119,8 +119,9 @@ def test_lazy_judging_keeps_the_order(matcher, text, code):
 
 def test_overlapped_and_sequential_queries_agree(matcher, monkeypatch):
     query = Query(id=1, text="fresh lychee per month", countries=("TH",))
+    monkeypatch.setattr(engine, "OVERLAP_FROM", 0)
     overlapped = _as_list(matcher.rank(query, top=10))
-    monkeypatch.setattr(engine, "OVERLAP", False)
+    monkeypatch.setattr(engine, "OVERLAP_FROM", 10**9)
     assert _as_list(matcher.rank(query, top=10)) == overlapped
 
 
