@@ -180,8 +180,9 @@ def _guess(
 
 
 # Embed and search the graph on a background thread while the lexical side runs (rank()),
-# from this many offers: below it the lexical side takes 1-3 ms and the hand-over cost more
-# than it saved (10,000 offers: p50 46.8 against 44.3 ms; 1,000,000: 43.5 against 58.0 ms).
+# from this many offers. It pays only when a core is free (1,000,000 offers: p50 43.5
+# against 58.0 ms once; level with another process on the second core); below it the
+# lexical side takes 1-3 ms and the hand-over cost more (10,000: p50 46.8 against 44.3 ms).
 OVERLAP_FROM = 50_000
 _pool: tuple[int, ThreadPoolExecutor] | None = None
 
@@ -431,11 +432,10 @@ class Matcher:
         # Cosines: the graph's for what it found, the stored vectors' for the others.
         at = np.searchsorted(candidates, vec_keys)
         sims = np.zeros(len(candidates), dtype=np.float64)
-        found = np.zeros(len(candidates), dtype=bool)
-        sims[at], found[at] = vec_sims, True
-        if not found.all():
-            others = candidates[~found]
-            sims[~found] = self.index.vectors_of(others) @ vector
+        in_graph = np.zeros(len(candidates), dtype=bool)
+        sims[at], in_graph[at] = vec_sims, True
+        if not in_graph.all():
+            sims[~in_graph] = self.index.vectors_of(candidates[~in_graph]) @ vector
         lexical = np.minimum(self._lexical_raw(terms, candidates) / norm, 1.0)
         hs = self._hs_of(levels, candidates) if levels else None
 
@@ -497,7 +497,7 @@ class Matcher:
         ]
 
     def _hs_of(self, levels: list[tuple[int, int, float]], positions: np.ndarray) -> np.ndarray:
-        """HS score (float32) of some offers (as _hs_dense gives it for every offer)."""
+        """HS score (float32) of some offers (as the dense channel gives it to every offer)."""
         out = np.zeros(len(positions), dtype=np.float32)
         for col, value, score in levels:
             out[np.asarray(self._hs[positions, col]) == value] = score
