@@ -100,6 +100,21 @@ def test_search_finds_products_and_ranks_name_first():
     assert _names("cashew") == ["Cashew House", "Alpha trading"]
 
 
+def test_search_lists_names_matching_another_language_before_descriptions():
+    # "xoài" (Vietnamese) finds mangoes through the glossary: organisations named for mangoes
+    # in any language come before those whose description only mentions them.
+    # The tier before the last is the user's words or the whole query in the names: only
+    # those are ranked for the first pages (ranking is most of the cost of a broad search).
+    for i in range(12):
+        _org(f"Org {i}")
+    _org("Fruit traders", description="mango")
+    _org("Mango grove")
+    assert _names("xoài") == ["Mango grove", "Fruit traders"]
+    tiers = parse_query("xoài").tiers()
+    assert tiers[-2].or_names is not None and tiers[-2].or_names.names
+    assert tiers[-2].or_names.clauses == tiers[-1].clauses
+
+
 def test_search_lists_every_name_match_before_description_matches():
     # BM25 alone ranks a short description repeating the word above the word once in a very
     # long name (its length discounts it); the name tier puts every name match first.

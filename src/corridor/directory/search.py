@@ -21,6 +21,7 @@ ids and scaled: the page says those counts are approximate.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -333,6 +334,8 @@ class TextQuery:
     concepts: frozenset[str] = frozenset()
     # Matched in the organisations' names only (the first tier: see `tiers`).
     names: bool = False
+    # Also matched when the names match this broader query (the last tier but one).
+    or_names: TextQuery | None = None
 
     def __bool__(self) -> bool:
         return bool(self.clauses)
@@ -347,7 +350,9 @@ class TextQuery:
         The name tier is where ranking would put most of the first page anyway (names weigh
         five to ten times the rest), and it keeps a broad word cheap: "silk" matches 49,049 of
         100,000 organisations, 16,000 of them by name, and only those are ranked for the first
-        pages (ranking is most of a match's cost)."""
+        pages (ranking is most of a match's cost). For the same reason what the query itself
+        adds comes in two steps: first the organisations named for it (`xoài`'s mangoes in any
+        language), then the rest of its matches."""
         exact = tuple(c[:1] for c in self.clauses)
         out: list[TextQuery] = []
         tiers = (TextQuery(exact, names=True), TextQuery(exact), self.words(), self)
@@ -356,7 +361,14 @@ class TextQuery:
                 continue
             if not out or (tier.clauses, tier.names) != (out[-1].clauses, out[-1].names):
                 out.append(tier)
+        if len(out) > 2 and out[-1] is self:
+            named = TextQuery(self.clauses, names=True)
+            out.insert(-1, dataclasses.replace(out[-2], or_names=named))
         return out
+
+    def ranking(self) -> TextQuery:
+        """The query whose terms rank the matches (the broader one of an `or_names` tier)."""
+        return self.or_names or self
 
     def words(self) -> TextQuery | None:
         """The query without the alternatives made of concept terms only: what the user's own
@@ -521,7 +533,10 @@ def _fts5_expression(tq: TextQuery) -> str:
         parts.append("(" + " OR ".join(f"({a})" for a in alts) + ")")
     # Only the text columns: "v2" typed by a user must not match the visibility column.
     columns = "{name}" if tq.names else FTS_TEXT
-    return f"{columns} : (" + " AND ".join(parts) + ")"
+    expr = f"{columns} : (" + " AND ".join(parts) + ")"
+    if tq.or_names is not None:
+        expr = f"({expr}) OR ({_fts5_expression(tq.or_names)})"
+    return expr
 
 
 def _tsquery_expression(tq: TextQuery) -> str:
@@ -539,7 +554,11 @@ PG_NAMES = "ts_filter(tsv, '{a}')"
 def _tsquery_match(tq: TextQuery) -> tuple[str, list]:
     """PostgreSQL: the condition that a search row matches `tq`, and its parameter."""
     column = PG_NAMES if tq.names else "tsv"
-    return f"{column} @@ to_tsquery('simple', %s)", [_tsquery_expression(tq)]
+    where, params = f"{column} @@ to_tsquery('simple', %s)", [_tsquery_expression(tq)]
+    if tq.or_names is not None:
+        other, other_params = _tsquery_match(tq.or_names)
+        where, params = f"({where} OR {other})", [*params, *other_params]
+    return where, params
 
 
 def filter_text(qs, tq: TextQuery):
@@ -707,7 +726,7 @@ class Matches:
         return (
             f"SELECT org_id, -ts_rank(tsv, to_tsquery('simple', %s)) AS r FROM {PG_TABLE} "
             f"WHERE {where} AND {self.condition}",
-            [_tsquery_expression(tq), *params, *self.params],
+            [_tsquery_expression(tq.ranking()), *params, *self.params],
         )
 
     def ids(self, tq: TextQuery) -> tuple[str, list]:
