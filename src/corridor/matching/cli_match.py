@@ -63,9 +63,15 @@ def main(argv: list[str]) -> int:
         seen.add(offer.id)
         unique.append(offer)
 
+    from corridor.matching.embedding import default_embedder
     from corridor.matching.engine import Matcher
+    from corridor.matching.hs_suggest import HsSuggester
 
-    matcher = Matcher().build(unique)
+    # HS agreement on: the suggester guesses the headings of offers without a code (at build,
+    # in batches) and of each query. Shipped examples only (seeds, UK references): a file in,
+    # a file out, whatever database is configured.
+    embedder = default_embedder()
+    matcher = Matcher(embedder, hs_guesser=HsSuggester(embedder=embedder)).build(unique)
     with writer() as out:
         for start in range(0, len(queries), 64):
             batch = queries[start : start + 64]

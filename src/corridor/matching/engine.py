@@ -219,8 +219,14 @@ class Matcher:
         *,
         bm25: BM25 | None = None,
         index: VectorIndex | None = None,
+        guesses: Sequence[np.ndarray] | None = None,
     ) -> Matcher:
-        """Index offers (embedding them in batches unless vectors or an index are given)."""
+        """Index offers (embedding them in batches unless vectors or an index are given).
+
+        `guesses`: the offers' stored HS guesses (heads, probs, codes, code probs, each
+        (n, GUESS_TOP), as `HsSuggester.guess` gives them); a row whose first heading is 0 is
+        guessed here (with a guesser), -1 leaves the offer without a guess.
+        """
         self.offers = list(offers)
         self.bm25 = bm25 or BM25.build(self.analyse(o.text) for o in self.offers)
         if index is None:
@@ -232,25 +238,31 @@ class Matcher:
         # Column-major: each level is a contiguous array, compared in one pass per query.
         self._hs = np.asfortranarray(_hs_columns([o.hs_code for o in self.offers]))
         if self.hs_guesser is not None and self.weights.hs_guess + self.weights.hs_guess_6 > 0:
-            self._guess_offers(vectors)
+            self._guess_offers(vectors, guesses)
         return self
 
-    def _guess_offers(self, vectors: np.ndarray | None) -> None:
+    def _guess_offers(
+        self, vectors: np.ndarray | None, stored: Sequence[np.ndarray] | None = None
+    ) -> None:
         """The heading and subheading distributions of every offer without a code (with one:
-        its own heading, and subheading when it has 6 digits)."""
+        its own heading, and subheading when it has 6 digits): stored ones, else guessed."""
         n = len(self.offers)
-        if vectors is None:
-            vectors = self.index.vectors_of(np.arange(n))
         heads = np.zeros((n, GUESS_TOP), dtype=np.int32)
         probs = np.zeros((n, GUESS_TOP), dtype=np.float32)
         codes = np.zeros((n, GUESS_TOP), dtype=np.int32)
         code_probs = np.zeros((n, GUESS_TOP), dtype=np.float32)
+        if stored is not None:
+            heads[:], probs[:], codes[:], code_probs[:] = stored
         coded = self._hs[:, 1] >= 0
+        for array in (heads, probs, codes, code_probs):
+            array[coded] = 0
         heads[coded, 0], probs[coded, 0] = self._hs[coded, 1], 1.0
         six = self._hs[:, 2] >= 0
         codes[six, 0], code_probs[six, 0] = self._hs[six, 2], 1.0
-        todo = np.flatnonzero(~coded)
+        todo = np.flatnonzero(heads[:, 0] == 0)  # -1: stored as unknown, not guessed
         if len(todo):
+            if vectors is None:
+                vectors = self.index.vectors_of(np.arange(n))
             texts = [self.offers[i].text for i in todo]
             guessed = _guess(self.hs_guesser, texts, np.asarray(vectors)[todo])
             heads[todo], probs[todo], codes[todo], code_probs[todo] = guessed
