@@ -264,6 +264,7 @@ class HsSuggester:
         self._heading = np.asarray([heads.index(c[:4]) for c in self.codes], dtype=np.int32)
         self._head_codes = np.asarray([int(h) for h in heads], dtype=np.int32)
         self._n_heads = len(heads)
+        self._heading_starts = np.flatnonzero(np.diff(self._heading, prepend=-1))
         self._code_ints = np.asarray([int(c) for c in self.codes], dtype=np.int32)
         learned = fusion if fusion is not None else learned_weights()
         names = learned["features"] if learned else FEATURES
@@ -359,9 +360,9 @@ class HsSuggester:
         return scores / max(top, 1e-6) * min(1.0, top / 8.0)
 
     def _by_heading(self, values: np.ndarray) -> np.ndarray:
-        """The best value over the subheadings of each one's heading."""
-        best = np.zeros(self._n_heads, dtype=np.float64)
-        np.maximum.at(best, self._heading, values)
+        """The best value over the subheadings of each one's heading (codes are sorted, so
+        each heading is one run: reduceat, several times faster than maximum.at)."""
+        best = np.maximum(np.maximum.reduceat(values, self._heading_starts), 0.0)
         return best[self._heading]
 
     def _sum_by_heading(self, values: np.ndarray) -> np.ndarray:
@@ -445,7 +446,9 @@ class HsSuggester:
         # The best of the nomenclature line and the HTS pieces: a subheading without HTS text
         # keeps its line's cosine.
         best = cos.astype(np.float64)
-        np.maximum.at(best, self._hts_rows, hts_cos)
+        # The HTS rows are sorted by subheading: the best piece of each run (reduceat).
+        runs = np.flatnonzero(np.diff(self._hts_rows, prepend=-1))
+        np.maximum.at(best, self._hts_rows[runs], np.maximum.reduceat(hts_cos, runs))
         out[9] = np.clip((best - w.semantic_floor) / (1 - w.semantic_floor), 0, 1)
         out[10] = self._by_heading(out[9])
         out[12] = self._sum_by_heading(out[11])
