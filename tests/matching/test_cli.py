@@ -164,3 +164,6 @@ def test_match_rank_ranks_by_hs_agreement(tmp_path, capfd):
         best = row["results"][0]
         assert best["id"] == f"same{row['id']}", row
         assert set(best) == {"id", "score", "reasons"}  # the output format is unchanged
+        assert 0 < best["score"] <= 1  # the agreement is scaled to the range of the text signals
+    # A strong agreement (both sure of heading 0804) is a reason; the weaker coffee one is not.
+    assert "similar product description" in out[0]["results"][0]["reasons"]

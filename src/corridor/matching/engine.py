@@ -495,8 +495,10 @@ class Matcher:
     ) -> Match:
         w = self.weights
         score = w.semantic * signals["semantic"] + w.lexical * signals["lexical"]
-        score += w.hs * signals["hs"] + w.hs_guess * signals.get("hs_guess", 0.0)
-        score += w.hs_guess_6 * signals.get("hs_guess_6", 0.0)
+        if "hs_guess" in signals:  # the request has guesses: so has every offer it is ranked on
+            score += w.hs_guess * signals["hs_guess"] + w.hs_guess_6 * signals["hs_guess_6"]
+            score *= _agreement_scale(w)
+        score += w.hs * signals["hs"]
         failures: list[Reason] = []
         reasons: list[Reason] = []
 
@@ -571,6 +573,16 @@ class Matcher:
         return self._judge(query, offer, signals, q_tokens, today or dt.date.today())
 
 
+def _agreement_scale(w: Weights) -> float:
+    """The learned agreement weights (2.0 and 2.0 beside 0.1 and 0.5) would put scores far
+    above 1: the text evidence with the agreement is brought back to the range of semantic +
+    lexical alone, the same factor for every offer of a request (the order is the learned
+    one), so that the hand-set bonuses, the verdict thresholds and the percentages shown keep
+    their meaning."""
+    text = w.semantic + w.lexical
+    return text / (text + w.hs_guess + w.hs_guess_6) if text > 0 else 1.0
+
+
 def _hs_value(shared_digits: int, asked_digits: int) -> float:
     """1 when as precise as the query asked, 0.5 for the same heading, 0.2 for the chapter."""
     if shared_digits >= asked_digits:
@@ -619,7 +631,9 @@ def _text_reason(
     terms = _matched_words(query_text, offer_text, common=common) if signals["lexical"] > 0 else []
     if terms:
         return Reason("text_match", {"terms": ", ".join(terms)})
-    if signals["semantic"] >= 0.5:
+    # Or the HS suggester puts both descriptions in the same headings (agreement >= 0.5: at
+    # least ~0.7 each on one heading): a similar product in other words.
+    if signals["semantic"] >= 0.5 or signals.get("hs_guess", 0.0) >= 0.5:
         return Reason("similar")
     return None
 
