@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -113,9 +114,14 @@ class E5Embedder(CachedEmbedder):
         batch_size: int = 32,
         cache_size: int = 20_000,
         chunk_tokens: int = 64,
+        query_threads: int | None = 1,
     ) -> None:
         super().__init__(batch_size, cache_size)
         self.max_tokens = max_tokens
+        # A single query runs on this many OpenMP threads (None: all cores, as passages do).
+        # With both cores busy (other web workers, the task queue), a team of two waited on
+        # each other: p95 3.0 s against 0.55 s for one thread at load 5 (docs/matching.md).
+        self.query_threads = query_threads
         self.chunk_tokens = chunk_tokens
         # "+c64": long descriptions also pool chunk vectors (engine.embed_offers); stored
         # vectors of the earlier head-only scheme are recomputed.
@@ -155,7 +161,27 @@ class E5Embedder(CachedEmbedder):
     def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
         if not is_query:
             texts = [self.truncate(t) for t in texts]
+        if is_query and len(texts) == 1 and self.query_threads:
+            with _omp_threads(self.model, self.query_threads):
+                return self.model.encode(texts, is_query).reshape(len(texts), self.dim)
         return self.model.encode(texts, is_query).reshape(len(texts), self.dim)
+
+
+@contextlib.contextmanager
+def _omp_threads(model, n: int):
+    """The calling thread's OpenMP team size set to n for a while (a per-thread setting of
+    the OpenMP runtime the model's library links; unchanged when it cannot be reached)."""
+    lib = getattr(model, "_lib", None)
+    try:
+        before = lib.omp_get_max_threads()
+        lib.omp_set_num_threads(n)
+    except (AttributeError, TypeError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        lib.omp_set_num_threads(before)
 
 
 @functools.cache

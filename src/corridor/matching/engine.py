@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 import os
 import pickle
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from corridor.core.text import fold
+from corridor.core.text import _is_nospace, fold
 from corridor.core.text import tokens as text_tokens
 from corridor.matching.embedding import Embedder, default_embedder
 from corridor.matching.glossary import concepts
@@ -175,6 +177,33 @@ def _guess(
         return full(texts, vectors, top=GUESS_TOP)
     heads, probs = guesser.heading_guess(texts, vectors, top=GUESS_TOP)
     return heads, probs, np.zeros_like(heads), np.zeros_like(probs)
+
+
+# Embed and search the graph on a background thread while the lexical side runs (rank()),
+# from this many offers. It pays only when a core is free (1,000,000 offers: p50 43.5
+# against 58.0 ms once; level with another process on the second core); below it the
+# lexical side takes 1-3 ms and the hand-over cost more (10,000: p50 46.8 against 44.3 ms).
+OVERLAP_FROM = 50_000
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _background() -> ThreadPoolExecutor:
+    """The process's threads for the vector side of queries (new after a fork)."""
+    global _pool
+    if _pool is None or _pool[0] != os.getpid():
+        _pool = (os.getpid(), ThreadPoolExecutor(max_workers=4, thread_name_prefix="query"))
+    return _pool[1]
+
+
+@dataclass(frozen=True)
+class _Lexical:
+    """A query's analysis and the offers of its lexical channel."""
+
+    tokens: list[str]
+    terms: list[int]
+    norm: float
+    levels: list[tuple[int, int, float]]
+    keys: np.ndarray
 
 
 class Matcher:
@@ -340,24 +369,29 @@ class Matcher:
             total += (float(self.bm25.idf[term]) if term is not None else top_idf) * weight / 2
         return max(total, 1e-6)
 
-    def _hs_dense(self, code: str) -> np.ndarray | None:
-        """HS score of every offer for a query code (None when the query has none)."""
-        code = normalise_code(code)
-        if not code or not len(self.offers):
-            return None
-        out = np.zeros(len(self.offers), dtype=np.float32)
-        levels = [(2, 0), (4, 1), (6, 2)]
-        for digits, col in levels:
-            if len(code) < digits:
-                break
-            same = self._hs[:, col] == int(code[:digits])
-            out[same] = _hs_value(digits, len(code))
-        return out
-
     def rank(self, query: Query, top: int = 10, today: dt.date | None = None) -> list[Match]:
-        """The best `top` offers for a query, those meeting every hard constraint first."""
-        vector = self.embedder.embed_queries([query.text or query.hs_code])[0]
-        return self.rank_with_vector(query, vector, top=top, today=today)
+        """The best `top` offers for a query, those meeting every hard constraint first.
+
+        The query's embedding and graph search (native code, without the GIL) run on a
+        background thread while this one does the lexical side, which needs no vector: on
+        two cores the two halves of a large catalog's query overlap (OVERLAP_FROM).
+        """
+        if not self.offers or top <= 0:
+            return []
+        text = query.text or query.hs_code
+        k = max(self.weights.candidates, top)
+
+        def vector_side() -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+            vector = self.embedder.embed_queries([text])[0]
+            return vector, self.index.search(vector, k)
+
+        if len(self.offers) < OVERLAP_FROM:
+            vector, found = vector_side()
+            return self._rank(query, vector, found, self._lexical_side(query, k), top, today)
+        pending = _background().submit(vector_side)
+        lexical = self._lexical_side(query, k)
+        vector, found = pending.result()
+        return self._rank(query, vector, found, lexical, top, today)
 
     def rank_many(
         self, queries: Sequence[Query], top: int = 10, today: dt.date | None = None
@@ -375,65 +409,227 @@ class Matcher:
         """rank() with the query's vector already computed (stored requests keep theirs)."""
         if not self.offers or top <= 0:
             return []
+        k = max(self.weights.candidates, top)
+        found = self.index.search(vector, k)
+        return self._rank(query, vector, found, self._lexical_side(query, k), top, today)
+
+    def _lexical_side(self, query: Query, k: int) -> _Lexical:
+        """The query's analysis and the lexical channel's k offers (no vector needed)."""
+        q_tokens = self.analyse(query.text)
+        terms = self.bm25.term_ids(q_tokens)
+        norm = self._lexical_norm(q_tokens)
+        levels = self._hs_levels(query.hs_code)
+        keys = self._lexical_channel(q_tokens, terms, norm, levels, k)
+        return _Lexical(q_tokens, terms, norm, levels, keys)
+
+    def _rank(
+        self,
+        query: Query,
+        vector: np.ndarray,
+        found: tuple[np.ndarray, np.ndarray],
+        lex: _Lexical,
+        top: int,
+        today: dt.date | None,
+    ) -> list[Match]:
         w = self.weights
         today = today or dt.date.today()
-        q_tokens = self.analyse(query.text)
         k = max(w.candidates, top)
-
-        vec_keys, vec_sims = self.index.search(vector, k)
-        lexical = self.bm25.scores(q_tokens) / self._lexical_norm(q_tokens)
-        np.minimum(lexical, 1.0, out=lexical)
-        hs = self._hs_dense(query.hs_code)
-        combined = lexical * w.lexical
-        if hs is not None:
-            combined += w.hs * hs
-        # Only offers with some lexical or HS evidence compete: select among those.
-        touched = np.flatnonzero(combined)
-        if len(touched) > k:
-            part = np.argpartition(-combined[touched], k - 1)[:k]
-            lex_keys = touched[part]
-        else:
-            lex_keys = touched
-
+        q_tokens, terms, norm, levels = lex.tokens, lex.terms, lex.norm, lex.levels
+        vec_keys, vec_sims = found
+        lex_keys = lex.keys
         q_guess = self._query_guess(query, vector)
         candidates = np.union1d(vec_keys, lex_keys).astype(np.int64)
         if q_guess is not None:
             candidates = np.union1d(candidates, self._guess_channel(int(q_guess[0][0]), k))
-        sims = dict(zip(vec_keys.tolist(), vec_sims.tolist(), strict=True))
-        others = [c for c in candidates.tolist() if c not in sims]
-        if others:
-            vecs = self.index.vectors_of(others)
-            for c, s in zip(others, (vecs @ vector).tolist(), strict=True):
-                sims[c] = s
+        # Cosines: the graph's for what it found, the stored vectors' for the others.
+        at = np.searchsorted(candidates, vec_keys)
+        sims = np.zeros(len(candidates), dtype=np.float64)
+        in_graph = np.zeros(len(candidates), dtype=bool)
+        sims[at], in_graph[at] = vec_sims, True
+        if not in_graph.all():
+            sims[~in_graph] = self.index.vectors_of(candidates[~in_graph]) @ vector
+        lexical = np.minimum(self._lexical_raw(terms, candidates) / norm, 1.0)
+        hs = self._hs_of(levels, candidates) if levels else None
 
         guess = self._guess_overlap(q_guess, candidates)
+        semantic = np.clip((sims - w.semantic_floor) / (1 - w.semantic_floor), 0.0, 1.0)
+        # Judged best first by what each could score at most (the signals plus every bonus
+        # the query offers): once `top` offers pass, those that cannot reach the last of
+        # them are left unjudged (reading and judging an offer is the costly part).
+        most = w.semantic * semantic + w.lexical * lexical
+        if guess is not None:  # as _judge: the agreement scaled with the text signals
+            most += w.hs_guess * guess[0] + w.hs_guess_6 * guess[1]
+            most *= _agreement_scale(w)
+        most += self._bonus_most(query)
+        if hs is not None:
+            most += w.hs * hs
         scored: list[tuple[Match, int]] = []
-        for row, pos in enumerate(candidates.tolist()):
-            offer = self.offers[pos]
-            semantic = max(0.0, (sims[pos] - w.semantic_floor) / (1 - w.semantic_floor))
+        passing: list[float] = []  # minus the scores of the passing offers, best first
+        for row in np.lexsort((candidates, -most)).tolist():
+            if len(passing) >= top and most[row] + 1e-5 < -passing[top - 1]:
+                break
+            pos = int(candidates[row])
             signals = {
-                "semantic": round(min(semantic, 1.0), 6),
-                "cosine": round(sims[pos], 6),
-                "lexical": round(float(lexical[pos]), 6),
-                "hs": round(float(hs[pos]) if hs is not None else 0.0, 6),
+                "semantic": round(float(semantic[row]), 6),
+                "cosine": round(float(sims[row]), 6),
+                "lexical": round(float(lexical[row]), 6),
+                "hs": round(float(hs[row]), 6) if hs is not None else 0.0,
             }
             if guess is not None:
                 signals["hs_guess"] = round(float(guess[0][row]), 6)
                 signals["hs_guess_6"] = round(float(guess[1][row]), 6)
-            match = self._judge(query, offer, signals, q_tokens, today, words=False)
+            match = self._judge(query, self.offers[pos], signals, q_tokens, today, words=False)
             scored.append((match, pos))
+            if match.passes:
+                bisect.insort(passing, -match.score)
         # Hard failures after every passing offer; ties by offer id for determinism.
         scored.sort(key=lambda mp: (not mp[0].passes, -mp[0].score, str(mp[0].offer_id), mp[1]))
         best = scored[:top]
-        # Which words matched is worded for the results only: it re-tokenises the offer text.
+        # Which words matched is worded for the results only (the query's words once).
+        words = _QueryWords(query.text, self._is_common)
+        if self.analyse is analyse:  # the postings hold each offer's words and '~concepts'
+            known = [t[1:] for t in q_tokens if t.startswith("~")]
+            words.look_up(self.bm25.contains_many, np.asarray([p for _, p in best]), known)
         for match, pos in best:
-            reason = _text_reason(
-                query.text, self.offers[pos].text, match.signals, common=self._is_common
-            )
+            reason = words.reason(self.offers[pos].text, match.signals, pos)
             if reason is not None:
                 at = sum(1 for r in match.reasons if r.is_failure or r.code.startswith("hs_"))
                 match.reasons.insert(at, reason)
         return [match for match, _ in best]
+
+    # The lexical channel -------------------------------------------------------------------
+
+    def _hs_levels(self, code: str) -> list[tuple[int, int, float]]:
+        """(column, value, HS score) of each level of a query code, chapter first."""
+        code = normalise_code(code)
+        if not code or not len(self.offers):
+            return []
+        return [
+            (col, int(code[:digits]), _hs_value(digits, len(code)))
+            for col, digits in enumerate((2, 4, 6))
+            if len(code) >= digits
+        ]
+
+    def _hs_of(self, levels: list[tuple[int, int, float]], positions: np.ndarray) -> np.ndarray:
+        """HS score (float32) of some offers (as the dense channel gives it to every offer)."""
+        out = np.zeros(len(positions), dtype=np.float32)
+        for col, value, score in levels:
+            out[np.asarray(self._hs[positions, col]) == value] = score
+        return out
+
+    def _lexical_raw(self, terms: list[int], positions: np.ndarray) -> np.ndarray:
+        """BM25 of some offers (float64), the terms added in query order as bm25.scores does."""
+        out = np.zeros(len(positions), dtype=np.float64)
+        for term in terms:
+            out += self.bm25.term_scores(term, positions)
+        return out
+
+    def _combined(
+        self,
+        terms: list[int],
+        norm: float,
+        levels: list[tuple[int, int, float]],
+        positions: np.ndarray,
+    ) -> np.ndarray:
+        """The lexical channel's score of some offers: clipped lexical plus HS, as in rank."""
+        w = self.weights
+        combined = np.minimum(self._lexical_raw(terms, positions) / norm, 1.0) * w.lexical
+        if levels:
+            combined += w.hs * self._hs_of(levels, positions)
+        return combined
+
+    def _lexical_channel(
+        self,
+        q_tokens: list[str],
+        terms: list[int],
+        norm: float,
+        levels: list[tuple[int, int, float]],
+        k: int,
+    ) -> np.ndarray:
+        """The k offers with the best lexical + HS score (> 0), ties by position.
+
+        Scoring every offer that shares a query word cost most of a query at 1,000,000 offers
+        (common words like "month" match a third of them). Instead (MaxScore, exact): the
+        offers of the strongest words only, the weaker words looked up for those still in
+        reach of the k-th best score. Falls back to counting every posting when the weak
+        words could still decide (few or no strong words, or an HS code that outweighs them).
+        """
+        w = self.weights
+        if not terms or w.lexical <= 0:
+            return self._lexical_channel_dense(q_tokens, norm, levels, k)
+        bm25 = self.bm25
+        impacts = bm25.max_impacts(terms)
+        hs_top = w.hs * max((score for *_, score in levels), default=0.0)
+        slack = 1e-9  # float sums in another order than the final, exact ones
+        budget = max(self.bm25.n_docs // 8, 4 * k)  # postings beyond which counting all is cheaper
+
+        def bound(raw: np.ndarray | float, hs: np.ndarray | float) -> np.ndarray | float:
+            return w.lexical * np.minimum(np.asarray(raw) / norm, 1.0) + hs
+
+        # The strongest words first; after each, the k-th best score so far (each offer's
+        # partial score is a lower bound of its own) against what all the remaining words
+        # could add to an offer that has none of the words taken: when they cannot lift it
+        # to the k-th best, they bring no offer of their own (MaxScore's essential words).
+        order = np.argsort(-impacts, kind="stable")
+        after = np.concatenate([np.cumsum(impacts[order][::-1])[::-1][1:], [0.0]])
+        docs, contrib, taken, theta = [], [], 0, -1.0
+        for j, i in enumerate(order):
+            postings = bm25.postings(terms[i])
+            docs.append(postings[0])
+            contrib.append(postings[1])
+            taken += len(postings[0])
+            if taken > budget:
+                return self._lexical_channel_dense(q_tokens, norm, levels, k)
+            if taken < k:
+                continue
+            positions, inverse = np.unique(np.concatenate(docs), return_inverse=True)
+            raw = np.bincount(inverse, weights=np.concatenate(contrib), minlength=len(positions))
+            hs = w.hs * self._hs_of(levels, positions) if levels else 0.0
+            scores = bound(raw, hs)
+            if len(positions) >= k:
+                theta = float(np.partition(scores, len(positions) - k)[len(positions) - k])
+            if theta > 0 and bound(after[j], hs_top) < theta - slack:
+                break
+        else:
+            return self._lexical_channel_dense(q_tokens, norm, levels, k)
+        # The remaining words: looked up for the offers still in reach, weakest last.
+        positions = positions.astype(np.int64)
+        for i in [None, *order[j + 1 :]]:
+            if i is not None:
+                raw += bm25.term_scores(terms[i], positions)
+                after[j] -= impacts[i]
+            keep = bound(raw + max(float(after[j]), 0.0), hs) >= theta - slack
+            positions, raw = positions[keep], raw[keep]
+            hs = hs[keep] if levels else 0.0
+        combined = self._combined(terms, norm, levels, positions)
+        positions = positions[combined > 0]
+        order = np.lexsort((positions, -combined[combined > 0]))[:k]
+        return positions[order]
+
+    def _lexical_channel_dense(
+        self, q_tokens: list[str], norm: float, levels: list[tuple[int, int, float]], k: int
+    ) -> np.ndarray:
+        """The lexical channel over every offer sharing a word (or an HS level)."""
+        w = self.weights
+        combined = np.minimum(self.bm25.scores(q_tokens) / norm, 1.0) * w.lexical
+        if levels:
+            hs = np.zeros(len(self.offers), dtype=np.float32)
+            for col, value, score in levels:
+                hs[np.asarray(self._hs[:, col]) == value] = score
+            combined += w.hs * hs
+        touched = np.flatnonzero(combined)
+        if len(touched) > k:
+            part = np.argpartition(-combined[touched], k - 1)[:k]
+            return touched[part]
+        return touched
+
+    def _bonus_most(self, query: Query) -> float:
+        """The most an offer can add to its signals through _judge's bonuses for a query."""
+        w = self.weights
+        most = max(w.certification, 0.0) * len(query.certifications)
+        most += max(w.capacity, 0.0) if query.quantity is not None else 0.0
+        most += max(w.destination, 0.0) if query.destination else 0.0
+        return most + (max(w.country, 0.0) if query.countries else 0.0)
 
     def _query_guess(self, query: Query, vector: np.ndarray) -> tuple[np.ndarray, ...] | None:
         """The request's guessed headings and subheadings (None without offer guesses, or when
@@ -628,42 +824,107 @@ def _text_reason(
     signals: dict[str, float],
     common: Callable[[str], bool] | None = None,
 ) -> Reason | None:
-    terms = _matched_words(query_text, offer_text, common=common) if signals["lexical"] > 0 else []
-    if terms:
-        return Reason("text_match", {"terms": ", ".join(terms)})
-    # Or the HS suggester puts both descriptions in the same headings (agreement >= 0.5: at
-    # least ~0.7 each on one heading): a similar product in other words.
-    if signals["semantic"] >= 0.5 or signals.get("hs_guess", 0.0) >= 0.5:
-        return Reason("similar")
-    return None
+    return _QueryWords(query_text, common).reason(offer_text, signals)
 
 
 def _matched_words(
     query_text: str, text: str, limit: int = 4, common: Callable[[str], bool] | None = None
 ) -> list[str]:
-    """Words shared by the query and the offer, as the offer writes them, for the reasons.
+    """Words shared by the query and the offer, as the offer writes them, for the reasons."""
+    return _QueryWords(query_text, common).matched(text, limit=limit)
+
+
+def _whole(tok: str) -> bool:
+    """Whether an indexed token can only be a whole word of a text, never one of its n-grams
+    (those are runs of at most 3 characters of a script written without spaces)."""
+    return len(tok) > 3 or not any(_is_nospace(c) for c in tok)
+
+
+def _telling(tok: str) -> bool:
+    """False for "for", "of", "25", "5%": they match everywhere and explain nothing."""
+    return not (
+        tok in _UNTELLING or not any(c.isalpha() for c in tok) or (len(tok) < 2 and tok.isascii())
+    )
+
+
+class _QueryWords:
+    """The words of a query that can explain a match, and which of them an offer shares.
 
     Whole words only (no n-grams); when the two share no word but name the same glossary
-    concept in different languages, the concept's English name stands in ("rice").
+    concept in different languages, the concept's English name stands in ("rice"). The
+    query's side is prepared once for all its results. After `look_up` (in the catalog's
+    postings: which results have which query word or concept, one search per token), the
+    results' words and concepts are not re-read from their texts; a short word of a script
+    without spaces may be only an n-gram of a text, so when the postings have one it is still
+    checked on the text.
     """
-    # fold() keeps word boundaries, so the folded and original words pair up one to one.
-    originals, folded = _WORD.findall(text), _WORD.findall(fold(text))
-    surface = dict(zip(folded, originals, strict=False)) if len(originals) == len(folded) else {}
-    words = set(text_tokens(text, ngrams=False))
-    seen: list[str] = []
-    for tok in text_tokens(query_text, ngrams=False):
-        shown = surface.get(tok, tok)
-        if (
-            tok in _UNTELLING
-            or not any(c.isalpha() for c in tok)
-            or (len(tok) < 2 and tok.isascii())
-        ):
-            continue  # "for", "of", "25", "5%" match everywhere and explain nothing
-        if common is not None and common(tok):
-            continue
-        if tok in words and shown not in seen:
-            seen.append(shown)
-    if not seen:
-        offer_concepts = set(concepts(text))
-        seen = [c.replace("_", " ") for c in concepts(query_text) if c in offer_concepts]
-    return seen[:limit]
+
+    def __init__(self, query_text: str, common: Callable[[str], bool] | None = None) -> None:
+        self.query_text = query_text
+        self.words = [
+            tok
+            for tok in dict.fromkeys(text_tokens(query_text, ngrams=False))
+            if _telling(tok) and not (common is not None and common(tok))
+        ]
+        self._whole = {tok: _whole(tok) for tok in self.words}
+        self._concepts: list[str] | None = None
+        self._present: dict[str, set[int]] | None = None
+
+    def look_up(
+        self,
+        contains: Callable[[str, np.ndarray], np.ndarray],
+        positions: np.ndarray,
+        concepts: list[str],
+    ) -> None:
+        """Which of the offers at `positions` have each word and each of the query's concepts
+        (its glossary concepts, in order: the '~' tokens of its analysis)."""
+        self._concepts = concepts
+        tokens = [*self.words, *(f"~{c}" for c in concepts)]
+        self._present = {tok: set(positions[contains(tok, positions)].tolist()) for tok in tokens}
+
+    def reason(
+        self, offer_text: str, signals: dict[str, float], pos: int | None = None
+    ) -> Reason | None:
+        terms = self.matched(offer_text, pos) if signals["lexical"] > 0 else []
+        if terms:
+            return Reason("text_match", {"terms": ", ".join(terms)})
+        # Or the HS suggester puts both descriptions in the same headings (agreement >= 0.5:
+        # at least ~0.7 each on one heading): a similar product in other words.
+        if signals["semantic"] >= 0.5 or signals.get("hs_guess", 0.0) >= 0.5:
+            return Reason("similar")
+        return None
+
+    def matched(self, text: str, pos: int | None = None, limit: int = 4) -> list[str]:
+        present_at = self._present if pos is not None else None
+        words: set[str] | None = None
+        surface: dict[str, str] | None = None
+        seen: list[str] = []
+        for tok in self.words:
+            present = pos in present_at[tok] if present_at is not None else True
+            if present and not (present_at is not None and self._whole[tok]):
+                if words is None:
+                    words = set(text_tokens(text, ngrams=False))
+                present = tok in words
+            if not present:
+                continue
+            if surface is None:
+                # fold() keeps word boundaries: folded and original words pair up one to one.
+                originals, folded = _WORD.findall(text), _WORD.findall(fold(text))
+                surface = (
+                    dict(zip(folded, originals, strict=False))
+                    if len(originals) == len(folded)
+                    else {}
+                )
+            shown = surface.get(tok, tok)
+            if shown not in seen:
+                seen.append(shown)
+        if not seen:
+            if self._concepts is None:
+                self._concepts = concepts(self.query_text)
+            if present_at is not None:
+                shared = [c for c in self._concepts if pos in present_at[f"~{c}"]]
+            else:
+                offer_concepts = set(concepts(text))
+                shared = [c for c in self._concepts if c in offer_concepts]
+            seen = [c.replace("_", " ") for c in shared]
+        return seen[:limit]

@@ -35,6 +35,7 @@ class BM25:
         self.doc_ids = np.zeros(0, dtype=np.int32)
         self.weights = np.zeros(0, dtype=np.float32)
         self.idf = np.zeros(0, dtype=np.float32)
+        self._max_impact: dict[int, float] = {}  # term -> its largest contribution, lazily
 
     @classmethod
     def build(cls, documents: Iterable[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> BM25:
@@ -155,10 +156,60 @@ class BM25:
         return part[order], scores[part[order]]
 
     def score_docs(self, query_tokens: Sequence[str], positions: np.ndarray) -> np.ndarray:
-        """BM25 scores of some documents only (candidate re-scoring)."""
-        if not len(positions):
-            return np.zeros(0, dtype=np.float32)
-        return self.scores(query_tokens)[positions]
+        """BM25 scores of some documents only (float64, equal to `scores(...)[positions]`: the
+        terms are added in the same order), looked up in the postings, not over every one."""
+        positions = np.asarray(positions, dtype=np.int64).reshape(-1)
+        out = np.zeros(len(positions), dtype=np.float64)
+        if len(positions):
+            for term in self.term_ids(query_tokens):
+                out += self.term_scores(term, positions)
+        return out
+
+    # Postings of one term: the doc ids of a term are in increasing order (build sorts the
+    # postings by term stably, documents in input order; tiled and saved indexes keep it).
+
+    def postings(self, term: int) -> tuple[np.ndarray, np.ndarray]:
+        """(documents, contributions idf x weight as float32) of one term, documents sorted."""
+        lo, hi = int(self.indptr[term]), int(self.indptr[term + 1])
+        return self.doc_ids[lo:hi], self.weights[lo:hi] * self.idf[term]
+
+    def term_scores(self, term: int, positions: np.ndarray) -> np.ndarray:
+        """One term's contribution (float32) to each of some documents, 0 where it is absent:
+        a binary search per document in the term's postings."""
+        lo, hi = int(self.indptr[term]), int(self.indptr[term + 1])
+        out = np.zeros(len(positions), dtype=np.float32)
+        if hi == lo or not len(positions):
+            return out
+        docs = self.doc_ids[lo:hi]
+        wanted = np.asarray(positions).astype(docs.dtype, copy=False)
+        at = np.searchsorted(docs, wanted)
+        np.minimum(at, hi - lo - 1, out=at)
+        hit = docs[at] == wanted
+        out[hit] = self.weights[lo + at[hit]] * self.idf[term]
+        return out
+
+    def max_impacts(self, terms: Sequence[int]) -> np.ndarray:
+        """The largest contribution each term gives any document (what a term can add at most:
+        the engine skips documents that cannot reach its top k). Cached per term."""
+        out = np.zeros(len(terms), dtype=np.float64)
+        for i, term in enumerate(terms):
+            hit = self._max_impact.get(term)
+            if hit is None:
+                lo, hi = int(self.indptr[term]), int(self.indptr[term + 1])
+                hit = float(self.weights[lo:hi].max() * self.idf[term]) if hi > lo else 0.0
+                self._max_impact[term] = hit
+            out[i] = hit
+        return out
+
+    def contains_many(self, token: str, positions: np.ndarray) -> np.ndarray:
+        """Which of some documents have a token among their indexed tokens (bool array)."""
+        term = self.vocab.get(token)
+        if term is None or not len(positions):
+            return np.zeros(len(positions), dtype=bool)
+        docs = self.doc_ids[int(self.indptr[term]) : int(self.indptr[term + 1])]
+        wanted = np.asarray(positions).astype(docs.dtype, copy=False)
+        at = np.minimum(np.searchsorted(docs, wanted), len(docs) - 1)
+        return docs[at] == wanted
 
 
 class SortedVocab:
