@@ -137,3 +137,33 @@ def test_hs_suggest_nothing_processed(tmp_path, capfd, monkeypatch):
         ["hs", "suggest", "--input", "-"], capfd, stdin="\n{bad\n", monkeypatch=monkeypatch
     )
     assert code == 1 and rows == [] and "<stdin>:2:" in err
+
+
+def test_match_rank_ranks_by_hs_agreement(tmp_path, capfd):
+    # Each query's lexically closest offer is another product (juice, cocoa, crackers); the
+    # offer of the same product in other words wins only by the guessed HS heading agreeing.
+    pairs = [
+        (
+            "fresh mango",
+            "Cat Chu mangoes, just harvested",
+            "Fresh mango juice, not from concentrate",
+        ),
+        ("roasted coffee beans", "Arabica, dark roast, whole bean", "Roasted cocoa beans"),
+        ("jasmine rice", "Hom Mali fragrant long grain, milled", "Jasmine rice crackers"),
+    ]
+    rows = [{"id": f"same{i}", "title": same} for i, (_, same, _) in enumerate(pairs)]
+    rows += [{"id": f"other{i}", "title": other} for i, (_, _, other) in enumerate(pairs)]
+    queries = [{"id": i, "text": text} for i, (text, _, _) in enumerate(pairs)]
+    catalog = write(tmp_path / "c.jsonl", rows)
+    code, out, _ = run(
+        ["match", "rank", "--catalog", catalog, "--queries", write(tmp_path / "q.jsonl", queries)],
+        capfd,
+    )
+    assert code == 0
+    for row in out:
+        best = row["results"][0]
+        assert best["id"] == f"same{row['id']}", row
+        assert set(best) == {"id", "score", "reasons"}  # the output format is unchanged
+        assert 0 < best["score"] <= 1  # the agreement is scaled to the range of the text signals
+    # A strong agreement (both sure of heading 0804) is a reason; the weaker coffee one is not.
+    assert "similar product description" in out[0]["results"][0]["reasons"]

@@ -524,3 +524,28 @@ def test_a_catalog_saved_with_heading_guesses_only_still_opens(build, embedder, 
     opened = Matcher.open(tmp_path, embedder=embedder, weights=weights, hs_guesser=guesser)
     top = rank(opened, {"id": "q", "text": "beans"})
     assert ids(top)[0] == "a" and top[0].signals["hs_guess_6"] == 0.0
+
+
+def test_hs_agreement_keeps_scores_and_bonuses_on_the_text_scale(build):
+    # The learned weights (2.0 and 2.0 beside 0.1 and 0.5) are scaled back to the range of
+    # semantic + lexical, so a bonus still counts what it counted without the agreement.
+    rows = [
+        {"id": "a", "title": "Arabica beans", "markets": ["JP"]},
+        {"id": "b", "title": "Arabica beans"},
+    ]
+    weights = Weights()
+    assert weights.hs_guess + weights.hs_guess_6 > weights.semantic + weights.lexical
+    matcher = build(rows, hs_guesser=_KeywordGuesser())
+    top = rank(matcher, {"id": "q", "text": "Arabica beans", "destination": "JP"})
+    assert [m.signals["hs_guess"] for m in top] == [pytest.approx(0.81)] * 2
+    assert all(m.score <= weights.semantic + weights.lexical + weights.destination for m in top)
+    assert ids(top) == ["a", "b"]
+    assert top[0].score - top[1].score == pytest.approx(weights.destination, abs=1e-5)
+
+
+def test_a_strong_hs_agreement_is_a_reason(build):
+    # The stand-in guesser puts both texts in heading 1006 (0.9 each); no word is shared.
+    matcher = build([{"id": "a", "title": "Ceramic vase"}], hs_guesser=_KeywordGuesser())
+    match = rank(matcher, {"id": "q", "text": "teak chairs"})[0]
+    assert match.signals["hs_guess"] >= 0.5 and match.signals["semantic"] < 0.5
+    assert [r.code for r in match.reasons] == ["similar"]

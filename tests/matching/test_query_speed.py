@@ -176,3 +176,32 @@ def test_one_openmp_thread_per_query_is_restored_after():
     with _omp_threads(model, 1):
         assert model._lib.threads == 1
     assert model._lib.threads == 2
+
+
+class _RareGuesser:
+    """Stand-in HS guesser: the heading of the first rare word a text names (else none)."""
+
+    def guess(self, texts, vectors, top=5):
+        heads = np.zeros((len(texts), top), dtype=np.int32)
+        probs = np.zeros((len(texts), top), dtype=np.float32)
+        codes, code_probs = heads.copy(), probs.copy()
+        for i, text in enumerate(texts):
+            for word, code in zip(RARE, HS, strict=True):
+                if word in text:
+                    heads[i, :2], probs[i, :2] = (int(code[:4]), 1006), (0.7, 0.3)
+                    codes[i, 0], code_probs[i, 0] = int(code), 0.6
+                    break
+        return heads, probs, codes, code_probs
+
+
+@pytest.mark.parametrize(("text", "code"), [q for q in QUERIES if not q[1]])
+def test_lazy_judging_keeps_the_order_with_hs_agreement(text, code):
+    """The lazy judging's bound scales the agreement as _judge does (weights 2.0 beside 0.6)."""
+    guessed = Matcher(
+        embedder=HashEmbedder(), weights=Weights(candidates=60), hs_guesser=_RareGuesser()
+    ).build(_catalog())
+    query = Query(id=1, text=text, countries=("VN",), certifications=("organic",))
+    many = guessed.rank(query, top=40)
+    assert _as_list(guessed.rank(query, top=3)) == _as_list(many[:3])
+    if any(word in text for word in RARE):
+        assert many[0].signals["hs_guess"] > 0

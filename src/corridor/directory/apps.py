@@ -13,7 +13,9 @@ class DirectoryConfig(AppConfig):
         from corridor.directory import models as m
 
         auditlog.register(m.Organisation, exclude_fields=["search_text", "updated_at"])
-        auditlog.register(m.Product, exclude_fields=["embedding", "embedded_at", "updated_at"])
+        auditlog.register(
+            m.Product, exclude_fields=["embedding", "embedded_at", "hs_guess", "updated_at"]
+        )
         auditlog.register(m.Certification)
         auditlog.register(m.ContactPerson)
         auditlog.register(m.SourcingRequest, exclude_fields=["embedding", "updated_at"])

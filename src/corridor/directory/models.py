@@ -322,6 +322,9 @@ class Product(models.Model):
     # Matching index: embedding of the product text, refreshed by a background task.
     embedding = models.BinaryField(null=True, blank=True, editable=False)
     embedded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The HS suggester's guessed headings for a product without a code, stored with the vector
+    # (adapters.guess_to_bytes) so that building the catalog does not guess again.
+    hs_guess = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -30,6 +30,7 @@ PRODUCT_COLUMNS = (
     "capacity_period",
     "markets",
     "embedding",
+    "hs_guess",
     "organisation_id",
     "organisation__name",
     "organisation__slug",
@@ -67,6 +68,33 @@ def vector_from_bytes(data: bytes | memoryview | None, dim: int) -> np.ndarray |
     vector = np.frombuffer(raw, dtype=np.float16).astype(np.float32)
     norm = float(np.linalg.norm(vector))
     return vector / norm if norm > 0 else None
+
+
+# A product's HS guess as stored: headings, subheadings (int32) and their probabilities
+# (float32), GUESS_TOP each, in the order of HsSuggester.guess.
+_GUESS_PARTS = (np.int32, np.float32, np.int32, np.float32)
+
+
+def guess_to_bytes(heads, probs, codes, code_probs) -> bytes:
+    """One product's guess (four rows of GUESS_TOP values) as bytes for Product.hs_guess."""
+    return b"".join(
+        np.asarray(part, dtype=kind).tobytes()
+        for part, kind in zip((heads, probs, codes, code_probs), _GUESS_PARTS, strict=True)
+    )
+
+
+def guess_from_bytes(data: bytes | memoryview | None, top: int) -> tuple[np.ndarray, ...] | None:
+    """The stored guess as four arrays of `top` values, or None when absent or of another size."""
+    if not data:
+        return None
+    raw = bytes(data)
+    if len(raw) != 16 * top:
+        return None
+    parts, at = [], 0
+    for kind in _GUESS_PARTS:
+        parts.append(np.frombuffer(raw, dtype=kind, count=top, offset=at))
+        at += 4 * top
+    return tuple(parts)
 
 
 def _quantity(amount: Any, unit: str, per: str | None) -> Quantity | None:

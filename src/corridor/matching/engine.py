@@ -248,8 +248,14 @@ class Matcher:
         *,
         bm25: BM25 | None = None,
         index: VectorIndex | None = None,
+        guesses: Sequence[np.ndarray] | None = None,
     ) -> Matcher:
-        """Index offers (embedding them in batches unless vectors or an index are given)."""
+        """Index offers (embedding them in batches unless vectors or an index are given).
+
+        `guesses`: the offers' stored HS guesses (heads, probs, codes, code probs, each
+        (n, GUESS_TOP), as `HsSuggester.guess` gives them); a row whose first heading is 0 is
+        guessed here (with a guesser), -1 leaves the offer without a guess.
+        """
         self.offers = list(offers)
         self.bm25 = bm25 or BM25.build(self.analyse(o.text) for o in self.offers)
         if index is None:
@@ -261,25 +267,31 @@ class Matcher:
         # Column-major: each level is a contiguous array, compared in one pass per query.
         self._hs = np.asfortranarray(_hs_columns([o.hs_code for o in self.offers]))
         if self.hs_guesser is not None and self.weights.hs_guess + self.weights.hs_guess_6 > 0:
-            self._guess_offers(vectors)
+            self._guess_offers(vectors, guesses)
         return self
 
-    def _guess_offers(self, vectors: np.ndarray | None) -> None:
+    def _guess_offers(
+        self, vectors: np.ndarray | None, stored: Sequence[np.ndarray] | None = None
+    ) -> None:
         """The heading and subheading distributions of every offer without a code (with one:
-        its own heading, and subheading when it has 6 digits)."""
+        its own heading, and subheading when it has 6 digits): stored ones, else guessed."""
         n = len(self.offers)
-        if vectors is None:
-            vectors = self.index.vectors_of(np.arange(n))
         heads = np.zeros((n, GUESS_TOP), dtype=np.int32)
         probs = np.zeros((n, GUESS_TOP), dtype=np.float32)
         codes = np.zeros((n, GUESS_TOP), dtype=np.int32)
         code_probs = np.zeros((n, GUESS_TOP), dtype=np.float32)
+        if stored is not None:
+            heads[:], probs[:], codes[:], code_probs[:] = stored
         coded = self._hs[:, 1] >= 0
+        for array in (heads, probs, codes, code_probs):
+            array[coded] = 0
         heads[coded, 0], probs[coded, 0] = self._hs[coded, 1], 1.0
         six = self._hs[:, 2] >= 0
         codes[six, 0], code_probs[six, 0] = self._hs[six, 2], 1.0
-        todo = np.flatnonzero(~coded)
+        todo = np.flatnonzero(heads[:, 0] == 0)  # -1: stored as unknown, not guessed
         if len(todo):
+            if vectors is None:
+                vectors = self.index.vectors_of(np.arange(n))
             texts = [self.offers[i].text for i in todo]
             guessed = _guess(self.hs_guesser, texts, np.asarray(vectors)[todo])
             heads[todo], probs[todo], codes[todo], code_probs[todo] = guessed
@@ -444,11 +456,13 @@ class Matcher:
         # Judged best first by what each could score at most (the signals plus every bonus
         # the query offers): once `top` offers pass, those that cannot reach the last of
         # them are left unjudged (reading and judging an offer is the costly part).
-        most = w.semantic * semantic + w.lexical * lexical + self._bonus_most(query)
+        most = w.semantic * semantic + w.lexical * lexical
+        if guess is not None:  # as _judge: the agreement scaled with the text signals
+            most += w.hs_guess * guess[0] + w.hs_guess_6 * guess[1]
+            most *= _agreement_scale(w)
+        most += self._bonus_most(query)
         if hs is not None:
             most += w.hs * hs
-        if guess is not None:
-            most += w.hs_guess * guess[0] + w.hs_guess_6 * guess[1]
         scored: list[tuple[Match, int]] = []
         passing: list[float] = []  # minus the scores of the passing offers, best first
         for row in np.lexsort((candidates, -most)).tolist():
@@ -677,8 +691,10 @@ class Matcher:
     ) -> Match:
         w = self.weights
         score = w.semantic * signals["semantic"] + w.lexical * signals["lexical"]
-        score += w.hs * signals["hs"] + w.hs_guess * signals.get("hs_guess", 0.0)
-        score += w.hs_guess_6 * signals.get("hs_guess_6", 0.0)
+        if "hs_guess" in signals:  # the request has guesses: so has every offer it is ranked on
+            score += w.hs_guess * signals["hs_guess"] + w.hs_guess_6 * signals["hs_guess_6"]
+            score *= _agreement_scale(w)
+        score += w.hs * signals["hs"]
         failures: list[Reason] = []
         reasons: list[Reason] = []
 
@@ -751,6 +767,16 @@ class Matcher:
             "hs": hs,
         }
         return self._judge(query, offer, signals, q_tokens, today or dt.date.today())
+
+
+def _agreement_scale(w: Weights) -> float:
+    """The learned agreement weights (2.0 and 2.0 beside 0.1 and 0.5) would put scores far
+    above 1: the text evidence with the agreement is brought back to the range of semantic +
+    lexical alone, the same factor for every offer of a request (the order is the learned
+    one), so that the hand-set bonuses, the verdict thresholds and the percentages shown keep
+    their meaning."""
+    text = w.semantic + w.lexical
+    return text / (text + w.hs_guess + w.hs_guess_6) if text > 0 else 1.0
 
 
 def _hs_value(shared_digits: int, asked_digits: int) -> float:
@@ -862,7 +888,9 @@ class _QueryWords:
         terms = self.matched(offer_text, pos) if signals["lexical"] > 0 else []
         if terms:
             return Reason("text_match", {"terms": ", ".join(terms)})
-        if signals["semantic"] >= 0.5:
+        # Or the HS suggester puts both descriptions in the same headings (agreement >= 0.5:
+        # at least ~0.7 each on one heading): a similar product in other words.
+        if signals["semantic"] >= 0.5 or signals.get("hs_guess", 0.0) >= 0.5:
             return Reason("similar")
         return None
 

@@ -86,8 +86,13 @@ def _word_pattern(how: str) -> tuple[re.Pattern, dict[str, str]]:
 
 def concepts(text: str) -> list[str]:
     """The glossary concepts named in a text, in order of first appearance, without repeats."""
-    if not text:
-        return []
+    return list(_concepts_of(text)) if text else []
+
+
+@functools.lru_cache(maxsize=1024)
+def _concepts_of(text: str) -> tuple[str, ...]:
+    """concepts(), kept for recent texts: a text's BM25 tokens, its English gloss and the
+    suggester's product conflicts each ask for them."""
     folded = fold(text)
     found: dict[int, str] = {}
     for how, haystack in (("accented", _lower(zawgyi_to_unicode(text))), ("ascii", folded)):
@@ -104,7 +109,7 @@ def concepts(text: str) -> list[str]:
                 found.setdefault(start, concept)
                 blanked = blanked[:start] + " " * len(term) + blanked[start + len(term) :]
                 start = blanked.find(term, start + len(term))
-    return list(dict.fromkeys(found[k] for k in sorted(found)))
+    return tuple(dict.fromkeys(found[k] for k in sorted(found)))
 
 
 def concept_tokens(text: str) -> list[str]:

@@ -81,6 +81,9 @@ KNN_POW_K, KNN_POW = 30, 10.0
 # sharper distributions than the confidences shown to users rank better (cross-validated
 # nDCG@10 on the UK learning part, see docs/matching.md).
 GUESS_TEMPERATURE = 0.5
+# Texts whose similarities guess() computes in one matrix product (a catalog build guesses
+# thousands: 64 rows of ~19,000 cosines each stay a few MB).
+GUESS_BATCH = 64
 LEXICAL_KNN_K = 20
 # Products of signals, also weighed by the fusion: a weighted sum cannot say "only a very close
 # cosine counts" (a power) or "the words and the meaning agree" (a product). Adding them lifted
@@ -261,6 +264,7 @@ class HsSuggester:
         self._heading = np.asarray([heads.index(c[:4]) for c in self.codes], dtype=np.int32)
         self._head_codes = np.asarray([int(h) for h in heads], dtype=np.int32)
         self._n_heads = len(heads)
+        self._heading_starts = np.flatnonzero(np.diff(self._heading, prepend=-1))
         self._code_ints = np.asarray([int(c) for c in self.codes], dtype=np.int32)
         learned = fusion if fusion is not None else learned_weights()
         names = learned["features"] if learned else FEATURES
@@ -349,43 +353,60 @@ class HsSuggester:
             self._ex_bm25 = BM25.build(self._ex_token_lists)
         return self._ex_bm25
 
-    def _lexical(self, text: str, bm25: BM25 | None = None) -> np.ndarray:
-        q_tokens = analyse(text)
-        if self.use_glossary:
-            q_tokens += text_tokens(english_gloss(text))
+    def _lexical(self, q_tokens: list[str], bm25: BM25 | None = None) -> np.ndarray:
         scores = (bm25 or self.bm25).scores(q_tokens)
         top = float(scores.max()) if len(scores) else 0.0
         # Relative to the best match, damped when even the best matches little of the query.
         return scores / max(top, 1e-6) * min(1.0, top / 8.0)
 
     def _by_heading(self, values: np.ndarray) -> np.ndarray:
-        """The best value over the subheadings of each one's heading."""
-        best = np.zeros(self._n_heads, dtype=np.float64)
-        np.maximum.at(best, self._heading, values)
+        """The best value over the subheadings of each one's heading (codes are sorted, so
+        each heading is one run: reduceat, several times faster than maximum.at)."""
+        best = np.maximum(np.maximum.reduceat(values, self._heading_starts), 0.0)
         return best[self._heading]
 
     def _sum_by_heading(self, values: np.ndarray) -> np.ndarray:
         """The sum of the values over the subheadings of each one's heading."""
         return np.bincount(self._heading, values, minlength=self._n_heads)[self._heading]
 
+    def _similarities(self, vectors: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Cosines of texts (rows) to the subheadings, the HTS pieces and the examples: three
+        matrix products, one per batch of texts rather than one per text."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        return (
+            vectors @ self.vectors.T,
+            vectors @ self.hts_vectors.T,
+            vectors @ self._ex_vectors.T,
+        )
+
     def features(
-        self, text: str, vector: np.ndarray, exclude: np.ndarray | None = None
+        self,
+        text: str,
+        vector: np.ndarray,
+        exclude: np.ndarray | None = None,
+        similarities: tuple[np.ndarray, ...] | None = None,
     ) -> np.ndarray:
         """The features of every subheading (rows in FEATURES order, columns in self.codes
-        order). `exclude` masks examples out (cross-validation leaves a fold's own out)."""
+        order). `exclude` masks examples out (cross-validation leaves a fold's own out);
+        `similarities` are the text's rows of `_similarities` (computed here when absent)."""
         w = self.weights
         n = len(self.codes)
         out = np.zeros((len(SIGNALS), n), dtype=np.float64)
-        cos = self.vectors @ vector
+        if similarities is None:
+            similarities = tuple(s[0] for s in self._similarities(vector[None, :]))
+        cos, hts_cos, ex_sims = similarities
+        words = analyse(text)  # once per text: the three BM25s share it
+        q_tokens = words + text_tokens(english_gloss(text)) if self.use_glossary else words
+        asked = set(concepts(text)) if self.use_glossary else None
         out[0] = np.clip((cos - w.semantic_floor) / (1 - w.semantic_floor), 0, 1)
-        out[1] = self._lexical(text)
-        out[2] = self._lexical(text, self.hts_bm25)
+        out[1] = self._lexical(q_tokens)
+        out[2] = self._lexical(q_tokens, self.hts_bm25)
         if len(self._ex_codes):
             codes = np.asarray(self._ex_codes)
-            sims = self._ex_vectors @ vector
+            sims = ex_sims.copy()
             strength = np.clip((sims - w.example_floor) / (1 - w.example_floor), 0, 1)
             if self.use_glossary:
-                self._discount_other_products(text, strength)
+                self._discount_other_products(text, strength, asked)
             if exclude is not None:
                 strength[exclude] = 0.0
                 sims = np.where(exclude, -1.0, sims)
@@ -409,9 +430,9 @@ class HsSuggester:
             if votes.sum() > 0:
                 np.add.at(out[11], codes[near], votes / votes.sum())
             # The examples that share the most (rare) words, whatever the embedding says.
-            lex = self._examples_bm25().scores(analyse(text))
+            lex = self._examples_bm25().scores(words)
             if self.use_glossary:  # "frozen boneless beef" shares words with "fresh ..." too
-                self._discount_other_products(text, lex)
+                self._discount_other_products(text, lex, asked)
             if exclude is not None:
                 lex[exclude] = 0.0
             k = min(LEXICAL_KNN_K, len(lex))
@@ -425,7 +446,9 @@ class HsSuggester:
         # The best of the nomenclature line and the HTS pieces: a subheading without HTS text
         # keeps its line's cosine.
         best = cos.astype(np.float64)
-        np.maximum.at(best, self._hts_rows, self.hts_vectors @ vector)
+        # The HTS rows are sorted by subheading: the best piece of each run (reduceat).
+        runs = np.flatnonzero(np.diff(self._hts_rows, prepend=-1))
+        np.maximum.at(best, self._hts_rows[runs], np.maximum.reduceat(hts_cos, runs))
         out[9] = np.clip((best - w.semantic_floor) / (1 - w.semantic_floor), 0, 1)
         out[10] = self._by_heading(out[9])
         out[12] = self._sum_by_heading(out[11])
@@ -438,12 +461,15 @@ class HsSuggester:
             vector = self.embedder.embed_queries([text])[0]
         return self.fusion @ self.features(text, vector)
 
-    def _discount_other_products(self, text: str, strength: np.ndarray) -> None:
+    def _discount_other_products(
+        self, text: str, strength: np.ndarray, asked: set[str] | None = None
+    ) -> None:
         """Weaken close examples that name another product or state than the text: "frozen
         boneless beef" is near "fresh boneless beef" for the embedding, but another subheading.
         A conflict needs a concept on each side that the other lacks: "fresh mango" still
         teaches "mango", and "tôm sú" teaches "tôm sú đông lạnh"."""
-        asked = set(concepts(text))
+        if asked is None:
+            asked = set(concepts(text))
         if not asked:
             return
         shared = np.zeros(len(strength), dtype=np.int16)  # concepts both name
@@ -479,15 +505,20 @@ class HsSuggester:
         shape = (len(texts), top)
         heads, probs = np.zeros(shape, np.int32), np.zeros(shape, np.float32)
         codes, code_probs = np.zeros(shape, np.int32), np.zeros(shape, np.float32)
-        for i, (text, vector) in enumerate(zip(texts, vectors, strict=True)):
-            temperature = GUESS_TEMPERATURE if self.learned else None
-            _, p = self.confidences(text, vector, exclude, temperature)
-            mass = np.bincount(self._heading, p, minlength=self._n_heads)
-            best = np.argsort(-mass, kind="stable")[:top]
-            heads[i], probs[i] = self._head_codes[best], mass[best]
-            best = np.argpartition(-p, top - 1)[:top]
-            best = best[np.lexsort((best, -p[best]))]
-            codes[i], code_probs[i] = self._code_ints[best], p[best]
+        temperature = GUESS_TEMPERATURE if self.learned else None
+        for start in range(0, len(texts), GUESS_BATCH):
+            batch = np.asarray(vectors[start : start + GUESS_BATCH], dtype=np.float32)
+            sims = self._similarities(batch)
+            for j, vector in enumerate(batch):
+                i, text = start + j, texts[start + j]
+                row = tuple(s[j] for s in sims)
+                _, p = self.confidences(text, vector, exclude, temperature, similarities=row)
+                mass = np.bincount(self._heading, p, minlength=self._n_heads)
+                best = np.argsort(-mass, kind="stable")[:top]
+                heads[i], probs[i] = self._head_codes[best], mass[best]
+                best = np.argpartition(-p, top - 1)[:top]
+                best = best[np.lexsort((best, -p[best]))]
+                codes[i], code_probs[i] = self._code_ints[best], p[best]
         return heads, probs, codes, code_probs
 
     def _probabilities(self, scores: np.ndarray, temperature: float | None = None) -> np.ndarray:
@@ -522,11 +553,12 @@ class HsSuggester:
         vector: np.ndarray,
         exclude: np.ndarray | None = None,
         temperature: float | None = None,
+        similarities: tuple[np.ndarray, ...] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The fusion's scores of every subheading and their confidences: the softmax of the
         scores, with the re-ranker's order and share among its best candidates when it is
         shipped. `temperature` sharpens both (the ranking's guesses); `exclude` as features()."""
-        features = self.features(text, vector, exclude=exclude)
+        features = self.features(text, vector, exclude=exclude, similarities=similarities)
         scores = self.fusion @ features
         if self.reranker is None:
             return scores, self._probabilities(scores, temperature)

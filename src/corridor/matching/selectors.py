@@ -35,7 +35,7 @@ from corridor.directory.models import (
 )
 from corridor.directory.vocab import OrgKind
 from corridor.matching import adapters, snapshot
-from corridor.matching.engine import Matcher, Weights, embed_offers
+from corridor.matching.engine import GUESS_TOP, Matcher, Weights, embed_offers
 from corridor.matching.hs import normalise_code
 from corridor.matching.models import HsRelation
 from corridor.matching.reasons import Reason, verdict, verdict_label
@@ -139,18 +139,33 @@ def _valid_certifications(org_ids: Iterable[int]) -> dict[tuple[int, int | None]
     return out
 
 
+def _no_guesses(n: int) -> tuple[np.ndarray, ...]:
+    heads = np.zeros((n, GUESS_TOP), dtype=np.int32)
+    probs = np.zeros((n, GUESS_TOP), dtype=np.float32)
+    return heads, probs, heads.copy(), probs.copy()
+
+
 def build_catalog(version: tuple) -> Catalog:
     embedder = adapters.get_embedder()
     rows = list(_supplier_products().order_by("id").values(*adapters.PRODUCT_COLUMNS))
     certs = _valid_certifications({r["organisation_id"] for r in rows}) if rows else {}
     offers, vectors, missing = [], [], []
+    guesses = _no_guesses(len(rows))
     products: dict[int, dict[str, Any]] = {}
     orgs: dict[int, SupplierRef] = {}
     for row in rows:
         org_id = row["organisation_id"]
         held = certs.get((org_id, None), []) + certs.get((org_id, row["id"]), [])
         offer = adapters.product_offer(row, held)
+        guess = adapters.guess_from_bytes(row.pop("hs_guess"), GUESS_TOP)
+        if guess is not None:
+            for part, value in zip(guesses, guess, strict=True):
+                part[len(offers)] = value
         vector = adapters.vector_from_bytes(row.pop("embedding"), embedder.dim)
+        if guess is None and vector is not None and not row["hs_code_id"]:
+            # Stored before guesses were: none until the next reembed (or the staff rebuild),
+            # rather than a suggester pass per such product on every build.
+            guesses[0][len(offers)] = -1
         if vector is None:
             missing.append(len(offers))
             vector = np.zeros(embedder.dim, dtype=np.float32)
@@ -174,10 +189,12 @@ def build_catalog(version: tuple) -> Catalog:
         }
     matrix = np.vstack(vectors) if vectors else np.zeros((0, embedder.dim), dtype=np.float32)
     if missing:
-        # Not embedded yet (the background task is behind): embed here, the task stores them.
+        # Not embedded yet (the background task is behind): embed (and guess) here, the task
+        # stores them.
         matrix[missing] = embed_offers([offers[i] for i in missing], embedder)
     weights = dataclasses.replace(Weights(), candidates=RANK_DEPTH)
-    matcher = Matcher(embedder=embedder, weights=weights).build(offers, matrix)
+    matcher = Matcher(embedder=embedder, weights=weights, hs_guesser=shared_guesser)
+    matcher.build(offers, matrix, guesses=guesses)
     return Catalog(
         version=version,
         matcher=matcher,
@@ -230,7 +247,7 @@ def catalog_open(name: str) -> Catalog | None:
         if rest.embedder_name != embedder.name or rest.dim != embedder.dim:
             return None
         weights = dataclasses.replace(Weights(), candidates=RANK_DEPTH)
-        matcher = Matcher.open(where, embedder=embedder, weights=weights)
+        matcher = Matcher.open(where, embedder=embedder, weights=weights, hs_guesser=shared_guesser)
         positions = StoredPositions(np.load(where / "product_ids.npy", mmap_mode="r"))
         orgs = rest.orgs
         products = StoredRows(
@@ -815,6 +832,8 @@ def index_status() -> dict[str, Any]:
 
 _suggester = None
 _suggester_state: tuple = ()  # (embedder name, example count, highest example id)
+# Its own lock: a catalog build (under _lock) may need the suggester for its guesses.
+_suggester_lock = threading.Lock()
 
 
 def _examples_state() -> tuple[int, int]:
@@ -833,7 +852,7 @@ def hs_suggester():
 
     embedder = adapters.get_embedder()
     count, last = _examples_state()
-    with _lock:
+    with _suggester_lock:
         state = _suggester_state
         if _suggester is None or state[0] != embedder.name or count < state[1]:
             examples = list(HsExample.objects.values_list("text", "code"))
@@ -852,3 +871,42 @@ def hs_suggestions(text: str, top: int = 5) -> list:
     if len(text) < 3:
         return []
     return hs_suggester().suggest(text, top=top)
+
+
+class SharedGuesser:
+    """The ranking's HS guesser (engine.HeadingGuesser): the process's HsSuggester, resolved
+    when a request is first ranked (opening a saved catalog costs no query), with the guesses
+    of recent request texts kept. Products' guesses are stored with their vectors
+    (services.products_guess), so a catalog build guesses only what is not stored yet."""
+
+    size = 1024
+
+    def __init__(self) -> None:
+        self._cache: OrderedDict[tuple, tuple[np.ndarray, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def guess(self, texts: list[str], vectors: np.ndarray, top: int = 5) -> tuple[np.ndarray, ...]:
+        suggester = _suggester if _suggester is not None else hs_suggester()
+        if len(texts) != 1:
+            return suggester.guess(texts, vectors, top=top)
+        # A new example changes the guesses: the example count is part of the key.
+        key = (id(suggester), len(suggester._ex_codes), texts[0], top)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        out = suggester.guess(texts, vectors, top=top)
+        with self._lock:
+            self._cache[key] = out
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        return out
+
+    def heading_guess(
+        self, texts: list[str], vectors: np.ndarray, top: int = 5
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return self.guess(texts, vectors, top)[:2]
+
+
+shared_guesser = SharedGuesser()

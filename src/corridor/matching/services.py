@@ -7,6 +7,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied
@@ -21,9 +22,10 @@ from corridor.accounts.models import Membership, User
 from corridor.accounts.services import site_url
 from corridor.directory.models import Product, SourcingRequest
 from corridor.matching import adapters, selectors
-from corridor.matching.engine import embed_offers
+from corridor.matching.engine import GUESS_TOP, embed_offers
 from corridor.matching.hs import normalise_code
 from corridor.matching.models import DigestOptOut, HsExample, IndexJob, MatchNotice
+from corridor.matching.records import Offer
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +76,35 @@ def products_embed(*, product_ids: Sequence[int]) -> int:
         return 0
     offers = [adapters.product_offer(row) for row in rows]
     vectors = embed_offers(offers, embedder)
+    guesses = products_guess(offers=offers, vectors=vectors)
     now = timezone.now()
     products = [
-        Product(pk=row["id"], embedding=adapters.vector_to_bytes(vec), embedded_at=now)
-        for row, vec in zip(rows, vectors, strict=True)
+        Product(
+            pk=row["id"],
+            embedding=adapters.vector_to_bytes(vec),
+            embedded_at=now,
+            hs_guess=guess,
+        )
+        for row, vec, guess in zip(rows, vectors, guesses, strict=True)
     ]
     # bulk_update leaves updated_at alone: a new vector is not a profile change.
-    Product.objects.bulk_update(products, ["embedding", "embedded_at"])
+    Product.objects.bulk_update(products, ["embedding", "embedded_at", "hs_guess"])
     return len(products)
+
+
+def products_guess(*, offers: Sequence[Offer], vectors: np.ndarray) -> list[bytes | None]:
+    """The HS suggester's guesses (stored bytes) for offers without a code, None for the others:
+    the ranking's HS agreement reads them when the catalog is built, instead of guessing."""
+    todo = [i for i, offer in enumerate(offers) if not offer.hs_code]
+    out: list[bytes | None] = [None] * len(offers)
+    if not todo:
+        return out
+    guessed = selectors.hs_suggester().guess(
+        [offers[i].text for i in todo], vectors[todo], top=GUESS_TOP
+    )
+    for row, i in enumerate(todo):
+        out[i] = adapters.guess_to_bytes(*(part[row] for part in guessed))
+    return out
 
 
 def requests_embed(*, request_ids: Sequence[int]) -> int:

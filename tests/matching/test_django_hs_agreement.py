@@ -1,0 +1,107 @@
+"""The ranking's HS agreement in the app: guesses stored with the vectors, read by the catalog."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from corridor.directory.models import Product
+from corridor.matching import adapters, selectors, services
+from corridor.matching.engine import GUESS_TOP
+from corridor.matching.hs_suggest import HsSuggester
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _fresh_catalog():
+    selectors.forget_catalog()
+    yield
+    selectors.forget_catalog()
+
+
+@pytest.fixture
+def products(db, sme):
+    rice = factories.HSCodeFactory(code="100630")
+    shrimp = factories.ProductFactory(
+        organisation=sme, name="Frozen shrimp", description="Vannamei, IQF"
+    )
+    coded = factories.ProductFactory(organisation=sme, name="Jasmine rice", hs_code=rice)
+    services.products_embed(product_ids=[shrimp.pk, coded.pk])
+    shrimp.refresh_from_db()
+    coded.refresh_from_db()
+    return shrimp, coded
+
+
+@pytest.fixture
+def guess_calls(monkeypatch):
+    """The texts the suggester guesses from here on."""
+    calls: list[str] = []
+    original = HsSuggester.guess
+
+    def counting(self, texts, vectors, top=5, exclude=None):
+        calls.extend(texts)
+        return original(self, texts, vectors, top, exclude)
+
+    monkeypatch.setattr(HsSuggester, "guess", counting)
+    return calls
+
+
+def test_a_product_without_a_code_stores_its_guess_with_its_vector(products):
+    shrimp, coded = products
+    stored = adapters.guess_from_bytes(shrimp.hs_guess, GUESS_TOP)
+    assert stored is not None and coded.hs_guess is None  # a code needs no guess
+    vector = adapters.vector_from_bytes(shrimp.embedding, adapters.get_embedder().dim)
+    expected = selectors.hs_suggester().guess(["Frozen shrimp. Vannamei, IQF"], vector[None, :])
+    for part, value in zip(stored, expected, strict=True):
+        np.testing.assert_allclose(part, value[0], rtol=1e-6)
+    assert stored[0][0] > 0 and stored[1][0] > 0
+
+
+def test_the_catalog_reads_stored_guesses_and_guesses_only_the_request(
+    products, guess_calls, buyer_org
+):
+    shrimp, coded = products
+    catalog = selectors.supplier_catalog()
+    matcher = catalog.matcher
+    assert guess_calls == []  # the build guessed nothing: every guess was stored
+    assert matcher.hs_guesser is selectors.shared_guesser
+    stored = adapters.guess_from_bytes(shrimp.hs_guess, GUESS_TOP)
+    at = catalog.positions[shrimp.pk]
+    assert matcher._guess_heads[at].tolist() == stored[0].tolist()
+    at = catalog.positions[coded.pk]
+    assert matcher._guess_heads[at, 0] == 1006 and matcher._guess_probs[at, 0] == 1.0
+
+    req = factories.SourcingRequestFactory(buyer=buyer_org, title="Shrimp", description="frozen")
+    ranked = catalog.rank(req)
+    assert guess_calls == ["Shrimp. frozen"]  # the request's guess, once
+    assert all("hs_guess" in m.signals and "hs_guess_6" in m.signals for m in ranked)
+    catalog.rank(req)
+    assert guess_calls == ["Shrimp. frozen"]  # kept per text
+
+
+def test_a_vector_stored_before_guesses_gets_no_guess_rather_than_a_pass_per_build(
+    products, guess_calls
+):
+    shrimp, _ = products
+    Product.objects.filter(pk=shrimp.pk).update(hs_guess=None)
+    catalog = selectors.supplier_catalog()
+    assert guess_calls == []
+    assert catalog.matcher._guess_probs[catalog.positions[shrimp.pk]].sum() == 0
+
+
+def test_a_product_not_embedded_yet_is_embedded_and_guessed_at_build(db, sme, guess_calls):
+    product = factories.ProductFactory(organisation=sme, name="Dried mango slices")
+    catalog = selectors.supplier_catalog()
+    assert guess_calls == ["Dried mango slices. A product"]
+    assert catalog.matcher._guess_heads[catalog.positions[product.pk], 0] > 0
+
+
+def test_the_saved_catalog_keeps_the_guesses_and_the_guesser(products, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    shrimp, _ = products
+    built = selectors.supplier_catalog()
+    name = services.index_publish(force=True)
+    opened = selectors.catalog_open(name)
+    assert opened.matcher.hs_guesser is selectors.shared_guesser
+    at = built.positions[shrimp.pk]
+    assert opened.matcher._guess_heads[at].tolist() == built.matcher._guess_heads[at].tolist()
