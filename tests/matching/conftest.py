@@ -17,3 +17,13 @@ def suggester(embedder):
     from corridor.matching.hs_suggest import HsSuggester
 
     return HsSuggester(embedder=embedder)
+
+
+@pytest.fixture
+def fresh_catalog():
+    """No catalog kept in the process before or after the test (`selectors` caches one)."""
+    from corridor.matching import selectors
+
+    selectors.forget_catalog()
+    yield
+    selectors.forget_catalog()

@@ -11,12 +11,7 @@ from corridor.matching.engine import GUESS_TOP
 from corridor.matching.hs_suggest import HsSuggester
 from tests import factories
 
-
-@pytest.fixture(autouse=True)
-def _fresh_catalog():
-    selectors.forget_catalog()
-    yield
-    selectors.forget_catalog()
+pytestmark = pytest.mark.usefixtures("fresh_catalog")
 
 
 @pytest.fixture

@@ -11,12 +11,7 @@ from corridor.matching import selectors
 from corridor.matching.selectors import SupplierFilters
 from tests import factories
 
-
-@pytest.fixture(autouse=True)
-def _fresh_catalog():
-    selectors.forget_catalog()
-    yield
-    selectors.forget_catalog()
+pytestmark = pytest.mark.usefixtures("fresh_catalog")
 
 
 def _hs(code: str, description: str = ""):

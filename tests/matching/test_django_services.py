@@ -17,12 +17,7 @@ from corridor.matching import adapters, selectors, services, tasks
 from corridor.matching.models import DigestOptOut, HsExample, IndexJob, MatchNotice
 from tests import factories
 
-
-@pytest.fixture(autouse=True)
-def _fresh_catalog():
-    selectors.forget_catalog()
-    yield
-    selectors.forget_catalog()
+pytestmark = pytest.mark.usefixtures("fresh_catalog")
 
 
 @pytest.fixture
