@@ -96,3 +96,29 @@ def test_the_wide_knn_vote_weighs_closeness_steeply(embedder):
     share = near**KNN_POW / (near**KNN_POW + far**KNN_POW)
     assert _feature(suggester, text, "knn_pow", "732410") == pytest.approx(share, abs=1e-3)
     assert _feature(suggester, text, "knn_pow", "848180") == pytest.approx(1 - share, abs=1e-3)
+
+
+def test_cached_guesser_hands_out_a_prepared_batch_and_forgets_after_a_new_example():
+    import numpy as np
+
+    from corridor.matching.hs_suggest import CachedGuesser
+
+    class Counting:
+        def __init__(self):
+            self._ex_codes, self.calls = [], []
+
+        def guess(self, texts, vectors, top=5):
+            self.calls.append(list(texts))
+            n = len(texts)
+            heads = np.arange(n * top, dtype=np.int32).reshape(n, top)
+            return heads, np.ones((n, top), np.float32), heads * 100, np.ones((n, top), np.float32)
+
+    inner = Counting()
+    guesser = CachedGuesser(lambda: inner)
+    guesser.prepare(["rice", "tea"], np.zeros((2, 4)), top=3)
+    assert inner.calls == [["rice", "tea"]]  # one pass for the batch
+    heads, _probs = guesser.heading_guess(["tea"], np.zeros((1, 4)), top=3)
+    assert heads.tolist() == [[3, 4, 5]] and inner.calls == [["rice", "tea"]]
+    inner._ex_codes.append(7)  # a confirmed example: guesses may change
+    guesser.guess(["tea"], np.zeros((1, 4)), top=3)
+    assert inner.calls[-1] == ["tea"]

@@ -64,47 +64,21 @@ def main(argv: list[str]) -> int:
         unique.append(offer)
 
     from corridor.matching.embedding import default_embedder
-    from corridor.matching.engine import Matcher
-    from corridor.matching.hs_suggest import HsSuggester
+    from corridor.matching.engine import GUESS_TOP, Matcher
+    from corridor.matching.hs_suggest import CachedGuesser, HsSuggester
 
     # HS agreement on: the suggester guesses the headings of offers without a code (at build,
     # in batches) and of the queries (a batch at a time, before they are ranked). Shipped
     # examples only (seeds, UK references): a file in, a file out, whatever database is set.
     embedder = default_embedder()
-    guesser = _BatchGuesser(HsSuggester(embedder=embedder))
+    guesser = CachedGuesser(HsSuggester(embedder=embedder))
     matcher = Matcher(embedder, hs_guesser=guesser).build(unique)
     with writer() as out:
         for start in range(0, len(queries), 64):
             batch = queries[start : start + 64]
-            guesser.prepare([q.text for q in batch if q.text and not q.hs_code], embedder)
+            texts = list(dict.fromkeys(q.text for q in batch if q.text and not q.hs_code))
+            # The same vectors as rank_many's (the embedder keeps them: no second pass).
+            guesser.prepare(texts, embedder.embed_queries(texts), top=GUESS_TOP)
             for query, matches in zip(batch, matcher.rank_many(batch, top=args.top), strict=True):
                 dump(out, {"id": query.id, "results": [m.as_dict() for m in matches]})
     return 0
-
-
-class _BatchGuesser:
-    """The suggester's guesses of a batch of queries computed together (one matrix product per
-    batch, as for the offers), then handed out one query at a time as the engine asks."""
-
-    def __init__(self, suggester) -> None:
-        self.suggester = suggester
-        self._known: dict[tuple[str, int], tuple] = {}
-
-    def prepare(self, texts: list[str], embedder) -> None:
-        from corridor.matching.engine import GUESS_TOP
-
-        self._known.clear()
-        texts = list(dict.fromkeys(texts))
-        if texts:
-            # The same vectors as rank_many's (the embedder keeps them: no second pass).
-            guessed = self.suggester.guess(texts, embedder.embed_queries(texts), top=GUESS_TOP)
-            for i, text in enumerate(texts):
-                self._known[(text, GUESS_TOP)] = tuple(part[i : i + 1] for part in guessed)
-
-    def guess(self, texts, vectors, top: int = 5):
-        if len(texts) == 1 and (texts[0], top) in self._known:
-            return self._known[(texts[0], top)]
-        return self.suggester.guess(texts, vectors, top=top)
-
-    def heading_guess(self, texts, vectors, top: int = 5):
-        return self.guess(texts, vectors, top)[:2]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -571,3 +573,62 @@ class HsSuggester:
         )
         share = self.reranker.scores(rows, self._heading[top])
         return scores, self.reranker.probabilities(scores, top, share, temperature or 1.0)
+
+
+class CachedGuesser:
+    """The ranking's HS guesser (engine.HeadingGuesser) over an HsSuggester, keeping the
+    guesses of recent single texts: a request ranked again, or a batch of queries guessed
+    together ahead of ranking (`prepare`: one matrix product for the batch). `suggester` is
+    an HsSuggester or a function returning the current one, called when a text is guessed
+    (so that opening a saved catalog costs nothing)."""
+
+    size = 1024
+
+    def __init__(self, suggester) -> None:
+        self._suggester = suggester
+        self._cache: OrderedDict[tuple, tuple[np.ndarray, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _current(self) -> HsSuggester:
+        return self._suggester() if callable(self._suggester) else self._suggester
+
+    @staticmethod
+    def _key(suggester: HsSuggester, text: str, top: int) -> tuple:
+        # A new example changes the guesses: the example count is part of the key.
+        return (id(suggester), len(suggester._ex_codes), text, top)
+
+    def _keep(self, key: tuple, guess: tuple[np.ndarray, ...]) -> None:
+        with self._lock:
+            self._cache[key] = guess
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+
+    def prepare(self, texts: Sequence[str], vectors: np.ndarray, top: int) -> None:
+        """Guess `texts` together now; `guess` then hands each one out."""
+        if not len(texts):
+            return
+        suggester = self._current()
+        guessed = suggester.guess(texts, vectors, top=top)
+        for i, text in enumerate(texts):
+            self._keep(self._key(suggester, text, top), tuple(p[i : i + 1] for p in guessed))
+
+    def guess(
+        self, texts: Sequence[str], vectors: np.ndarray, top: int = 5
+    ) -> tuple[np.ndarray, ...]:
+        suggester = self._current()
+        if len(texts) != 1:
+            return suggester.guess(texts, vectors, top=top)
+        key = self._key(suggester, texts[0], top)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        out = suggester.guess(texts, vectors, top=top)
+        self._keep(key, out)
+        return out
+
+    def heading_guess(
+        self, texts: Sequence[str], vectors: np.ndarray, top: int = 5
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return self.guess(texts, vectors, top)[:2]

@@ -37,6 +37,7 @@ from corridor.directory.vocab import OrgKind
 from corridor.matching import adapters, snapshot
 from corridor.matching.engine import GUESS_TOP, Matcher, Weights, embed_offers
 from corridor.matching.hs import normalise_code
+from corridor.matching.hs_suggest import CachedGuesser
 from corridor.matching.models import HsRelation
 from corridor.matching.reasons import Reason, verdict, verdict_label
 from corridor.matching.records import Match
@@ -873,40 +874,13 @@ def hs_suggestions(text: str, top: int = 5) -> list:
     return hs_suggester().suggest(text, top=top)
 
 
-class SharedGuesser:
-    """The ranking's HS guesser (engine.HeadingGuesser): the process's HsSuggester, resolved
-    when a request is first ranked (opening a saved catalog costs no query), with the guesses
-    of recent request texts kept. Products' guesses are stored with their vectors
-    (services.products_guess), so a catalog build guesses only what is not stored yet."""
-
-    size = 1024
-
-    def __init__(self) -> None:
-        self._cache: OrderedDict[tuple, tuple[np.ndarray, ...]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def guess(self, texts: list[str], vectors: np.ndarray, top: int = 5) -> tuple[np.ndarray, ...]:
-        suggester = _suggester if _suggester is not None else hs_suggester()
-        if len(texts) != 1:
-            return suggester.guess(texts, vectors, top=top)
-        # A new example changes the guesses: the example count is part of the key.
-        key = (id(suggester), len(suggester._ex_codes), texts[0], top)
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
-                return hit
-        out = suggester.guess(texts, vectors, top=top)
-        with self._lock:
-            self._cache[key] = out
-            while len(self._cache) > self.size:
-                self._cache.popitem(last=False)
-        return out
-
-    def heading_guess(
-        self, texts: list[str], vectors: np.ndarray, top: int = 5
-    ) -> tuple[np.ndarray, np.ndarray]:
-        return self.guess(texts, vectors, top)[:2]
+def _current_suggester():
+    # The process's suggester without the example-count query of hs_suggester() once it exists.
+    return _suggester if _suggester is not None else hs_suggester()
 
 
-shared_guesser = SharedGuesser()
+# The ranking's HS guesser: the process's HsSuggester, resolved when a request is first ranked
+# (opening a saved catalog costs no query), with recent request texts' guesses kept. Products'
+# guesses are stored with their vectors (services.products_guess), so a catalog build guesses
+# only what is not stored yet.
+shared_guesser = CachedGuesser(_current_suggester)
