@@ -100,7 +100,7 @@ def test_search_finds_products_and_ranks_name_first():
     assert _names("cashew") == ["Cashew House", "Alpha trading"]
 
 
-def test_search_lists_names_matching_another_language_before_descriptions():
+def test_expanded_query_ranks_names_in_any_language_in_a_tier_of_their_own():
     # "xoài" (Vietnamese) finds mangoes through the glossary: organisations named for mangoes
     # in any language come before those whose description only mentions them.
     # The tier before the last is the user's words or the whole query in the names: only
