@@ -100,3 +100,45 @@ def test_the_saved_catalog_keeps_the_guesses_and_the_guesser(products, settings,
     assert opened.matcher.hs_guesser is selectors.shared_guesser
     at = built.positions[shrimp.pk]
     assert opened.matcher._guess_heads[at].tolist() == built.matcher._guess_heads[at].tolist()
+
+
+def test_a_request_without_a_code_stores_its_guess_with_its_vector(db, buyer_org):
+    rice = factories.HSCodeFactory(code="100630")
+    plain = factories.SourcingRequestFactory(buyer=buyer_org, title="Shrimp", description="frozen")
+    coded = factories.SourcingRequestFactory(buyer=buyer_org, title="Rice", hs_code=rice)
+    assert services.requests_embed(request_ids=[plain.pk, coded.pk]) == 2
+    plain.refresh_from_db()
+    coded.refresh_from_db()
+    assert coded.hs_guess is None  # a declared code is judged by the code, not a guess
+    stored = adapters.request_guess(plain)
+    vector = adapters.vector_from_bytes(plain.embedding, adapters.get_embedder().dim)
+    # What the ranking would guess: the request's text with its query vector.
+    expected = selectors.hs_suggester().guess(["Shrimp. frozen"], vector[None, :])
+    for part, value in zip(stored, expected, strict=True):
+        np.testing.assert_allclose(part, value[0], rtol=1e-6)
+
+
+def test_a_saved_request_ranks_with_its_stored_guess_without_the_suggester(
+    products, guess_calls, buyer_org
+):
+    from corridor.directory.models import SourcingRequest
+
+    shrimp, _ = products
+    req = factories.SourcingRequestFactory(
+        buyer=buyer_org, title="Office chairs", description="ergonomic, with armrests"
+    )
+    services.requests_embed(request_ids=[req.pk])
+    # The stored guess stands for the text: set it to the shrimp's own, the chairs agree.
+    SourcingRequest.objects.filter(pk=req.pk).update(hs_guess=shrimp.hs_guess)
+    req.refresh_from_db()
+    catalog = selectors.supplier_catalog()
+    guess_calls.clear()
+    ranked = {m.offer_id: m for m in catalog.rank(req)}
+    assert guess_calls == []  # neither the catalog nor the request was guessed here
+    assert ranked[shrimp.pk].signals["hs_guess"] > 0.5
+    # Read without the field (a deferred column), the request is guessed from its text.
+    deferred = SourcingRequest.objects.defer("hs_guess").get(pk=req.pk)
+    assert adapters.request_guess(deferred) is None
+    ranked = {m.offer_id: m for m in catalog.rank(deferred)}
+    assert guess_calls == ["Office chairs. ergonomic, with armrests"]
+    assert ranked.get(shrimp.pk) is None or ranked[shrimp.pk].signals["hs_guess"] < 0.5

@@ -446,6 +446,9 @@ class SourcingRequest(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     embedding = models.BinaryField(null=True, blank=True, editable=False)
+    # The HS suggester's guess for a request without a code, stored with its vector: its
+    # supplier page then ranks with the HS agreement without running the suggester.
+    hs_guess = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

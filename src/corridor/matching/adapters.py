@@ -10,6 +10,7 @@ import numpy as np
 from django.conf import settings
 
 from corridor.matching.embedding import Embedder, HashEmbedder, default_embedder
+from corridor.matching.engine import GUESS_TOP
 from corridor.matching.records import Certification, Offer, Query
 from corridor.matching.units import Quantity
 
@@ -149,6 +150,13 @@ def request_query(req) -> Query:
         destination=(req.destination_id or "").upper(),
         countries=tuple(str(c).upper() for c in req.preferred_countries or []),
     )
+
+
+def request_guess(req) -> tuple[np.ndarray, ...] | None:
+    """The request's stored HS guess (None when absent, or when the row was read without it)."""
+    if "hs_guess" in req.get_deferred_fields():
+        return None
+    return guess_from_bytes(req.hs_guess, GUESS_TOP)
 
 
 def query_vector(req, embedder: Embedder) -> np.ndarray:

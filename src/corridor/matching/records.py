@@ -132,6 +132,9 @@ class Query:
     quantity: Quantity | None = None
     destination: str = ""
     countries: tuple[str, ...] = ()
+    # A stored HS guess of the text (HsSuggester.guess's four rows of GUESS_TOP values): the
+    # ranking's HS agreement uses it instead of guessing again (a saved sourcing request).
+    guess: tuple | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_dict(cls, row: dict) -> Query:

@@ -96,9 +96,8 @@ class Catalog:
     def rank(self, req: SourcingRequest, *, depth: int = RANK_DEPTH) -> list[Match]:
         embedder = self.matcher.embedder
         vector = adapters.query_vector(req, embedder)
-        return self.matcher.rank_with_vector(
-            adapters.request_query(req), vector, top=depth, today=timezone.localdate()
-        )
+        query = dataclasses.replace(adapters.request_query(req), guess=adapters.request_guess(req))
+        return self.matcher.rank_with_vector(query, vector, top=depth, today=timezone.localdate())
 
 
 _lock = threading.Lock()

@@ -95,13 +95,16 @@ def products_embed(*, product_ids: Sequence[int]) -> int:
 def products_guess(*, offers: Sequence[Offer], vectors: np.ndarray) -> list[bytes | None]:
     """The HS suggester's guesses (stored bytes) for offers without a code, None for the others:
     the ranking's HS agreement reads them when the catalog is built, instead of guessing."""
-    todo = [i for i, offer in enumerate(offers) if not offer.hs_code]
-    out: list[bytes | None] = [None] * len(offers)
+    return _guesses([None if o.hs_code else o.text for o in offers], vectors)
+
+
+def _guesses(texts: Sequence[str | None], vectors: np.ndarray) -> list[bytes | None]:
+    """The stored guesses of the texts that are not None (one batch), None for the others."""
+    todo = [i for i, text in enumerate(texts) if text]
+    out: list[bytes | None] = [None] * len(texts)
     if not todo:
         return out
-    guessed = selectors.hs_suggester().guess(
-        [offers[i].text for i in todo], vectors[todo], top=GUESS_TOP
-    )
+    guessed = selectors.hs_suggester().guess([texts[i] for i in todo], vectors[todo], top=GUESS_TOP)
     for row, i in enumerate(todo):
         out[i] = adapters.guess_to_bytes(*(part[row] for part in guessed))
     return out
@@ -128,9 +131,12 @@ def requests_embed(*, request_ids: Sequence[int]) -> int:
         return 0
     queries = [adapters.request_query(r) for r in reqs]
     vectors = embedder.embed_queries([q.text or q.hs_code for q in queries])
-    for req, vec in zip(reqs, vectors, strict=True):
+    # As the ranking guesses a request: its text with its query vector, only without a code.
+    guesses = _guesses([None if q.hs_code else q.text for q in queries], vectors)
+    for req, vec, guess in zip(reqs, vectors, guesses, strict=True):
         req.embedding = adapters.vector_to_bytes(vec)
-    SourcingRequest.objects.bulk_update(reqs, ["embedding"])
+        req.hs_guess = guess
+    SourcingRequest.objects.bulk_update(reqs, ["embedding", "hs_guess"])
     return len(reqs)
 
 
