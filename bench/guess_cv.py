@@ -1,6 +1,6 @@
 """Cross-validate the ranking's HS agreement on the UK learning part (never the reported part).
 
-    python bench/guess_cv.py --features CACHE.npy [--temperatures 0.5,1]
+    python bench/guess_cv.py --features CACHE.npy [--temperatures 0.5,1] [--rerank]
 
 Every learning text is a query against the other 3,822 as offers. Each text's HS guesses are
 out-of-fold: the fusion is fitted (learn_hs_fusion.fit) on the other four folds, and the
@@ -17,6 +17,7 @@ were chosen (docs/matching.md, "HS agreement (session 7)"). ~10 minutes on 2 cor
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -50,15 +51,51 @@ def out_of_fold_scores(cache: Path) -> tuple[np.ndarray, np.ndarray]:
     return scores, folds
 
 
-def guesses(scores: np.ndarray, temperature: float):
+def reranked_out_of_fold(cache: Path):
+    """As out_of_fold_scores, and the re-ranker's share of each text's candidates by a model
+    trained without its fold (learn_hs_rerank's cross-validation), diversified as shipped."""
+    from corridor.matching import learn_hs_rerank as lr
+    from corridor.matching.hs_rerank import META, Reranker, diversify
+
+    oof = lr.out_of_fold(cache)
+    x, folds, weights, heading = oof["x"], oof["folds"], oof["weights"], oof["heading"]
+    scores = np.stack(
+        [weights[folds[i]] @ np.asarray(x[i], dtype=np.float64) for i in range(len(folds))]
+    )
+    meta = json.loads(META.read_text(encoding="utf-8"))
+    reranker = Reranker(None, meta)  # its probabilities only: the scores are out of fold
+    shares = lr.fold_scores(oof["rows"], oof["hits"], folds)
+    shares = np.stack(
+        [
+            diversify(s, heading[t], reranker.diversity)
+            for s, t in zip(shares, oof["tops"], strict=True)
+        ]
+    )
+    return scores, folds, (reranker, oof["tops"], shares)
+
+
+def probabilities(scores: np.ndarray, temperature: float, reranked=None) -> np.ndarray:
+    """Each text's subheading probabilities as HsSuggester.guess gives them: the fusion's
+    softmax, with the re-ranker's share of its candidates when `reranked`."""
+    if reranked is None:
+        p = np.exp((scores - scores.max(axis=1, keepdims=True)) / temperature)
+        return p / p.sum(axis=1, keepdims=True)
+    reranker, tops, shares = reranked
+    return np.stack(
+        [
+            reranker.probabilities(s, top, share, temperature)
+            for s, top, share in zip(scores, tops, shares, strict=True)
+        ]
+    )
+
+
+def guesses(p: np.ndarray):
     """Top headings and subheadings (positions) with probabilities, as HsSuggester.guess."""
     from corridor.matching.hs import subheadings
 
     codes = [e.code for e in subheadings()]
     heads = sorted({c[:4] for c in codes})
     heading = np.asarray([heads.index(c[:4]) for c in codes])
-    p = np.exp((scores - scores.max(axis=1, keepdims=True)) / temperature)
-    p /= p.sum(axis=1, keepdims=True)
     mass = np.stack([np.bincount(heading, row, minlength=len(heads)) for row in p])
     h_idx = np.argsort(-mass, axis=1, kind="stable")[:, :TOP]
     s_idx = np.argsort(-p, axis=1, kind="stable")[:, :TOP]
@@ -69,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--features", type=Path, required=True)
     parser.add_argument("--temperatures", default="0.5,1")
+    parser.add_argument(
+        "--rerank", action="store_true", help="guesses in the re-ranker's order (as shipped)"
+    )
     args = parser.parse_args(argv)
 
     from corridor.matching.build_hs_vectors import read_uk_examples
@@ -85,7 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     queries = embedder.embed_queries([t for t, _ in rows])
     matcher = Matcher(embedder=embedder).build(offers, vectors=passages)
     floor = Weights().semantic_floor
-    scores, folds = out_of_fold_scores(args.features)
+    if args.rerank:
+        scores, folds, reranked = reranked_out_of_fold(args.features)
+    else:
+        (scores, folds), reranked = out_of_fold_scores(args.features), None
 
     base = []  # per query: gains, idcg, semantic, lexical, channel candidates
     for i, (text, _) in enumerate(rows):
@@ -106,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(base)} queries with a relevant offer among {n} learning texts")
 
     for temperature in (float(t) for t in args.temperatures.split(",")):
-        h_idx, h_p, s_idx, s_p = guesses(scores, temperature)
+        h_idx, h_p, s_idx, s_p = guesses(probabilities(scores, temperature, reranked))
         order = np.lexsort((-h_p[:, 0], h_idx[:, 0]))
         firsts = h_idx[order, 0]
         for channel in (False, True):

@@ -116,12 +116,13 @@ def temperature(scores: np.ndarray, hits: np.ndarray) -> float:
     return best
 
 
-def main(argv: list[str] | None = None) -> int:
+def out_of_fold(cache: Path | None = None) -> dict:
+    """Everything the re-ranker learns from, out of fold: the features of the learning texts
+    (`cache` as learn_hs_fusion --features), the linear fusion fitted per fold (with the
+    shipped regularisation), each text's candidates and input rows under its fold's fusion,
+    and the column of its right code among them. bench/guess_cv.py reuses it."""
     from corridor.matching.hs_suggest import FEATURES, HsSuggester, learned_weights, uk_examples
 
-    argv = argv or []
-    cache = Path(argv[argv.index("--features") + 1]) if "--features" in argv else None
-    started = time.perf_counter()
     shipped = learned_weights()
     assert shipped is not None, "run python -m corridor.matching.learn_hs_fusion first"
     hand = {"features": list(FEATURES), "weights": [1.0] * len(FEATURES)}
@@ -150,11 +151,21 @@ def main(argv: list[str] | None = None) -> int:
         ]
     )
     tops, rows, hits = rows_of(x, right, folds, weights, texts, heading, n_heads, counts)
-    print(
-        f"{len(right)} texts, right code among the {RERANK_K} candidates {np.mean(hits >= 0):.3f}, "
-        f"in {time.perf_counter() - started:.0f} s"
-    )
-    linear = measure(tops, right, heading)
+    return {
+        "shipped": shipped,
+        "x": x,
+        "right": right,
+        "folds": folds,
+        "weights": weights,
+        "heading": heading,
+        "tops": tops,
+        "rows": rows,
+        "hits": hits,
+    }
+
+
+def fold_scores(rows: np.ndarray, hits: np.ndarray, folds: np.ndarray) -> np.ndarray:
+    """The re-ranker's score of every text's candidates by a model trained without its fold."""
     scores = np.zeros(hits.shape + (rows.shape[1],))
     for f in range(fusion.FOLDS):
         model = train(rows[folds != f], hits[folds != f])
@@ -162,6 +173,24 @@ def main(argv: list[str] | None = None) -> int:
         scores[test] = model.predict(rows[test].reshape(-1, rows.shape[2]), num_threads=1).reshape(
             -1, rows.shape[1]
         )
+    return scores
+
+
+def main(argv: list[str] | None = None) -> int:
+    from corridor.matching.hs_suggest import FEATURES
+
+    argv = argv or []
+    cache = Path(argv[argv.index("--features") + 1]) if "--features" in argv else None
+    started = time.perf_counter()
+    oof = out_of_fold(cache)
+    shipped, right, folds, heading = oof["shipped"], oof["right"], oof["folds"], oof["heading"]
+    tops, rows, hits = oof["tops"], oof["rows"], oof["hits"]
+    print(
+        f"{len(right)} texts, right code among the {RERANK_K} candidates {np.mean(hits >= 0):.3f}, "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
+    linear = measure(tops, right, heading)
+    scores = fold_scores(rows, hits, folds)
     results = {}
     for penalty in DIVERSITY:
         diverse = np.stack(
