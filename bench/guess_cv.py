@@ -125,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     queries = embedder.embed_queries([t for t, _ in rows])
     matcher = Matcher(embedder=embedder).build(offers, vectors=passages)
     floor = Weights().semantic_floor
+    shipped = (Weights().hs_guess, Weights().hs_guess_6)
     if args.rerank:
         scores, folds, reranked = reranked_out_of_fold(args.features)
     else:
@@ -178,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 nested.append(by_fold[pick][f])
             best = max(GRID, key=lambda w: np.mean(by_fold[w]))
+            if shipped in by_fold:
+                print(
+                    f"  shipped weights {shipped[0]:g} / {shipped[1]:g}: {np.mean(by_fold[shipped]):.3f}"
+                )
             print(
                 f"temperature {temperature:g}, guess channel {'on' if channel else 'off'}: "
                 f"nested CV nDCG@10 {np.mean(nested):.3f} (best weights {best[0]:g} / {best[1]:g}, "
