@@ -120,6 +120,26 @@ def test_a_changed_text_is_guessed_again_by_the_next_build(coffee, forum, guess_
     assert _names(found) == ["Silk House"]
 
 
+def test_without_products_the_entry_text_is_guessed_once_by_the_build(coffee, forum, guess_calls):
+    user, buyer = coffee["Buyer Co"]
+    pepper = coffee["Pepper Farm"][1]
+    pepper.offers = "Robusta, roasted and ground"  # no product: its text, no word in common
+    pepper.save()
+    suggest.event_index(forum)
+
+    found = selectors.suggestions(forum, buyer, user)
+
+    assert guess_calls == ["Robusta, roasted and ground"]  # by the build
+    assert set(_names(found)) == {"Rice Mill", "Pepper Farm"}
+    pepper.refresh_from_db()
+    assert suggest.adapters.guess_from_bytes(pepper.offers_guess, 5)[0][0] == 901
+    silk = coffee["Silk House"][1]
+    silk.offers = "tea"
+    silk.save()  # another build: Pepper Farm's guess is read back, not made again
+    assert suggest.event_index(forum).offer_guesses[pepper.pk][0][0] == 901
+    assert guess_calls == ["Robusta, roasted and ground"]
+
+
 def test_an_organisations_guess_is_the_mean_of_its_products():
     tea = (np.array([902, 2101, 0, 0, 0]), np.array([0.8, 0.2, 0, 0, 0]), np.zeros(5), np.zeros(5))
     coffee = suggest._code_guess("090121")  # noqa: SLF001 (a product with its code)

@@ -193,6 +193,10 @@ class Registration(models.Model):
     looks_for_vector = models.BinaryField(null=True, blank=True, editable=False)
     looks_for_vector_of = models.CharField(max_length=16, blank=True, editable=False)
     looks_for_guess = models.BinaryField(null=True, blank=True, editable=False)
+    # What it offers, HS-guessed by the same task from the text of its suggestion entry when
+    # its organisation's products give no guess, and the digest of that text (vector not kept).
+    offers_guess = models.BinaryField(null=True, blank=True, editable=False)
+    offers_guess_of = models.CharField(max_length=16, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at"]

@@ -13,8 +13,9 @@ Entries without one compete on words and HS codes only.
 The engine's HS agreement (docs/matching.md) is on, as on the supplier page, but nothing is
 guessed on a page: a "looks for" text is guessed by the build with its vector and the guess
 stored beside it (`Registration.looks_for_guess`), and what a participant offers takes its
-products' stored guesses (`Product.hs_guess`, see `_mean_guess`). A viewer's queries use the
-same stored guesses (`_for_viewer`).
+products' stored guesses (`Product.hs_guess`, see `_mean_guess`), or, without any, a guess of
+its entry's text made and stored once by the build (`_offer_texts_guess`). A viewer's queries
+use the same stored guesses (`_for_viewer`).
 
 The indexes are built by a background task (`tasks.suggest_index_build`), never by a page: when
 registrations change (`index_outdated`, at most one build queued per event; a large event's
@@ -45,7 +46,7 @@ from django.db.models import Count, Max
 
 from corridor.events.models import Event, Registration
 from corridor.matching import adapters
-from corridor.matching.engine import GUESS_TOP, Matcher, Weights
+from corridor.matching.engine import GUESS_TOP, Matcher, Weights, embed_offers
 from corridor.matching.hs import normalise_code
 from corridor.matching.reasons import Reason
 from corridor.matching.records import Match, Offer, Query
@@ -258,12 +259,17 @@ def _rows(event: Event) -> list[dict]:
         org = r.organisation
         held = products.get(org.pk, _Products())
         current = r.looks_for_vector_of == _text_digest(r.looks_for)
+        title = " ".join(p for p in (org.product_focus or "", *held.names[:10]) if p)
+        text_of = _text_digest(Offer(id=r.pk, title=title, description=r.offers).text)
+        offer_guess = _mean_guess(held.guesses)
+        if offer_guess is None and r.offers_guess_of == text_of:
+            offer_guess = adapters.guess_from_bytes(r.offers_guess, GUESS_TOP)
         out.append(
             {
                 "id": r.pk,
                 "kind": org.kind,
                 "country": org.country_id or "",
-                "offers": " ".join(p for p in (org.product_focus or "", *held.names[:10]) if p),
+                "offers": title,
                 "offers_text": r.offers,
                 "looks_for": r.looks_for,
                 "offer_codes": [h.code for h in r.offer_hs_codes.all()] or [""],
@@ -272,11 +278,61 @@ def _rows(event: Event) -> list[dict]:
                 "wants_vector": (
                     adapters.vector_from_bytes(r.looks_for_vector, dim) if current else None
                 ),
-                "offer_guess": _mean_guess(held.guesses),
+                "offer_guess": offer_guess,
+                "offer_guess_of": text_of,  # of the entry's text, for `_offer_texts_guess`
                 "wants_guess": looks_for_guess(r),
             }
         )
     return out
+
+
+def _offers_unguessed(event: Event) -> int:
+    """About how many entry texts `_offer_texts_guess` has to guess (never guessed, no HS code
+    offered; some have products' guesses and need none): for the first build (1 query)."""
+    return (
+        event.registrations.filter(
+            status=Registration.Status.APPROVED, offers_guess_of="", offer_hs_codes__isnull=True
+        )
+        .distinct()
+        .count()
+    )
+
+
+def _offer_texts_guess(rows: list[dict]) -> int:
+    """Guess (HS) what the participants offer whose products give no guess, from the text of
+    their entry, embedded for it as an offer; store each guess with the text's digest (a
+    changed text is guessed again) and put it in the rows. Only for entries without an HS code
+    offered (the others never use a guess). Returns how many texts were guessed."""
+    from corridor.matching.services import products_guess
+
+    todo = [
+        row
+        for row in rows
+        if row["offer_guess"] is None
+        and "" in row["offer_codes"]
+        and (row["offers"] + row["offers_text"]).strip()
+    ]
+    embedder = adapters.get_embedder()
+    for start in range(0, len(todo), EMBED_BATCH):
+        batch = todo[start : start + EMBED_BATCH]
+        entries = [
+            Offer(id=row["id"], title=row["offers"], description=row["offers_text"])
+            for row in batch
+        ]
+        guesses = products_guess(offers=entries, vectors=embed_offers(entries, embedder))
+        for row, guess in zip(batch, guesses, strict=True):
+            row["offer_guess"] = adapters.guess_from_bytes(guess, GUESS_TOP)
+        # Not save(): `updated_at` stays, so the participants' version does not change.
+        Registration.objects.bulk_update(
+            [
+                Registration(
+                    pk=row["id"], offers_guess=guess, offers_guess_of=row["offer_guess_of"]
+                )
+                for row, guess in zip(batch, guesses, strict=True)
+            ],
+            ["offers_guess", "offers_guess_of"],
+        )
+    return len(todo)
 
 
 class _StoredGuess:
@@ -333,8 +389,10 @@ def _matcher(
     return matcher.build(offers, vectors, bm25=bm25, guesses=rows)
 
 
-def _build(event: Event, version: str) -> EventIndex:
+def _build(event: Event, version: str, *, guess_texts: bool = True) -> EventIndex:
     rows = _rows(event)
+    if guess_texts:
+        _offer_texts_guess(rows)
     dim = adapters.get_embedder().dim
     zero = np.zeros(dim, dtype=np.float32)
     offers, offer_vectors, wants, want_vectors = [], [], [], []
@@ -432,9 +490,10 @@ def index_build(*, event: Event) -> EventIndex | None:
     """Build the event's indexes for its current participants and publish them (the task's
     work). Changes from now on queue the next build. None when the published one is current.
 
-    Embedding thousands of "looks for" texts takes minutes (70 ms each with E5 on a loaded
-    machine): an event's first index is published without the missing vectors, and a second
-    build embeds them; later builds embed only the new or changed texts.
+    Embedding (and HS-guessing) thousands of "looks for" and offer texts takes minutes (70 ms
+    each with E5 on a loaded machine): an event's first index is published without the missing
+    vectors and guesses, and a second build makes them; later builds make only those of new or
+    changed texts.
     """
     cache.delete(_queued_key(event.pk))
     version = participants_version(event)
@@ -448,10 +507,12 @@ def index_build(*, event: Event) -> EventIndex | None:
         and (folder / pointer["file"]).exists()
     ):
         return None
-    first = pointer is None and len(_looks_for_pending(event)) > FIRST_EMBED
+    first = (
+        pointer is None and len(_looks_for_pending(event)) + _offers_unguessed(event) > FIRST_EMBED
+    )
     if not first:
         looks_for_embed(event)
-    index = _build(event, version)
+    index = _build(event, version, guess_texts=not first)
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{event.pk}-{version}-{'c' if not first else 'p'}.pickle"
     with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as fh:

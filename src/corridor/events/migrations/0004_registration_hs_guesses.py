@@ -12,4 +12,14 @@ class Migration(migrations.Migration):
             name="looks_for_guess",
             field=models.BinaryField(blank=True, editable=False, null=True),
         ),
+        migrations.AddField(
+            model_name="registration",
+            name="offers_guess",
+            field=models.BinaryField(blank=True, editable=False, null=True),
+        ),
+        migrations.AddField(
+            model_name="registration",
+            name="offers_guess_of",
+            field=models.CharField(blank=True, editable=False, max_length=16),
+        ),
     ]
