@@ -191,19 +191,19 @@ def _mean_guess(guesses: list[Guess] | None) -> Guess | None:
     looks for agrees more than one making it among ten other things."""
     if not guesses:
         return None
+    if len(guesses) == 1:
+        return guesses[0]
     out: list[np.ndarray] = []
-    for values_at in (0, 2):  # headings, then subheadings
-        mass: dict[int, float] = {}
-        for guess in guesses:
-            pairs = zip(guess[values_at].tolist(), guess[values_at + 1].tolist(), strict=True)
-            for value, prob in pairs:
-                if prob > 0:
-                    mass[value] = mass.get(value, 0.0) + prob / len(guesses)
-        best = sorted(mass.items(), key=lambda kv: (-kv[1], kv[0]))[:GUESS_TOP]
-        values, probs = np.zeros(GUESS_TOP, np.int32), np.zeros(GUESS_TOP, np.float32)
-        values[: len(best)] = [v for v, _ in best]
-        probs[: len(best)] = [p for _, p in best]
-        out += [values, probs]
+    for at in (0, 2):  # headings, then subheadings
+        values = np.concatenate([g[at] for g in guesses])
+        probs = np.concatenate([g[at + 1] for g in guesses]).astype(np.float64)
+        kept = probs > 0
+        unique, where = np.unique(values[kept], return_inverse=True)
+        mass = np.bincount(where, probs[kept], minlength=len(unique)) / len(guesses)
+        best = np.lexsort((unique, -mass))[:GUESS_TOP]  # most likely first, ties by code
+        top_values, top_probs = np.zeros(GUESS_TOP, np.int32), np.zeros(GUESS_TOP, np.float32)
+        top_values[: len(best)], top_probs[: len(best)] = unique[best], mass[best]
+        out += [top_values, top_probs]
     return tuple(out)
 
 
