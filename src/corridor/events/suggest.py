@@ -23,7 +23,7 @@ waits a minute for more changes) and on first need. A build is written to a file
 folder (shared by the web and worker processes) and named in the cache; each process loads it
 once. Until an event has one, the page shows the cheap ranking (`selectors`: HS codes and
 words) with a note; while a newer one is built, the last one serves. Each viewer's ranking is
-cached per (event, participants' version, index version, viewer).
+cached per (event, index file, viewer).
 """
 
 from __future__ import annotations
@@ -72,6 +72,9 @@ class EventIndex:
     # registration id -> HS guess of what it offers (its products') / looks for (its text)
     offer_guesses: dict[int, Guess] = dataclasses.field(default_factory=dict)
     want_guesses: dict[int, Guess] = dataclasses.field(default_factory=dict)
+    # The published file: an event's first index and the complete one after it (vectors and
+    # guesses of the "looks for" texts) have the same participants' version, not the same file.
+    file: str = ""
 
 
 @dataclass(frozen=True)
@@ -533,6 +536,7 @@ def index_build(*, event: Event) -> EventIndex | None:
     for old in folder.glob(f"{event.pk}-*.pickle"):
         if old.name != name:
             old.unlink(missing_ok=True)
+    index.file = name
     with _lock:
         _remember(event.pk, index)
     if first:
@@ -574,13 +578,14 @@ def event_index(event: Event, version: str | None = None) -> EventIndex | None:
         return None
     with _lock:
         current = _indexes.get(event.pk)
-        if current is not None and current.version == pointer["version"]:
+        if current is not None and current.file == pointer["file"]:
             _indexes.move_to_end(event.pk)
             return current
     try:
         with open(_folder() / pointer["file"], "rb") as fh:
             # Our own file, written by index_build in the data folder.
             loaded = _load(pickle.load(fh))  # noqa: S301
+        loaded.file = pointer["file"]
     except FileNotFoundError:  # replaced meanwhile by a newer build, or the folder was lost
         index_outdated(event.pk)
         with _lock:  # built meanwhile in this process (immediate mode), or the last one
@@ -624,7 +629,7 @@ def rank(event: Event, me: Registration) -> list[Ranked] | None:
     want_guess = looks_for_guess(me)  # made by a build, with the text's vector
     mine_now = f"{me.offers}\0{me.looks_for}\0{me.organisation.product_focus}\0{bool(want_guess)}"
     digest = hashlib.blake2b(mine_now.encode(), digest_size=6).hexdigest()
-    key = f"events:suggest:{event.pk}:{index.version}:{me.pk}:{digest}"
+    key = f"events:suggest:{event.pk}:{index.file}:{me.pk}:{digest}"
     hit = cache.get(key)
     if hit is not None:
         return hit
@@ -665,6 +670,6 @@ def rank(event: Event, me: Registration) -> list[Ranked] | None:
         out.append(Ranked(reg_id, round(score, 6), reasons_a, reasons_b, complement))
     out.sort(key=lambda r: (-r.score, r.registration_id))
     out = out[:KEEP]
-    # Keyed by the index's version: a newer index (or a changed profile) is a new ranking.
+    # Keyed by the index's file: a newer index (or a changed profile) is a new ranking.
     cache.set(key, out, 3600)
     return out
