@@ -66,8 +66,8 @@ def test_guesses_that_agree_bring_a_participant_sharing_no_word(coffee, forum):
     assert found[0].reasons[0] == "They offer: similar product description"
     index = suggest.event_index(forum)
     rice = coffee["Rice Mill"][1]
-    assert index.offer_guesses[rice.pk][0][0] == 901  # its product's stored guess
-    assert index.want_guesses[buyer.pk][0][0] == 901  # guessed by the build
+    assert index.offer_guesses.get(rice.pk)[0][0] == 901  # its product's stored guess
+    assert index.want_guesses.get(buyer.pk)[0][0] == 901  # guessed by the build
 
 
 def test_the_agreement_counts_in_the_other_direction_too(coffee, forum):
@@ -136,7 +136,7 @@ def test_without_products_the_entry_text_is_guessed_once_by_the_build(coffee, fo
     silk = coffee["Silk House"][1]
     silk.offers = "tea"
     silk.save()  # another build: Pepper Farm's guess is read back, not made again
-    assert suggest.event_index(forum).offer_guesses[pepper.pk][0][0] == 901
+    assert suggest.event_index(forum).offer_guesses.get(pepper.pk)[0][0] == 901
     assert guess_calls == ["Robusta, roasted and ground"]
 
 
@@ -169,6 +169,18 @@ def test_an_index_file_of_the_format_before_guesses_still_serves(coffee, forum, 
 
     index = suggest.event_index(forum)
 
-    assert index is not None and index.offer_guesses == {}
+    assert index is not None and len(index.offer_guesses) == 0
     assert queued == [forum.pk]  # built again in the new format
     assert _names(selectors.suggestions(forum, buyer, user)) == []  # as before: no agreement
+
+
+def test_guesses_by_registration_give_the_engine_its_rows():
+    coffee = suggest._code_guess("090121")  # noqa: SLF001
+    guesses = suggest.Guesses({5: coffee})
+
+    heads, probs, codes, _ = guesses.rows([3, 5, 5, 7])
+
+    assert heads[:, 0].tolist() == [-1, 901, 901, -1]  # -1: none, and none to be made
+    assert codes[1, 0] == 90121 and probs[1, 0] == 1.0
+    assert guesses.get(4) is None and guesses.get(5)[0][0] == 901
+    assert suggest.Guesses().rows([1])[0][0, 0] == -1

@@ -62,6 +62,47 @@ FORMAT = 2
 Guess = tuple[np.ndarray, ...]  # heads, probs, subheadings, probs (GUESS_TOP each)
 
 
+class Guesses:
+    """HS guesses by registration id, as arrays: a few in the file and quick to load (one small
+    array per guess made a 5,000-participant file load 5 times slower)."""
+
+    def __init__(self, by_id: dict[int, Guess] | None = None, *, arrays: tuple = ()) -> None:
+        if not arrays:
+            ids = np.array(sorted(by_id or {}), dtype=np.int64)
+            parts = [np.zeros((len(ids), GUESS_TOP), kind) for kind in _GUESS_KINDS]
+            for row, reg_id in enumerate(ids.tolist()):
+                for part, value in zip(parts, by_id[reg_id], strict=True):
+                    part[row] = value
+            arrays = (ids, *parts)
+        self.arrays = arrays  # sorted ids, then the four (n, GUESS_TOP) parts
+
+    def __len__(self) -> int:
+        return len(self.arrays[0])
+
+    def get(self, registration_id: int) -> Guess | None:
+        ids = self.arrays[0]
+        at = int(np.searchsorted(ids, registration_id))
+        if at == len(ids) or ids[at] != registration_id:
+            return None
+        return tuple(part[at] for part in self.arrays[1:])
+
+    def rows(self, registration_ids: list[int]) -> Guess:
+        """`Matcher.build(guesses=...)` rows for entries of these participants: a first heading
+        of -1 (no guess, and none to be made by the engine) for those without one."""
+        ids = self.arrays[0]
+        wanted = np.asarray(registration_ids, dtype=np.int64)
+        at = np.minimum(np.searchsorted(ids, wanted), max(len(ids) - 1, 0))
+        found = ids[at] == wanted if len(ids) else np.zeros(len(wanted), bool)
+        out = [np.zeros((len(wanted), GUESS_TOP), kind) for kind in _GUESS_KINDS]
+        for part, stored in zip(out, self.arrays[1:], strict=True):
+            part[found] = stored[at[found]]
+        out[0][~found | (out[0][:, 0] <= 0), 0] = -1
+        return tuple(out)
+
+
+_GUESS_KINDS = (np.int32, np.float32, np.int32, np.float32)
+
+
 @dataclass
 class EventIndex:
     version: str
@@ -70,8 +111,8 @@ class EventIndex:
     kinds: dict[int, str]  # registration id -> organisation kind
     offer_vectors: dict[int, np.ndarray]  # registration id -> its organisation's offer vector
     # registration id -> HS guess of what it offers (its products') / looks for (its text)
-    offer_guesses: dict[int, Guess] = dataclasses.field(default_factory=dict)
-    want_guesses: dict[int, Guess] = dataclasses.field(default_factory=dict)
+    offer_guesses: Guesses = dataclasses.field(default_factory=Guesses)
+    want_guesses: Guesses = dataclasses.field(default_factory=Guesses)
     # The published file: an event's first index and the complete one after it (vectors and
     # guesses of the "looks for" texts) have the same participants' version, not the same file.
     file: str = ""
@@ -364,31 +405,16 @@ def _for_viewer(matcher: Matcher, guess: Guess | None) -> Matcher:
     return twin
 
 
-def _entry_guesses(entries: list[Offer], by_registration: dict[int, Guess]) -> Guess:
-    """`Matcher.build(guesses=...)` rows: each entry's participant's guess; a first heading of
-    -1 (no guess, and none made by the engine) for participants without one."""
-    n = len(entries)
-    heads, probs = np.zeros((n, GUESS_TOP), np.int32), np.zeros((n, GUESS_TOP), np.float32)
-    codes, code_probs = heads.copy(), probs.copy()
-    for row, entry in enumerate(entries):
-        guess = by_registration.get(entry.id)
-        if guess is not None and guess[0][0] > 0:
-            heads[row], probs[row], codes[row], code_probs[row] = guess
-        else:
-            heads[row, 0] = -1
-    return heads, probs, codes, code_probs
-
-
 def _matcher(
-    offers: list[Offer], vectors: np.ndarray, bm25=None, guesses: dict[int, Guess] | None = None
+    offers: list[Offer], vectors: np.ndarray, bm25=None, guesses: Guesses | None = None
 ) -> Matcher:
-    """An engine index of entries; with `guesses` (registration id -> guess; None: a file of
-    format 1), the HS agreement is on, as on the supplier page."""
+    """An engine index of entries; with `guesses` (by registration; None: a file of format 1),
+    the HS agreement is on, as on the supplier page."""
     embedder = adapters.get_embedder()
     weights = dataclasses.replace(Weights(), candidates=DEPTH)
     guesser = _StoredGuess() if guesses is not None else None
     matcher = Matcher(embedder=embedder, weights=weights, index_kind="exact", hs_guesser=guesser)
-    rows = _entry_guesses(offers, guesses) if guesses is not None else None
+    rows = guesses.rows([o.id for o in offers]) if guesses is not None else None
     return matcher.build(offers, vectors, bm25=bm25, guesses=rows)
 
 
@@ -418,8 +444,8 @@ def _build(event: Event, version: str, *, guess_texts: bool = True) -> EventInde
     def matrix(vectors: list[np.ndarray]) -> np.ndarray:
         return np.vstack(vectors) if vectors else np.zeros((0, dim), np.float32)
 
-    offer_guesses = {row["id"]: row["offer_guess"] for row in rows if row["offer_guess"]}
-    want_guesses = {row["id"]: row["wants_guess"] for row in rows if row["wants_guess"]}
+    offer_guesses = Guesses({row["id"]: row["offer_guess"] for row in rows if row["offer_guess"]})
+    want_guesses = Guesses({row["id"]: row["wants_guess"] for row in rows if row["wants_guess"]})
     return EventIndex(
         version=version,
         offers=_matcher(offers, matrix(offer_vectors), guesses=offer_guesses),
@@ -465,16 +491,19 @@ def _dump(index: EventIndex) -> dict:
         "wants": part(index.wants),
         "kinds": index.kinds,
         "offer_vectors": index.offer_vectors,
-        "offer_guesses": index.offer_guesses,
-        "want_guesses": index.want_guesses,
+        "offer_guesses": index.offer_guesses.arrays,
+        "want_guesses": index.want_guesses.arrays,
     }
 
 
 def _load(data: dict) -> EventIndex:
     # Format 1 (no "format"): no guesses, the agreement off until the new build is published.
-    offer_guesses, want_guesses = data.get("offer_guesses"), data.get("want_guesses")
+    offer_guesses, want_guesses = (
+        Guesses(arrays=data[key]) if key in data else None
+        for key in ("offer_guesses", "want_guesses")
+    )
 
-    def part(p: dict, guesses: dict[int, Guess] | None) -> Matcher:
+    def part(p: dict, guesses: Guesses | None) -> Matcher:
         vectors = p["vectors"].astype(np.float32)
         return _matcher(p["offers"], vectors, bm25=p["bm25"], guesses=guesses)
 
@@ -484,8 +513,8 @@ def _load(data: dict) -> EventIndex:
         wants=part(data["wants"], want_guesses),
         kinds=data["kinds"],
         offer_vectors=data["offer_vectors"],
-        offer_guesses=offer_guesses or {},
-        want_guesses=want_guesses or {},
+        offer_guesses=offer_guesses or Guesses(),
+        want_guesses=want_guesses or Guesses(),
     )
 
 
