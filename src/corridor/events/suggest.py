@@ -60,6 +60,7 @@ COMPLEMENT_BONUS = 0.05  # a buyer and a supplier: a small push, never ahead of 
 FORMAT = 2
 
 Guess = tuple[np.ndarray, ...]  # heads, probs, subheadings, probs (GUESS_TOP each)
+_GUESS_KINDS = (np.int32, np.float32, np.int32, np.float32)
 
 
 class Guesses:
@@ -98,9 +99,6 @@ class Guesses:
             part[found] = stored[at[found]]
         out[0][~found | (out[0][:, 0] <= 0), 0] = -1
         return tuple(out)
-
-
-_GUESS_KINDS = (np.int32, np.float32, np.int32, np.float32)
 
 
 @dataclass
