@@ -675,7 +675,7 @@ def rank(event: Event, me: Registration) -> list[Ranked] | None:
     )
     # My offers (my products' vectors and guesses) against the stored ones of what they look for.
     offer_vector, offer_guess = index.offer_vectors.get(me.pk), index.offer_guesses.get(me.pk)
-    if me.pk not in index.kinds:
+    if me.pk not in index.kinds:  # approved since the build: read, never guessed, here
         offer_vector, offer_guess = organisation_offer(me.organisation_id)
     they_want = _best(
         _for_viewer(index.wants, offer_guess),
