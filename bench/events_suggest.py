@@ -6,7 +6,8 @@
 Loads the event of bench/events.py (with a "looks for" text per participant), then prints: the
 participants page while no index exists (the cheap ranking, answered by the database), the
 background build (`tasks.suggest_index_build`: a first one without the "looks for" vectors, then one that
-embeds every text once), a build again once the texts are embedded, loading
+embeds every text once and HS-guesses it and each offer text, as these participants have no
+products), a build again once the texts are embedded, loading
 the built file in a process that has none in memory, and the page with the engine's ranking
 (first view of each participant, then a repeat from the cache). The worker is not running:
 builds are run here, as the worker would. Wall clock on a shared machine: other processes add
@@ -106,7 +107,7 @@ def main() -> None:
     tasks.suggest_index_build.call_local(event.pk)
     print(
         f"task: second build {time.perf_counter() - t:.1f} s "
-        f"(embeds {len(regs):,} 'looks for' texts)"
+        f"(embeds and HS-guesses {len(regs):,} 'looks for' texts, guesses the offer texts)"
     )
     Registration.objects.filter(pk=regs[0].pk).update(offers="changed")
     Registration.objects.get(pk=regs[0].pk).save()

@@ -246,6 +246,29 @@ def test_a_first_index_comes_before_embedding_many_texts_and_a_second_build_adds
     assert len(list((suggest._folder()).glob("*.pickle"))) == 1  # noqa: SLF001
 
 
+def test_a_process_holding_the_first_index_takes_the_complete_one(
+    no_worker, people, forum, monkeypatch
+):
+    monkeypatch.setattr(suggest, "FIRST_EMBED", 0)
+    user, buyer = people["Buyer Co"]
+    buyer.looks_for = "jasmine rice"
+    buyer.save()
+    _build(no_worker, forum)  # the first index, published without the vector
+    first = suggest.event_index(forum)
+    assert suggest.rank(forum, buyer) is not None
+
+    _build(no_worker, forum)  # the complete one, same participants' version
+    suggest.forget()
+    suggest._remember(forum.pk, first)  # noqa: SLF001 (a web process still holding the first)
+
+    now = suggest.event_index(forum)
+
+    assert now is not first and now.version == first.version
+    assert len(now.want_guesses) == 1 and len(first.want_guesses) == 0
+    buyer.refresh_from_db()
+    assert suggest.rank(forum, buyer) is not None
+
+
 def test_a_lost_index_file_is_built_again(people, forum):
     built = suggest.event_index(forum)
     for path in suggest._folder().glob("*.pickle"):  # noqa: SLF001

@@ -188,9 +188,15 @@ class Registration(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     # "What we look for", embedded once by the suggestion task (`events.suggest`), and the
-    # digest of the text it was made from (a changed text is embedded again).
+    # digest of the text it was made from (a changed text is embedded again). Its HS guess
+    # (the suggester's, as `directory.Product.hs_guess`) is made and stored with the vector.
     looks_for_vector = models.BinaryField(null=True, blank=True, editable=False)
     looks_for_vector_of = models.CharField(max_length=16, blank=True, editable=False)
+    looks_for_guess = models.BinaryField(null=True, blank=True, editable=False)
+    # What it offers, HS-guessed by the same task from the text of its suggestion entry when
+    # its organisation's products give no guess, and the digest of that text (vector not kept).
+    offers_guess = models.BinaryField(null=True, blank=True, editable=False)
+    offers_guess_of = models.CharField(max_length=16, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at"]

@@ -10,17 +10,25 @@ organisation's stored product vectors (embedded by the matching app's background
 "looks for" vector is the registration's own, embedded once by the build (`looks_for_embed`).
 Entries without one compete on words and HS codes only.
 
+The engine's HS agreement (docs/matching.md) is on, as on the supplier page, but nothing is
+guessed on a page: a "looks for" text is guessed by the build with its vector and the guess
+stored beside it (`Registration.looks_for_guess`), and what a participant offers takes its
+products' stored guesses (`Product.hs_guess`, see `_mean_guess`), or, without any, a guess of
+its entry's text made and stored once by the build (`_offer_texts_guess`). A viewer's queries
+use the same stored guesses (`_for_viewer`).
+
 The indexes are built by a background task (`tasks.suggest_index_build`), never by a page: when
 registrations change (`index_outdated`, at most one build queued per event; a large event's
 waits a minute for more changes) and on first need. A build is written to a file in the data
 folder (shared by the web and worker processes) and named in the cache; each process loads it
 once. Until an event has one, the page shows the cheap ranking (`selectors`: HS codes and
 words) with a note; while a newer one is built, the last one serves. Each viewer's ranking is
-cached per (event, participants' version, index version, viewer).
+cached per (event, index file, viewer).
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import os
@@ -38,7 +46,8 @@ from django.db.models import Count, Max
 
 from corridor.events.models import Event, Registration
 from corridor.matching import adapters
-from corridor.matching.engine import Matcher, Weights
+from corridor.matching.engine import GUESS_TOP, Matcher, Weights, embed_offers
+from corridor.matching.hs import normalise_code
 from corridor.matching.reasons import Reason
 from corridor.matching.records import Match, Offer, Query
 
@@ -46,6 +55,50 @@ DEPTH = 200  # ranked entries kept per direction: enough for ten suggestions aft
 KEEP = 60  # participants cached per viewer (people already asked are removed when read)
 SUPPLIER_KINDS = {"sme", "cluster"}
 COMPLEMENT_BONUS = 0.05  # a buyer and a supplier: a small push, never ahead of a real match
+# Of the index files (and their pointers): 2 added the HS guesses. A file of another format is
+# built again; meanwhile one of format 1 serves without the agreement.
+FORMAT = 2
+
+Guess = tuple[np.ndarray, ...]  # heads, probs, subheadings, probs (GUESS_TOP each)
+_GUESS_KINDS = (np.int32, np.float32, np.int32, np.float32)
+
+
+class Guesses:
+    """HS guesses by registration id, as arrays: a few in the file and quick to load (one small
+    array per guess made a 5,000-participant file load 5 times slower)."""
+
+    def __init__(self, by_id: dict[int, Guess] | None = None, *, arrays: tuple = ()) -> None:
+        if not arrays:
+            ids = np.array(sorted(by_id or {}), dtype=np.int64)
+            parts = [np.zeros((len(ids), GUESS_TOP), kind) for kind in _GUESS_KINDS]
+            for row, reg_id in enumerate(ids.tolist()):
+                for part, value in zip(parts, by_id[reg_id], strict=True):
+                    part[row] = value
+            arrays = (ids, *parts)
+        self.arrays = arrays  # sorted ids, then the four (n, GUESS_TOP) parts
+
+    def __len__(self) -> int:
+        return len(self.arrays[0])
+
+    def get(self, registration_id: int) -> Guess | None:
+        ids = self.arrays[0]
+        at = int(np.searchsorted(ids, registration_id))
+        if at == len(ids) or ids[at] != registration_id:
+            return None
+        return tuple(part[at] for part in self.arrays[1:])
+
+    def rows(self, registration_ids: list[int]) -> Guess:
+        """`Matcher.build(guesses=...)` rows for entries of these participants: a first heading
+        of -1 (no guess, and none to be made by the engine) for those without one."""
+        ids = self.arrays[0]
+        wanted = np.asarray(registration_ids, dtype=np.int64)
+        at = np.minimum(np.searchsorted(ids, wanted), max(len(ids) - 1, 0))
+        found = ids[at] == wanted if len(ids) else np.zeros(len(wanted), bool)
+        out = [np.zeros((len(wanted), GUESS_TOP), kind) for kind in _GUESS_KINDS]
+        for part, stored in zip(out, self.arrays[1:], strict=True):
+            part[found] = stored[at[found]]
+        out[0][~found | (out[0][:, 0] <= 0), 0] = -1
+        return tuple(out)
 
 
 @dataclass
@@ -55,6 +108,12 @@ class EventIndex:
     wants: Matcher
     kinds: dict[int, str]  # registration id -> organisation kind
     offer_vectors: dict[int, np.ndarray]  # registration id -> its organisation's offer vector
+    # registration id -> HS guess of what it offers (its products') / looks for (its text)
+    offer_guesses: Guesses = dataclasses.field(default_factory=Guesses)
+    want_guesses: Guesses = dataclasses.field(default_factory=Guesses)
+    # The published file: an event's first index and the complete one after it (vectors and
+    # guesses of the "looks for" texts) have the same participants' version, not the same file.
+    file: str = ""
 
 
 @dataclass(frozen=True)
@@ -98,29 +157,48 @@ def _text_digest(text: str) -> str:
 
 
 def _looks_for_pending(event: Event) -> list[Registration]:
-    """Approved participants whose "looks for" has no vector of its current text yet."""
+    """Approved participants whose "looks for" has no vector (or no guess: embedded before the
+    guesses were stored, done again once) of its current text yet."""
     rows = event.registrations.filter(status=Registration.Status.APPROVED).exclude(looks_for="")
     return [
         Registration(pk=pk, looks_for=text)
-        for pk, text, of in rows.values_list("pk", "looks_for", "looks_for_vector_of")
-        if of != _text_digest(text)
+        for pk, text, of, guess in rows.values_list(
+            "pk", "looks_for", "looks_for_vector_of", "looks_for_guess"
+        )
+        if of != _text_digest(text) or not guess
     ]
 
 
 def looks_for_embed(event: Event) -> int:
-    """Embed the "looks for" texts of approved participants that have no vector of their current
-    text yet, in batches; returns how many were embedded."""
+    """Embed and guess (HS) the "looks for" texts of approved participants that have no vector
+    of their current text yet, in batches; returns how many were embedded."""
+    from corridor.matching.services import products_guess
+
     embedder = adapters.get_embedder()
     todo = _looks_for_pending(event)
     for start in range(0, len(todo), EMBED_BATCH):
         batch = todo[start : start + EMBED_BATCH]
         vectors = embedder.embed_queries([r.looks_for for r in batch])
-        for reg, vector in zip(batch, vectors, strict=True):
+        # The text as an offer without a code: the same guess as a query (engine._query_guess).
+        guesses = products_guess(
+            offers=[Offer(id=r.pk, title=r.looks_for) for r in batch], vectors=vectors
+        )
+        for reg, vector, guess in zip(batch, vectors, guesses, strict=True):
             reg.looks_for_vector = adapters.vector_to_bytes(vector)
             reg.looks_for_vector_of = _text_digest(reg.looks_for)
+            reg.looks_for_guess = guess
         # Not save(): `updated_at` stays, so the participants' version does not change.
-        Registration.objects.bulk_update(batch, ["looks_for_vector", "looks_for_vector_of"])
+        Registration.objects.bulk_update(
+            batch, ["looks_for_vector", "looks_for_vector_of", "looks_for_guess"]
+        )
     return len(todo)
+
+
+def looks_for_guess(registration: Registration) -> Guess | None:
+    """The stored HS guess of a registration's current "looks for" text, or None."""
+    if registration.looks_for_vector_of != _text_digest(registration.looks_for):
+        return None
+    return adapters.guess_from_bytes(registration.looks_for_guess, GUESS_TOP)
 
 
 def _mean(vectors: list[np.ndarray] | None) -> np.ndarray | None:
@@ -131,15 +209,82 @@ def _mean(vectors: list[np.ndarray] | None) -> np.ndarray | None:
     return (mean / norm).astype(np.float32) if norm > 0 else None
 
 
-def organisation_vector(organisation_id: int) -> np.ndarray | None:
-    """The mean of an organisation's stored product vectors (1 query)."""
+def _code_guess(code: str) -> Guess | None:
+    """A product's own code as a guess at probability 1 (as the engine counts a coded offer)."""
+    code = normalise_code(code or "")
+    if len(code) < 4:
+        return None
+    heads, probs = np.zeros(GUESS_TOP, np.int32), np.zeros(GUESS_TOP, np.float32)
+    codes, code_probs = heads.copy(), probs.copy()
+    heads[0], probs[0] = int(code[:4]), 1.0
+    if len(code) >= 6:
+        codes[0], code_probs[0] = int(code[:6]), 1.0
+    return heads, probs, codes, code_probs
+
+
+def _mean_guess(guesses: list[Guess] | None) -> Guess | None:
+    """What an organisation offers, as the HS agreement sees it: the mean of its products'
+    heading (and subheading) distributions, the GUESS_TOP most likely kept.
+
+    Its products rather than the entry's text guessed with the mean vector: each product was
+    guessed alone from its own text and vector (the mean of a tea's and a pepper's vectors is
+    neither), the guesses are stored already (no suggester pass per build), and a participant
+    offering several products gets each its share, so that one making only what the viewer
+    looks for agrees more than one making it among ten other things."""
+    if not guesses:
+        return None
+    if len(guesses) == 1:
+        return guesses[0]
+    out: list[np.ndarray] = []
+    for at in (0, 2):  # headings, then subheadings
+        values = np.concatenate([g[at] for g in guesses])
+        probs = np.concatenate([g[at + 1] for g in guesses]).astype(np.float64)
+        kept = probs > 0
+        unique, where = np.unique(values[kept], return_inverse=True)
+        mass = np.bincount(where, probs[kept], minlength=len(unique)) / len(guesses)
+        best = np.lexsort((unique, -mass))[:GUESS_TOP]  # most likely first, ties by code
+        top_values, top_probs = np.zeros(GUESS_TOP, np.int32), np.zeros(GUESS_TOP, np.float32)
+        top_values[: len(best)], top_probs[: len(best)] = unique[best], mass[best]
+        out += [top_values, top_probs]
+    return tuple(out)
+
+
+@dataclass
+class _Products:
+    """An organisation's active products as the indexes use them."""
+
+    names: list[str] = dataclasses.field(default_factory=list)
+    vectors: list[np.ndarray] = dataclasses.field(default_factory=list)
+    guesses: list[Guess] = dataclasses.field(default_factory=list)  # stored, or their codes'
+
+
+def _products(organisation_ids) -> dict[int, _Products]:
+    """Names, stored vectors and HS guesses of organisations' active products (1 query)."""
     from corridor.directory.models import Product
 
     dim = adapters.get_embedder().dim
-    stored = Product.objects.filter(
-        organisation_id=organisation_id, is_active=True, embedding__isnull=False
-    ).values_list("embedding", flat=True)
-    return _mean([v for v in (adapters.vector_from_bytes(e, dim) for e in stored) if v is not None])
+    out: dict[int, _Products] = {}
+    rows = Product.objects.filter(organisation_id__in=organisation_ids, is_active=True)
+    for org_id, name, embedding, code, guess in rows.values_list(
+        "organisation_id", "name", "embedding", "hs_code_id", "hs_guess"
+    ).iterator(chunk_size=2000):
+        held = out.setdefault(org_id, _Products())
+        held.names.append(name)
+        vector = adapters.vector_from_bytes(embedding, dim)
+        if vector is not None:
+            held.vectors.append(vector)
+        # A product without either (embedded before guesses were stored) counts for nothing
+        # until it is embedded again, as in the supplier catalog.
+        guess = _code_guess(code) or adapters.guess_from_bytes(guess, GUESS_TOP)
+        if guess is not None:
+            held.guesses.append(guess)
+    return out
+
+
+def organisation_offer(organisation_id: int) -> tuple[np.ndarray | None, Guess | None]:
+    """The mean of an organisation's stored product vectors, and of their HS guesses (1 query)."""
+    held = _products([organisation_id]).get(organisation_id, _Products())
+    return _mean(held.vectors), _mean_guess(held.guesses)
 
 
 def _rows(event: Event) -> list[dict]:
@@ -149,54 +294,132 @@ def _rows(event: Event) -> list[dict]:
         .prefetch_related("offer_hs_codes", "wanted_hs_codes")
         .order_by("pk")
     )
-    from corridor.directory.models import Product
-
-    names: dict[int, list[str]] = {}
-    vectors: dict[int, list[np.ndarray]] = {}
+    products = _products({r.organisation_id for r in regs})
     dim = adapters.get_embedder().dim
-    products = Product.objects.filter(
-        organisation_id__in={r.organisation_id for r in regs}, is_active=True
-    ).values_list("organisation_id", "name", "embedding")
-    for org_id, name, embedding in products.iterator(chunk_size=2000):
-        names.setdefault(org_id, []).append(name)
-        vector = adapters.vector_from_bytes(embedding, dim)
-        if vector is not None:
-            vectors.setdefault(org_id, []).append(vector)
     out = []
     for r in regs:
         org = r.organisation
+        held = products.get(org.pk, _Products())
         current = r.looks_for_vector_of == _text_digest(r.looks_for)
+        title = " ".join(p for p in (org.product_focus or "", *held.names[:10]) if p)
+        text_of = _text_digest(Offer(id=r.pk, title=title, description=r.offers).text)
+        offer_guess = _mean_guess(held.guesses)
+        if offer_guess is None and r.offers_guess_of == text_of:
+            offer_guess = adapters.guess_from_bytes(r.offers_guess, GUESS_TOP)
         out.append(
             {
                 "id": r.pk,
                 "kind": org.kind,
                 "country": org.country_id or "",
-                "offers": " ".join(
-                    p for p in (org.product_focus or "", *names.get(org.pk, [])[:10]) if p
-                ),
+                "offers": title,
                 "offers_text": r.offers,
                 "looks_for": r.looks_for,
                 "offer_codes": [h.code for h in r.offer_hs_codes.all()] or [""],
                 "wanted_codes": [h.code for h in r.wanted_hs_codes.all()] or [""],
-                "vector": _mean(vectors.get(org.pk)),
+                "vector": _mean(held.vectors),
                 "wants_vector": (
                     adapters.vector_from_bytes(r.looks_for_vector, dim) if current else None
                 ),
+                "offer_guess": offer_guess,
+                "offer_guess_of": text_of,  # of the entry's text, for `_offer_texts_guess`
+                "wants_guess": looks_for_guess(r),
             }
         )
     return out
 
 
-def _matcher(offers: list[Offer], vectors: np.ndarray, bm25=None) -> Matcher:
-    embedder = adapters.get_embedder()
-    weights = dataclasses.replace(Weights(), candidates=DEPTH)
-    return Matcher(embedder=embedder, weights=weights, index_kind="exact").build(
-        offers, vectors, bm25=bm25
+def _offers_unguessed(event: Event) -> int:
+    """About how many entry texts `_offer_texts_guess` has to guess (never guessed, no HS code
+    offered; some have products' guesses and need none): for the first build (1 query)."""
+    return (
+        event.registrations.filter(
+            status=Registration.Status.APPROVED, offers_guess_of="", offer_hs_codes__isnull=True
+        )
+        .distinct()
+        .count()
     )
 
 
-def _build(event: Event, version: str) -> EventIndex:
+def _offer_texts_guess(rows: list[dict]) -> int:
+    """Guess (HS) what the participants offer whose products give no guess, from the text of
+    their entry, embedded for it as an offer; store each guess with the text's digest (a
+    changed text is guessed again) and put it in the rows. Only for entries without an HS code
+    offered (the others never use a guess). Returns how many texts were guessed."""
+    from corridor.matching.services import products_guess
+
+    todo = [
+        row
+        for row in rows
+        if row["offer_guess"] is None
+        and "" in row["offer_codes"]
+        and (row["offers"] + row["offers_text"]).strip()
+    ]
+    embedder = adapters.get_embedder()
+    for start in range(0, len(todo), EMBED_BATCH):
+        batch = todo[start : start + EMBED_BATCH]
+        entries = [
+            Offer(id=row["id"], title=row["offers"], description=row["offers_text"])
+            for row in batch
+        ]
+        guesses = products_guess(offers=entries, vectors=embed_offers(entries, embedder))
+        for row, guess in zip(batch, guesses, strict=True):
+            row["offer_guess"] = adapters.guess_from_bytes(guess, GUESS_TOP)
+        # Not save(): `updated_at` stays, so the participants' version does not change.
+        Registration.objects.bulk_update(
+            [
+                Registration(
+                    pk=row["id"], offers_guess=guess, offers_guess_of=row["offer_guess_of"]
+                )
+                for row, guess in zip(batch, guesses, strict=True)
+            ],
+            ["offers_guess", "offers_guess_of"],
+        )
+    return len(todo)
+
+
+class _StoredGuess:
+    """The HS guesser (engine.HeadingGuesser) of the event matchers: it hands out a guess made
+    by the build, never runs the suggester (pages rank with these matchers). Entries get their
+    guesses at build (`Matcher.build(guesses=...)`, none left for the engine to guess); a
+    viewer's query gets its own stored one (`_for_viewer`)."""
+
+    def __init__(self, guess: Guess | None = None) -> None:
+        self._guess = None if guess is None else tuple(np.asarray(p)[None, :] for p in guess)
+
+    def guess(self, texts, vectors, top: int = GUESS_TOP) -> Guess:
+        if self._guess is None or len(texts) != 1:
+            raise RuntimeError("the event suggestions only use guesses made by the build")
+        return self._guess
+
+    def heading_guess(self, texts, vectors, top: int = GUESS_TOP) -> Guess:
+        return self.guess(texts, vectors, top)[:2]
+
+
+def _for_viewer(matcher: Matcher, guess: Guess | None) -> Matcher:
+    """The matcher guessing the viewer's query as `guess` (stored), or without the agreement
+    when there is none. A shallow copy: the index is shared by concurrent requests."""
+    twin = copy.copy(matcher)
+    twin.hs_guesser = _StoredGuess(guess) if guess is not None else None
+    return twin
+
+
+def _matcher(
+    offers: list[Offer], vectors: np.ndarray, bm25=None, guesses: Guesses | None = None
+) -> Matcher:
+    """An engine index of entries; with `guesses` (by registration; None: a file of format 1),
+    the HS agreement is on, as on the supplier page."""
+    embedder = adapters.get_embedder()
+    weights = dataclasses.replace(Weights(), candidates=DEPTH)
+    guesser = _StoredGuess() if guesses is not None else None
+    matcher = Matcher(embedder=embedder, weights=weights, index_kind="exact", hs_guesser=guesser)
+    rows = guesses.rows([o.id for o in offers]) if guesses is not None else None
+    return matcher.build(offers, vectors, bm25=bm25, guesses=rows)
+
+
+def _build(event: Event, version: str, *, guess_texts: bool = True) -> EventIndex:
     rows = _rows(event)
+    if guess_texts:
+        _offer_texts_guess(rows)
     dim = adapters.get_embedder().dim
     zero = np.zeros(dim, dtype=np.float32)
     offers, offer_vectors, wants, want_vectors = [], [], [], []
@@ -219,12 +442,16 @@ def _build(event: Event, version: str) -> EventIndex:
     def matrix(vectors: list[np.ndarray]) -> np.ndarray:
         return np.vstack(vectors) if vectors else np.zeros((0, dim), np.float32)
 
+    offer_guesses = Guesses({row["id"]: row["offer_guess"] for row in rows if row["offer_guess"]})
+    want_guesses = Guesses({row["id"]: row["wants_guess"] for row in rows if row["wants_guess"]})
     return EventIndex(
         version=version,
-        offers=_matcher(offers, matrix(offer_vectors)),
-        wants=_matcher(wants, matrix(want_vectors)),
+        offers=_matcher(offers, matrix(offer_vectors), guesses=offer_guesses),
+        wants=_matcher(wants, matrix(want_vectors), guesses=want_guesses),
         kinds={row["id"]: row["kind"] for row in rows},
         offer_vectors={row["id"]: row["vector"] for row in rows if row["vector"] is not None},
+        offer_guesses=offer_guesses,
+        want_guesses=want_guesses,
     )
 
 
@@ -256,24 +483,36 @@ def _dump(index: EventIndex) -> dict:
         }
 
     return {
+        "format": FORMAT,
         "version": index.version,
         "offers": part(index.offers),
         "wants": part(index.wants),
         "kinds": index.kinds,
         "offer_vectors": index.offer_vectors,
+        "offer_guesses": index.offer_guesses.arrays,
+        "want_guesses": index.want_guesses.arrays,
     }
 
 
 def _load(data: dict) -> EventIndex:
-    def part(p: dict) -> Matcher:
-        return _matcher(p["offers"], p["vectors"].astype(np.float32), bm25=p["bm25"])
+    # Format 1 (no "format"): no guesses, the agreement off until the new build is published.
+    offer_guesses, want_guesses = (
+        Guesses(arrays=data[key]) if key in data else None
+        for key in ("offer_guesses", "want_guesses")
+    )
+
+    def part(p: dict, guesses: Guesses | None) -> Matcher:
+        vectors = p["vectors"].astype(np.float32)
+        return _matcher(p["offers"], vectors, bm25=p["bm25"], guesses=guesses)
 
     return EventIndex(
         version=data["version"],
-        offers=part(data["offers"]),
-        wants=part(data["wants"]),
+        offers=part(data["offers"], offer_guesses),
+        wants=part(data["wants"], want_guesses),
         kinds=data["kinds"],
         offer_vectors=data["offer_vectors"],
+        offer_guesses=offer_guesses or Guesses(),
+        want_guesses=want_guesses or Guesses(),
     )
 
 
@@ -281,9 +520,10 @@ def index_build(*, event: Event) -> EventIndex | None:
     """Build the event's indexes for its current participants and publish them (the task's
     work). Changes from now on queue the next build. None when the published one is current.
 
-    Embedding thousands of "looks for" texts takes minutes (70 ms each with E5 on a loaded
-    machine): an event's first index is published without the missing vectors, and a second
-    build embeds them; later builds embed only the new or changed texts.
+    Embedding (and HS-guessing) thousands of "looks for" and offer texts takes minutes (70 ms
+    each with E5 on a loaded machine): an event's first index is published without the missing
+    vectors and guesses, and a second build makes them; later builds make only those of new or
+    changed texts.
     """
     cache.delete(_queued_key(event.pk))
     version = participants_version(event)
@@ -292,14 +532,17 @@ def index_build(*, event: Event) -> EventIndex | None:
     if (
         pointer
         and pointer["version"] == version
+        and pointer.get("format") == FORMAT
         and pointer.get("complete")
         and (folder / pointer["file"]).exists()
     ):
         return None
-    first = pointer is None and len(_looks_for_pending(event)) > FIRST_EMBED
+    first = (
+        pointer is None and len(_looks_for_pending(event)) + _offers_unguessed(event) > FIRST_EMBED
+    )
     if not first:
         looks_for_embed(event)
-    index = _build(event, version)
+    index = _build(event, version, guess_texts=not first)
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{event.pk}-{version}-{'c' if not first else 'p'}.pickle"
     with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as fh:
@@ -309,6 +552,7 @@ def index_build(*, event: Event) -> EventIndex | None:
         _pointer_key(event.pk),
         {
             "version": version,
+            "format": FORMAT,
             "file": name,
             "participants": len(index.kinds),
             "complete": not first,
@@ -319,6 +563,7 @@ def index_build(*, event: Event) -> EventIndex | None:
     for old in folder.glob(f"{event.pk}-*.pickle"):
         if old.name != name:
             old.unlink(missing_ok=True)
+    index.file = name
     with _lock:
         _remember(event.pk, index)
     if first:
@@ -353,20 +598,21 @@ def event_index(event: Event, version: str | None = None) -> EventIndex | None:
     built. Never builds: a missing or older index queues a build."""
     version = version or participants_version(event)
     pointer = cache.get(_pointer_key(event.pk))
-    if pointer is None or pointer["version"] != version:
+    if pointer is None or pointer["version"] != version or pointer.get("format") != FORMAT:
         index_outdated(event.pk)  # immediate mode (tests): built here, in-process
         pointer = cache.get(_pointer_key(event.pk))
     if pointer is None:
         return None
     with _lock:
         current = _indexes.get(event.pk)
-        if current is not None and current.version == pointer["version"]:
+        if current is not None and current.file == pointer["file"]:
             _indexes.move_to_end(event.pk)
             return current
     try:
         with open(_folder() / pointer["file"], "rb") as fh:
             # Our own file, written by index_build in the data folder.
             loaded = _load(pickle.load(fh))  # noqa: S301
+        loaded.file = pointer["file"]
     except FileNotFoundError:  # replaced meanwhile by a newer build, or the folder was lost
         index_outdated(event.pk)
         with _lock:  # built meanwhile in this process (immediate mode), or the last one
@@ -407,9 +653,10 @@ def rank(event: Event, me: Registration) -> list[Ranked] | None:
     index = event_index(event, version)
     if index is None:
         return None
-    mine_now = f"{me.offers}\0{me.looks_for}\0{me.organisation.product_focus}"
+    want_guess = looks_for_guess(me)  # made by a build, with the text's vector
+    mine_now = f"{me.offers}\0{me.looks_for}\0{me.organisation.product_focus}\0{bool(want_guess)}"
     digest = hashlib.blake2b(mine_now.encode(), digest_size=6).hexdigest()
-    key = f"events:suggest:{event.pk}:{index.version}:{me.pk}:{digest}"
+    key = f"events:suggest:{event.pk}:{index.file}:{me.pk}:{digest}"
     hit = cache.get(key)
     if hit is not None:
         return hit
@@ -422,13 +669,16 @@ def rank(event: Event, me: Registration) -> list[Ranked] | None:
     wanted = [h.code for h in me.wanted_hs_codes.all()] or [""]
     offered = [h.code for h in me.offer_hs_codes.all()] or [""]
     query_vector = embedder.embed_queries([looks_for])[0] if looks_for.strip() else zero
-    they_offer = _best(index.offers, _queries(me.pk, looks_for, wanted, query_vector))
-    # My offers (my products' vectors) against the stored vectors of what they look for.
-    offer_vector = index.offer_vectors.get(me.pk)
-    if offer_vector is None and me.pk not in index.kinds:
-        offer_vector = organisation_vector(me.organisation_id)
+    they_offer = _best(
+        _for_viewer(index.offers, want_guess),
+        _queries(me.pk, looks_for, wanted, query_vector),
+    )
+    # My offers (my products' vectors and guesses) against the stored ones of what they look for.
+    offer_vector, offer_guess = index.offer_vectors.get(me.pk), index.offer_guesses.get(me.pk)
+    if me.pk not in index.kinds:  # approved since the build: read, never guessed, here
+        offer_vector, offer_guess = organisation_offer(me.organisation_id)
     they_want = _best(
-        index.wants,
+        _for_viewer(index.wants, offer_guess),
         _queries(me.pk, my_offers, offered, offer_vector if offer_vector is not None else zero),
     )
     mine = index.kinds.get(me.pk, me.organisation.kind)
@@ -447,6 +697,6 @@ def rank(event: Event, me: Registration) -> list[Ranked] | None:
         out.append(Ranked(reg_id, round(score, 6), reasons_a, reasons_b, complement))
     out.sort(key=lambda r: (-r.score, r.registration_id))
     out = out[:KEEP]
-    # Keyed by the index's version: a newer index (or a changed profile) is a new ranking.
+    # Keyed by the index's file: a newer index (or a changed profile) is a new ranking.
     cache.set(key, out, 3600)
     return out
