@@ -83,8 +83,9 @@ def test_the_agreement_counts_in_the_other_direction_too(coffee, forum):
 
 def test_without_the_agreement_they_would_not_meet(coffee, forum, monkeypatch):
     user, buyer = coffee["Buyer Co"]
-    for_viewer = suggest._for_viewer  # noqa: SLF001
-    monkeypatch.setattr(suggest, "_for_viewer", lambda matcher, guess: for_viewer(matcher, None))
+    queries = suggest._queries  # noqa: SLF001
+    # The viewer's queries without their stored guesses: no agreement.
+    monkeypatch.setattr(suggest, "_queries", lambda *args: queries(*args[:4], None))
 
     assert _names(selectors.suggestions(forum, buyer, user)) == []
 

@@ -15,7 +15,7 @@ guessed on a page: a "looks for" text is guessed by the build with its vector an
 stored beside it (`Registration.looks_for_guess`), and what a participant offers takes its
 products' stored guesses (`Product.hs_guess`, see `_mean_guess`), or, without any, a guess of
 its entry's text made and stored once by the build (`_offer_texts_guess`). A viewer's queries
-use the same stored guesses (`_for_viewer`).
+use the same stored guesses (`Query.guess`).
 
 The indexes are built by a background task (`tasks.suggest_index_build`), never by a page: when
 registrations change (`index_outdated`, at most one build queued per event; a large event's
@@ -28,7 +28,6 @@ cached per (event, index file, viewer).
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
 import os
@@ -378,29 +377,16 @@ def _offer_texts_guess(rows: list[dict]) -> int:
 
 
 class _StoredGuess:
-    """The HS guesser (engine.HeadingGuesser) of the event matchers: it hands out a guess made
-    by the build, never runs the suggester (pages rank with these matchers). Entries get their
-    guesses at build (`Matcher.build(guesses=...)`, none left for the engine to guess); a
-    viewer's query gets its own stored one (`_for_viewer`)."""
-
-    def __init__(self, guess: Guess | None = None) -> None:
-        self._guess = None if guess is None else tuple(np.asarray(p)[None, :] for p in guess)
+    """The HS guesser (engine.HeadingGuesser) of the event matchers, which never runs the
+    suggester (pages rank with these matchers): entries get their guesses at build
+    (`Matcher.build(guesses=...)`, none left for the engine to guess) and a viewer's query
+    carries its own stored one (`Query.guess`, () when it has none)."""
 
     def guess(self, texts, vectors, top: int = GUESS_TOP) -> Guess:
-        if self._guess is None or len(texts) != 1:
-            raise RuntimeError("the event suggestions only use guesses made by the build")
-        return self._guess
+        raise RuntimeError("the event suggestions only use guesses made by the build")
 
     def heading_guess(self, texts, vectors, top: int = GUESS_TOP) -> Guess:
         return self.guess(texts, vectors, top)[:2]
-
-
-def _for_viewer(matcher: Matcher, guess: Guess | None) -> Matcher:
-    """The matcher guessing the viewer's query as `guess` (stored), or without the agreement
-    when there is none. A shallow copy: the index is shared by concurrent requests."""
-    twin = copy.copy(matcher)
-    twin.hs_guesser = _StoredGuess(guess) if guess is not None else None
-    return twin
 
 
 def _matcher(
@@ -640,9 +626,16 @@ def _best(matcher: Matcher, queries: list[tuple[Query, np.ndarray]]) -> dict[int
     return best
 
 
-def _queries(me_id: int, text: str, codes: list[str], vector: np.ndarray) -> list:
+def _queries(
+    me_id: int, text: str, codes: list[str], vector: np.ndarray, guess: Guess | None
+) -> list:
+    """The viewer's queries, one per code, with their stored guess (none: no agreement; the
+    matchers' guesser never guesses on a page)."""
+    stored = () if guess is None else tuple(np.asarray(p) for p in guess)
     return [
-        (Query(id=me_id, text=text, hs_code=code), vector) for code in codes if text.strip() or code
+        (Query(id=me_id, text=text, hs_code=code, guess=stored), vector)
+        for code in codes
+        if text.strip() or code
     ]
 
 
@@ -670,16 +663,22 @@ def rank(event: Event, me: Registration) -> list[Ranked] | None:
     offered = [h.code for h in me.offer_hs_codes.all()] or [""]
     query_vector = embedder.embed_queries([looks_for])[0] if looks_for.strip() else zero
     they_offer = _best(
-        _for_viewer(index.offers, want_guess),
-        _queries(me.pk, looks_for, wanted, query_vector),
+        index.offers,
+        _queries(me.pk, looks_for, wanted, query_vector, want_guess),
     )
     # My offers (my products' vectors and guesses) against the stored ones of what they look for.
     offer_vector, offer_guess = index.offer_vectors.get(me.pk), index.offer_guesses.get(me.pk)
     if me.pk not in index.kinds:  # approved since the build: read, never guessed, here
         offer_vector, offer_guess = organisation_offer(me.organisation_id)
     they_want = _best(
-        _for_viewer(index.wants, offer_guess),
-        _queries(me.pk, my_offers, offered, offer_vector if offer_vector is not None else zero),
+        index.wants,
+        _queries(
+            me.pk,
+            my_offers,
+            offered,
+            offer_vector if offer_vector is not None else zero,
+            offer_guess,
+        ),
     )
     mine = index.kinds.get(me.pk, me.organisation.kind)
     out = []

@@ -639,7 +639,7 @@ class Matcher:
         if query.hs_code or not query.text:
             return None
         if query.guess is not None:
-            return query.guess
+            return query.guess or None
         return tuple(a[0] for a in _guess(self.hs_guesser, [query.text], vector[None, :]))
 
     def _guess_channel(self, head: int, k: int) -> np.ndarray:
