@@ -752,7 +752,7 @@ def section_latency(
         if m.index.is_hnsw:
             top, among = hnsw_recall(m, batch[:60], candidates=(60,))
             print(
-                f"  exact top 10 found by HNSW (60 queries, walk of {index_module.SEARCH_WIDTH}+"
+                f"  exact top 10 found by HNSW (60 queries, walk of {index_module.walk(len(m))}+"
                 f" nodes): {top:.3f} in its top 10, "
                 + ", ".join(f"{v:.3f} among {c} candidates" for c, v in among.items())
                 + f" ({_load()})"

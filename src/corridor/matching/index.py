@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import numpy as np
 EXACT_LIMIT = 50_000
 # The graph: int8 vectors (1,000,000 x 384 in about 400 MB, memory-mapped and shared by the web
 # processes), 16 links per node, built with expansion_add 128, searched with a walk of at least
-# SEARCH_WIDTH nodes. Recall at scale is set by the walk: on 1,000,000 vectors with many
+# SEARCH_WIDTH nodes at 1,000,000 (fewer for a smaller graph: `walk`). Recall at scale is set by the walk: on 1,000,000 vectors with many
 # near-duplicates (bench/matching.py --levers, docs/matching.md "Vector index") a walk of 200
 # put 0.67 of the exact top 10 among the 100 candidates, 1,600 0.91, 3,200 0.96 (0.958 among
 # the supplier page's 60); int8 is not the limit (an exact int8 scan finds all of them) and
@@ -19,8 +20,24 @@ EXACT_LIMIT = 50_000
 # search alone takes 12.3 ms of CPU at p50 with 3,200 against 1.3 ms with 200 (session 8).
 HNSW_DTYPE = "i8"
 CONNECTIVITY = 16
-SEARCH_WIDTH = 3200
+SEARCH_WIDTH = 3200  # from 1,000,000 vectors
+# A smaller graph needs a shorter walk: at 100,000 (ten near-duplicates per offer) a walk of
+# 1,200 already puts all of the exact top 10 among the 60 candidates (800: 0.99, 400: 0.95)
+# in 3.6 ms against 9.3 ms for 3,200 (session 9). Between the two sizes the walk grows with
+# the logarithm of the size (`walk`).
+SMALL_WIDTH = 1200  # up to 100,000 vectors
 OVERSAMPLE = 1  # results fetched per result asked, re-ordered by the stored vectors when > 1
+
+
+def walk(n: int) -> int:
+    """The graph walk (usearch's expansion_search) for a graph of n vectors: SMALL_WIDTH up to
+    100,000, SEARCH_WIDTH from 1,000,000, log-linear between."""
+    if n <= 100_000:
+        return min(SMALL_WIDTH, SEARCH_WIDTH)
+    if n >= 1_000_000:
+        return SEARCH_WIDTH
+    share = math.log10(n / 100_000)
+    return round(SMALL_WIDTH * (SEARCH_WIDTH / SMALL_WIDTH) ** share)
 
 
 class VectorIndex:
@@ -109,7 +126,7 @@ class VectorIndex:
         if self._hnsw is not None:
             # The graph walk keeps `expansion_search` candidates: it must exceed what it returns.
             wanted = min(n, OVERSAMPLE * k)
-            self._hnsw.expansion_search = max(2 * wanted, SEARCH_WIDTH)
+            self._hnsw.expansion_search = max(2 * wanted, walk(n))
             found = self._hnsw.search(query, wanted, threads=self.threads)
             keys = np.asarray(found.keys, dtype=np.int64)
             sims = (1 - np.asarray(found.distances)).astype(np.float32)
