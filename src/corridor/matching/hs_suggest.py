@@ -260,6 +260,8 @@ class HsSuggester:
         self._position = {c: i for i, c in enumerate(self.codes)}
         self.vectors = _load_vectors(self.embedder)
         self.hts_vectors, self._hts_rows = hts_vectors(self.embedder)
+        runs = np.flatnonzero(np.diff(self._hts_rows, prepend=-1))
+        self._hts_runs = (runs, self._hts_rows[runs])  # one run per subheading
         self.bm25 = _hs_bm25()
         self.hts_bm25 = _hts_bm25()
         heads = sorted({c[:4] for c in self.codes})
@@ -290,6 +292,7 @@ class HsSuggester:
         self._ex_token_lists: list[list[str]] = []
         self._ex_bm25: BM25 | None = None
         self._ex_counts: np.ndarray | None = None
+        self._ex_runs: tuple[np.ndarray, ...] | None = None
         if use_seeds:
             self.add_examples(*seed_examples(self.embedder), weight=self.weights.seeds)
         self.n_seed_examples = len(self._ex_codes)
@@ -341,13 +344,24 @@ class HsSuggester:
         )
         self._ex_vectors = np.vstack([self._ex_vectors, vectors])
         self._ex_token_lists.extend(analyse(t) for t in texts)
-        self._ex_bm25 = self._ex_counts = None
+        self._ex_bm25 = self._ex_counts = self._ex_runs = None
         return len(texts)
 
     def _examples_per_code(self) -> np.ndarray:
         if self._ex_counts is None:
             self._ex_counts = np.bincount(self._ex_codes, minlength=len(self.codes))
         return self._ex_counts
+
+    def _example_runs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The examples' code positions as an array, the examples in code order, where each
+        code's run starts in that order and the run's code: the best example of every code is
+        then one reduceat (~20x faster than maximum.at over ~8,400 examples)."""
+        if self._ex_runs is None:
+            codes = np.asarray(self._ex_codes, dtype=np.int64)
+            order = np.argsort(codes, kind="stable")
+            starts = np.flatnonzero(np.diff(codes[order], prepend=-1))
+            self._ex_runs = (codes, order, starts, codes[order][starts])
+        return self._ex_runs
 
     def _examples_bm25(self) -> BM25:
         """BM25 over the example texts (rebuilt after examples are added; ~0.3 s per 8,000)."""
@@ -404,7 +418,7 @@ class HsSuggester:
         out[1] = self._lexical(q_tokens)
         out[2] = self._lexical(q_tokens, self.hts_bm25)
         if len(self._ex_codes):
-            codes = np.asarray(self._ex_codes)
+            codes, order, starts, run_codes = self._example_runs()
             sims = ex_sims.copy()
             strength = np.clip((sims - w.example_floor) / (1 - w.example_floor), 0, 1)
             if self.use_glossary:
@@ -412,9 +426,8 @@ class HsSuggester:
             if exclude is not None:
                 strength[exclude] = 0.0
                 sims = np.where(exclude, -1.0, sims)
-            per_code = np.zeros(n, dtype=np.float64)
-            np.maximum.at(per_code, codes, strength * self._ex_weights)
-            out[3] = per_code
+            best = np.maximum.reduceat((strength * self._ex_weights)[order], starts)
+            out[3, run_codes] = np.maximum(best, 0.0)
             # kNN vote: the 10 nearest examples, weighted by a softmax of their similarity.
             k = min(10, len(sims))
             near = np.argpartition(-sims, k - 1)[:k]
@@ -449,8 +462,8 @@ class HsSuggester:
         # keeps its line's cosine.
         best = cos.astype(np.float64)
         # The HTS rows are sorted by subheading: the best piece of each run (reduceat).
-        runs = np.flatnonzero(np.diff(self._hts_rows, prepend=-1))
-        np.maximum.at(best, self._hts_rows[runs], np.maximum.reduceat(hts_cos, runs))
+        runs, rows = self._hts_runs
+        best[rows] = np.maximum(best[rows], np.maximum.reduceat(hts_cos, runs))
         out[9] = np.clip((best - w.semantic_floor) / (1 - w.semantic_floor), 0, 1)
         out[10] = self._by_heading(out[9])
         out[12] = self._sum_by_heading(out[11])
