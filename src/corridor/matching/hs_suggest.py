@@ -524,10 +524,11 @@ class HsSuggester:
         for start in range(0, len(texts), GUESS_BATCH):
             batch = np.asarray(vectors[start : start + GUESS_BATCH], dtype=np.float32)
             sims = self._similarities(batch)
-            for j, vector in enumerate(batch):
-                i, text = start + j, texts[start + j]
-                row = tuple(s[j] for s in sims)
-                _, p = self.confidences(text, vector, exclude, temperature, similarities=row)
+            rows = [tuple(s[j] for s in sims) for j in range(len(batch))]
+            guessed = self._confidences_many(
+                texts[start : start + len(batch)], batch, rows, exclude, temperature
+            )
+            for i, (_, p) in enumerate(guessed, start):
                 mass = np.bincount(self._heading, p, minlength=self._n_heads)
                 best = np.argsort(-mass, kind="stable")[:top]
                 heads[i], probs[i] = self._head_codes[best], mass[best]
@@ -573,19 +574,44 @@ class HsSuggester:
         """The fusion's scores of every subheading and their confidences: the softmax of the
         scores, with the re-ranker's order and share among its best candidates when it is
         shipped. `temperature` sharpens both (the ranking's guesses); `exclude` as features()."""
-        features = self.features(text, vector, exclude=exclude, similarities=similarities)
-        scores = self.fusion @ features
-        if self.reranker is None:
-            return scores, self._probabilities(scores, temperature)
+        if similarities is None:
+            similarities = tuple(s[0] for s in self._similarities(vector[None, :]))
+        return self._confidences_many(
+            [text], vector[None, :], [similarities], exclude, temperature
+        )[0]
+
+    def _confidences_many(
+        self,
+        texts: Sequence[str],
+        vectors: np.ndarray,
+        similarities: Sequence[tuple[np.ndarray, ...]],
+        exclude: np.ndarray | None = None,
+        temperature: float | None = None,
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """confidences() of several texts (their rows of `_similarities`), the re-ranker
+        called once for all their candidates."""
+        linear, tops, rows = [], [], []
         counts = self._examples_per_code()
         if exclude is not None:
             kept = np.asarray(self._ex_codes)[~exclude]
             counts = np.bincount(kept, minlength=len(self.codes))
-        top, rows = candidate_matrix(
-            features, scores, self._heading, self._n_heads, text, counts, self.reranker.k
-        )
-        share = self.reranker.scores(rows, self._heading[top])
-        return scores, self.reranker.probabilities(scores, top, share, temperature or 1.0)
+        for text, vector, sims in zip(texts, vectors, similarities, strict=True):
+            features = self.features(text, vector, exclude=exclude, similarities=sims)
+            scores = self.fusion @ features
+            linear.append(scores)
+            if self.reranker is not None:
+                top, matrix = candidate_matrix(
+                    features, scores, self._heading, self._n_heads, text, counts, self.reranker.k
+                )
+                tops.append(top)
+                rows.append(matrix)
+        if self.reranker is None:
+            return [(scores, self._probabilities(scores, temperature)) for scores in linear]
+        shares = self.reranker.scores_many(rows, [self._heading[top] for top in tops])
+        return [
+            (scores, self.reranker.probabilities(scores, top, share, temperature or 1.0))
+            for scores, top, share in zip(linear, tops, shares, strict=True)
+        ]
 
 
 class CachedGuesser:
