@@ -7,7 +7,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -369,17 +369,18 @@ class HsSuggester:
             self._ex_bm25 = BM25.build(self._ex_token_lists)
         return self._ex_bm25
 
-    def _lexical(self, q_tokens: list[str], bm25: BM25 | None = None) -> np.ndarray:
-        scores = (bm25 or self.bm25).scores(q_tokens)
-        top = float(scores.max()) if len(scores) else 0.0
-        # Relative to the best match, damped when even the best matches little of the query.
-        return scores / max(top, 1e-6) * min(1.0, top / 8.0)
+    def _lexical(self, queries: Sequence[list[str]], bm25: BM25) -> np.ndarray:
+        """BM25 scores of each query (rows) relative to its best match, damped when even the
+        best matches little of the query."""
+        scores = bm25.scores_many(queries)
+        top = scores.max(axis=1, keepdims=True) if scores.shape[1] else np.zeros((len(scores), 1))
+        return scores / np.maximum(top, 1e-6) * np.minimum(1.0, top / 8.0)
 
     def _by_heading(self, values: np.ndarray) -> np.ndarray:
-        """The best value over the subheadings of each one's heading (codes are sorted, so
-        each heading is one run: reduceat, several times faster than maximum.at)."""
-        best = np.maximum(np.maximum.reduceat(values, self._heading_starts), 0.0)
-        return best[self._heading]
+        """The best value over the subheadings of each one's heading, along the last axis
+        (codes are sorted, so each heading is one run: reduceat, faster than maximum.at)."""
+        best = np.maximum(np.maximum.reduceat(values, self._heading_starts, axis=-1), 0.0)
+        return best[..., self._heading]
 
     def _sum_by_heading(self, values: np.ndarray) -> np.ndarray:
         """The sum of the values over the subheadings of each one's heading."""
@@ -405,70 +406,109 @@ class HsSuggester:
         """The features of every subheading (rows in FEATURES order, columns in self.codes
         order). `exclude` masks examples out (cross-validation leaves a fold's own out);
         `similarities` are the text's rows of `_similarities` (computed here when absent)."""
-        w = self.weights
-        n = len(self.codes)
-        out = np.zeros((len(SIGNALS), n), dtype=np.float64)
         if similarities is None:
-            similarities = tuple(s[0] for s in self._similarities(vector[None, :]))
+            similarities = self._similarities(vector[None, :])
+        else:
+            similarities = tuple(s[None, :] for s in similarities)
+        return next(self._features_many([text], similarities, exclude))
+
+    def _features_many(
+        self,
+        texts: Sequence[str],
+        similarities: tuple[np.ndarray, ...],
+        exclude: np.ndarray | None = None,
+    ) -> Iterator[np.ndarray]:
+        """features() of several texts, one after the other, from their `_similarities`: what
+        depends on the similarities and BM25 scores alone is computed for all the texts at
+        once (rows of 2-D arrays: the per-call overhead of numpy made most of a guess's cost),
+        the rest text by text. Each value is computed as for one text alone."""
+        w = self.weights
         cos, hts_cos, ex_sims = similarities
-        words = analyse(text)  # once per text: the three BM25s share it
-        q_tokens = words + text_tokens(english_gloss(text)) if self.use_glossary else words
-        asked = set(concepts(text)) if self.use_glossary else None
-        out[0] = np.clip((cos - w.semantic_floor) / (1 - w.semantic_floor), 0, 1)
-        out[1] = self._lexical(q_tokens)
-        out[2] = self._lexical(q_tokens, self.hts_bm25)
-        if len(self._ex_codes):
-            codes, order, starts, run_codes = self._example_runs()
-            sims = ex_sims.copy()
-            strength = np.clip((sims - w.example_floor) / (1 - w.example_floor), 0, 1)
-            if self.use_glossary:
-                self._discount_other_products(text, strength, asked)
-            if exclude is not None:
-                strength[exclude] = 0.0
-                sims = np.where(exclude, -1.0, sims)
-            best = np.maximum.reduceat((strength * self._ex_weights)[order], starts)
-            out[3, run_codes] = np.maximum(best, 0.0)
-            # kNN vote: the 10 nearest examples, weighted by a softmax of their similarity.
-            k = min(10, len(sims))
-            near = np.argpartition(-sims, k - 1)[:k]
-            votes = np.exp((sims[near] - sims[near].max()) / 0.02) * (strength[near] > 0)
-            if votes.sum() > 0:
-                np.add.at(out[4], codes[near], votes / votes.sum())
-            exact = self._ex_texts.get(fold(text).strip())
-            if exact is not None and (exclude is None or not exclude[exact[1]]):
-                out[5, exact[0]] = 1.0
-            # A wider vote where closeness counts steeply (cosine**10 over the 30 nearest):
-            # chosen over k and weighting by cross-validation (see docs/matching.md).
-            k = min(KNN_POW_K, len(sims))
-            near = np.argpartition(-sims, k - 1)[:k]
-            votes = np.clip(sims[near], 0, None) ** KNN_POW * (strength[near] > 0)
-            if votes.sum() > 0:
-                np.add.at(out[11], codes[near], votes / votes.sum())
-            # The examples that share the most (rare) words, whatever the embedding says.
-            lex = self._examples_bm25().scores(words)
-            if self.use_glossary:  # "frozen boneless beef" shares words with "fresh ..." too
-                self._discount_other_products(text, lex, asked)
-            if exclude is not None:
-                lex[exclude] = 0.0
-            k = min(LEXICAL_KNN_K, len(lex))
-            near = np.argpartition(-lex, k - 1)[:k]
-            near = near[lex[near] > 0]
-            if len(near):
-                np.add.at(out[13], codes[near], lex[near] / lex[near].sum())
-        out[6] = self._by_heading(out[0])
-        out[7] = self._by_heading(out[2])
-        out[8] = self._sum_by_heading(out[4])
+        words = [analyse(text) for text in texts]  # once per text: the three BM25s share them
+        queries = words
+        if self.use_glossary:
+            queries = [q + text_tokens(english_gloss(t)) for q, t in zip(words, texts, strict=True)]
+        semantic = np.clip((cos - w.semantic_floor) / (1 - w.semantic_floor), 0, 1)
+        semantic = semantic.astype(np.float64)
+        lexical = self._lexical(queries, self.bm25)
+        lexical_hts = self._lexical(queries, self.hts_bm25)
         # The best of the nomenclature line and the HTS pieces: a subheading without HTS text
-        # keeps its line's cosine.
+        # keeps its line's cosine. The HTS rows are sorted by subheading: the best piece of
+        # each run (reduceat).
         best = cos.astype(np.float64)
-        # The HTS rows are sorted by subheading: the best piece of each run (reduceat).
         runs, rows = self._hts_runs
-        best[rows] = np.maximum(best[rows], np.maximum.reduceat(hts_cos, runs))
-        out[9] = np.clip((best - w.semantic_floor) / (1 - w.semantic_floor), 0, 1)
-        out[10] = self._by_heading(out[9])
-        out[12] = self._sum_by_heading(out[11])
-        out[14] = self._sum_by_heading(out[13])
-        return derive(out)
+        best[:, rows] = np.maximum(best[:, rows], np.maximum.reduceat(hts_cos, runs, axis=1))
+        semantic_hts = np.clip((best - w.semantic_floor) / (1 - w.semantic_floor), 0, 1)
+        by_heading = [self._by_heading(v) for v in (semantic, lexical_hts, semantic_hts)]
+        if len(self._ex_codes):
+            strengths = np.clip((ex_sims - w.example_floor) / (1 - w.example_floor), 0, 1)
+            lexes = self._examples_bm25().scores_many(words)
+        for j, text in enumerate(texts):
+            out = np.zeros((len(SIGNALS), len(self.codes)), dtype=np.float64)
+            out[0], out[1], out[2], out[9] = (
+                semantic[j],
+                lexical[j],
+                lexical_hts[j],
+                semantic_hts[j],
+            )
+            out[6], out[7], out[10] = (v[j] for v in by_heading)
+            if len(self._ex_codes):
+                self._example_votes(
+                    out, text, ex_sims[j], strengths[j], lexes[j], words[j], exclude
+                )
+            out[8] = self._sum_by_heading(out[4])
+            out[12] = self._sum_by_heading(out[11])
+            out[14] = self._sum_by_heading(out[13])
+            yield derive(out)
+
+    def _example_votes(
+        self,
+        out: np.ndarray,
+        text: str,
+        sims: np.ndarray,
+        strength: np.ndarray,
+        lex: np.ndarray,
+        words: list[str],
+        exclude: np.ndarray | None,
+    ) -> None:
+        """The example signals of one text (rows 3, 4, 5, 11 and 13 of `out`), from its cosines
+        to the examples, their strengths and BM25 scores (`strength` and `lex` are changed)."""
+        codes, order, starts, run_codes = self._example_runs()
+        conflict = self._other_products(text) if self.use_glossary else None
+        if conflict is not None:
+            strength[conflict] *= self.weights.other_product_example
+        if exclude is not None:
+            strength[exclude] = 0.0
+            sims = np.where(exclude, -1.0, sims)
+        best = np.maximum.reduceat((strength * self._ex_weights)[order], starts)
+        out[3, run_codes] = np.maximum(best, 0.0)
+        # kNN vote: the 10 nearest examples, weighted by a softmax of their similarity.
+        k = min(10, len(sims))
+        near = np.argpartition(-sims, k - 1)[:k]
+        votes = np.exp((sims[near] - sims[near].max()) / 0.02) * (strength[near] > 0)
+        if votes.sum() > 0:
+            np.add.at(out[4], codes[near], votes / votes.sum())
+        exact = self._ex_texts.get(fold(text).strip())
+        if exact is not None and (exclude is None or not exclude[exact[1]]):
+            out[5, exact[0]] = 1.0
+        # A wider vote where closeness counts steeply (cosine**10 over the 30 nearest):
+        # chosen over k and weighting by cross-validation (see docs/matching.md).
+        k = min(KNN_POW_K, len(sims))
+        near = np.argpartition(-sims, k - 1)[:k]
+        votes = np.clip(sims[near], 0, None) ** KNN_POW * (strength[near] > 0)
+        if votes.sum() > 0:
+            np.add.at(out[11], codes[near], votes / votes.sum())
+        # The examples that share the most (rare) words, whatever the embedding says ("frozen
+        # boneless beef" shares words with "fresh ..." too: the same discount).
+        if conflict is not None:
+            lex[conflict] *= self.weights.other_product_example
+        if exclude is not None:
+            lex[exclude] = 0.0
+        k = min(LEXICAL_KNN_K, len(lex))
+        near = np.argpartition(-lex, k - 1)[:k]
+        near = near[lex[near] > 0]
+        if len(near):
+            np.add.at(out[13], codes[near], lex[near] / lex[near].sum())
 
     def scores(self, text: str, vector: np.ndarray | None = None) -> np.ndarray:
         """Raw combined score of every subheading (in self.codes order)."""
@@ -476,22 +516,19 @@ class HsSuggester:
             vector = self.embedder.embed_queries([text])[0]
         return self.fusion @ self.features(text, vector)
 
-    def _discount_other_products(
-        self, text: str, strength: np.ndarray, asked: set[str] | None = None
-    ) -> None:
-        """Weaken close examples that name another product or state than the text: "frozen
-        boneless beef" is near "fresh boneless beef" for the embedding, but another subheading.
-        A conflict needs a concept on each side that the other lacks: "fresh mango" still
-        teaches "mango", and "tôm sú" teaches "tôm sú đông lạnh"."""
-        if asked is None:
-            asked = set(concepts(text))
+    def _other_products(self, text: str) -> np.ndarray | None:
+        """The examples that name another product or state than the text (None if it names
+        none), weakened: "frozen boneless beef" is near "fresh boneless beef" for the
+        embedding, but another subheading. A conflict needs a concept on each side that the
+        other lacks: "fresh mango" still teaches "mango", and "tôm sú" teaches "tôm sú đông
+        lạnh"."""
+        asked = set(concepts(text))
         if not asked:
-            return
-        shared = np.zeros(len(strength), dtype=np.int16)  # concepts both name
+            return None
+        shared = np.zeros(len(self._ex_codes), dtype=np.int16)  # concepts both name
         for concept in asked:
             shared[self._ex_concepts.get(concept, [])] += 1
-        conflict = (self._ex_concept_counts > shared) & (shared < len(asked))
-        strength[conflict] *= self.weights.other_product_example
+        return (self._ex_concept_counts > shared) & (shared < len(asked))
 
     def heading_guess(
         self,
@@ -523,10 +560,8 @@ class HsSuggester:
         temperature = GUESS_TEMPERATURE if self.learned else None
         for start in range(0, len(texts), GUESS_BATCH):
             batch = np.asarray(vectors[start : start + GUESS_BATCH], dtype=np.float32)
-            sims = self._similarities(batch)
-            rows = [tuple(s[j] for s in sims) for j in range(len(batch))]
             guessed = self._confidences_many(
-                texts[start : start + len(batch)], batch, rows, exclude, temperature
+                texts[start : start + len(batch)], self._similarities(batch), exclude, temperature
             )
             for i, (_, p) in enumerate(guessed, start):
                 mass = np.bincount(self._heading, p, minlength=self._n_heads)
@@ -575,28 +610,27 @@ class HsSuggester:
         scores, with the re-ranker's order and share among its best candidates when it is
         shipped. `temperature` sharpens both (the ranking's guesses); `exclude` as features()."""
         if similarities is None:
-            similarities = tuple(s[0] for s in self._similarities(vector[None, :]))
-        return self._confidences_many(
-            [text], vector[None, :], [similarities], exclude, temperature
-        )[0]
+            similarities = self._similarities(vector[None, :])
+        else:
+            similarities = tuple(s[None, :] for s in similarities)
+        return self._confidences_many([text], similarities, exclude, temperature)[0]
 
     def _confidences_many(
         self,
         texts: Sequence[str],
-        vectors: np.ndarray,
-        similarities: Sequence[tuple[np.ndarray, ...]],
+        similarities: tuple[np.ndarray, ...],
         exclude: np.ndarray | None = None,
         temperature: float | None = None,
     ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """confidences() of several texts (their rows of `_similarities`), the re-ranker
-        called once for all their candidates."""
+        """confidences() of several texts from their `_similarities` (rows), the features
+        computed together and the re-ranker called once for all their candidates."""
         linear, tops, rows = [], [], []
         counts = self._examples_per_code()
         if exclude is not None:
             kept = np.asarray(self._ex_codes)[~exclude]
             counts = np.bincount(kept, minlength=len(self.codes))
-        for text, vector, sims in zip(texts, vectors, similarities, strict=True):
-            features = self.features(text, vector, exclude=exclude, similarities=sims)
+        features_many = self._features_many(texts, similarities, exclude)
+        for text, features in zip(texts, features_many, strict=True):
             scores = self.fusion @ features
             linear.append(scores)
             if self.reranker is not None:
