@@ -101,10 +101,26 @@ PRODUCTS = (
 FEATURES = SIGNALS + tuple("*".join(p) for p in PRODUCTS)
 
 
+_FACTORS = tuple(tuple(SIGNALS.index(n) for n in p) for p in PRODUCTS)
+
+
 def derive(signals: np.ndarray) -> np.ndarray:
     """The SIGNALS rows (axis -2) followed by the PRODUCTS rows: the FEATURES."""
-    rows = [signals[..., [SIGNALS.index(n) for n in p], :].prod(axis=-2) for p in PRODUCTS]
-    return np.concatenate([signals, np.stack(rows, axis=-2)], axis=-2)
+    shape = (*signals.shape[:-2], len(FEATURES), signals.shape[-1])
+    out = np.empty(shape, dtype=signals.dtype)
+    out[..., : len(SIGNALS), :] = signals
+    return _products(out)
+
+
+def _products(features: np.ndarray) -> np.ndarray:
+    """Fill the PRODUCTS rows (axis -2) of `features` from its SIGNALS rows, in place: one
+    multiplication after another (the values of a product along the axis, faster)."""
+    for row, factors in enumerate(_FACTORS, len(SIGNALS)):
+        out = features[..., row, :]
+        np.multiply(features[..., factors[0], :], features[..., factors[1], :], out=out)
+        for factor in factors[2:]:
+            out *= features[..., factor, :]
+    return features
 
 
 # Used when no learned weights are shipped: the hand-set sum of the earlier version.
@@ -444,7 +460,7 @@ class HsSuggester:
             strengths = np.clip((ex_sims - w.example_floor) / (1 - w.example_floor), 0, 1)
             lexes = self._examples_bm25().scores_many(words)
         for j, text in enumerate(texts):
-            out = np.zeros((len(SIGNALS), len(self.codes)), dtype=np.float64)
+            out = np.zeros((len(FEATURES), len(self.codes)), dtype=np.float64)
             out[0], out[1], out[2], out[9] = (
                 semantic[j],
                 lexical[j],
@@ -459,7 +475,7 @@ class HsSuggester:
             out[8] = self._sum_by_heading(out[4])
             out[12] = self._sum_by_heading(out[11])
             out[14] = self._sum_by_heading(out[13])
-            yield derive(out)
+            yield _products(out)
 
     def _example_votes(
         self,
