@@ -452,22 +452,26 @@ class HsSuggester:
         # keeps its line's cosine. The HTS rows are sorted by subheading: the best piece of
         # each run (reduceat).
         best = cos.astype(np.float64)
-        runs, rows = self._hts_runs
-        best[:, rows] = np.maximum(best[:, rows], np.maximum.reduceat(hts_cos, runs, axis=1))
+        runs, owners = self._hts_runs
+        best[:, owners] = np.maximum(best[:, owners], np.maximum.reduceat(hts_cos, runs, axis=1))
         semantic_hts = np.clip((best - w.semantic_floor) / (1 - w.semantic_floor), 0, 1)
-        by_heading = [self._by_heading(v) for v in (semantic, lexical_hts, semantic_hts)]
+        together = {
+            "semantic": semantic,
+            "lexical": lexical,
+            "lexical_hts": lexical_hts,
+            "semantic_hts": semantic_hts,
+            "semantic_4": self._by_heading(semantic),
+            "lexical_hts_4": self._by_heading(lexical_hts),
+            "semantic_hts_4": self._by_heading(semantic_hts),
+        }
+        rows = [(SIGNALS.index(name), values) for name, values in together.items()]
         if len(self._ex_codes):
             strengths = np.clip((ex_sims - w.example_floor) / (1 - w.example_floor), 0, 1)
             lexes = self._examples_bm25().scores_many(words)
         for j, text in enumerate(texts):
             out = np.zeros((len(FEATURES), len(self.codes)), dtype=np.float64)
-            out[0], out[1], out[2], out[9] = (
-                semantic[j],
-                lexical[j],
-                lexical_hts[j],
-                semantic_hts[j],
-            )
-            out[6], out[7], out[10] = (v[j] for v in by_heading)
+            for row, values in rows:
+                out[row] = values[j]
             if len(self._ex_codes):
                 self._example_votes(
                     out, text, ex_sims[j], strengths[j], lexes[j], words[j], exclude
