@@ -167,6 +167,9 @@ def _is_han(ch: str) -> bool:
     return 0x3400 <= ord(ch) <= 0x9FFF
 
 
+_HAN_RE = re.compile("[\u3400-\u9fff]")  # _is_han, one scan of a run instead of a call per letter
+
+
 def tokens(text: str, *, ngrams: bool = True) -> list[str]:
     """Search tokens of a text: folded words, plus n-grams for no-space scripts and Chinese.
 
@@ -178,7 +181,7 @@ def tokens(text: str, *, ngrams: bool = True) -> list[str]:
     for raw in _TOKEN_RE.findall(fold(text)):
         for nospace, run in _split_runs(raw):
             if not nospace:
-                if any(_is_han(c) for c in run):
+                if _HAN_RE.search(run):
                     han = "".join(c for c in run if _is_han(c))
                     rest = "".join(c if not _is_han(c) else " " for c in run).split()
                     out.extend(rest)
