@@ -537,18 +537,19 @@ class HsSuggester:
         return self.fusion @ self.features(text, vector)
 
     def _other_products(self, text: str) -> np.ndarray | None:
-        """The examples that name another product or state than the text (None if it names
-        none), weakened: "frozen boneless beef" is near "fresh boneless beef" for the
-        embedding, but another subheading. A conflict needs a concept on each side that the
-        other lacks: "fresh mango" still teaches "mango", and "tôm sú" teaches "tôm sú đông
-        lạnh"."""
+        """The positions of the examples that name another product or state than the text
+        (None if it names none), weakened: "frozen boneless beef" is near "fresh boneless
+        beef" for the embedding, but another subheading. A conflict needs a concept on each
+        side that the other lacks: "fresh mango" still teaches "mango", and "tôm sú" teaches
+        "tôm sú đông lạnh"."""
         asked = set(concepts(text))
         if not asked:
             return None
         shared = np.zeros(len(self._ex_codes), dtype=np.int16)  # concepts both name
         for concept in asked:
             shared[self._ex_concepts.get(concept, [])] += 1
-        return (self._ex_concept_counts > shared) & (shared < len(asked))
+        # Positions, not a mask: the strengths and the BM25 scores are both discounted.
+        return np.flatnonzero((self._ex_concept_counts > shared) & (shared < len(asked)))
 
     def heading_guess(
         self,
