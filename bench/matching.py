@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import hashlib
 import json
 import math
@@ -443,10 +444,37 @@ def section_build(embedder, n: int) -> tuple[Matcher, list[Offer]]:
     matcher = Matcher(embedder=embedder).build(offers)
     elapsed = time.perf_counter() - started
     print(f"built in {elapsed:.1f} s: {n / elapsed:.0f} offers/s (BM25 + embedding + index)")
+    rate, guess_rate = build_with_guesses(offers)
+    print(
+        f"built with HS guesses (as the app stores them): {rate:.0f} offers/s (the same "
+        f"offers without their codes, a fresh cache; the guesses alone {guess_rate:.0f} texts/s)"
+    )
     chunked = sum(bool(description_chunks(o.description)) for o in offers)
     print(f"  {chunked} of them long enough to be embedded in chunks too")
     section_build_long(embedder, 200)
     return matcher, offers
+
+
+def build_with_guesses(offers: list[Offer]) -> tuple[float, float]:
+    """Offers/s of the build with the HS guesses the app stores (services.products_embed: the
+    vectors, then one suggester guess per offer without a code, here every offer: the codes
+    are removed), and texts/s of the guesses alone. The suggester is loaded beforehand (the
+    app keeps one per process)."""
+    from corridor.matching.engine import GUESS_TOP, embed_offers
+    from corridor.matching.hs_suggest import HsSuggester
+
+    embedder = E5Embedder()  # a fresh cache: nothing is embedded in advance
+    suggester = HsSuggester(embedder=embedder)
+    suggester.guess(["warm-up"], np.zeros((1, embedder.dim)))  # builds its example BM25
+    uncoded = [dataclasses.replace(o, hs_code="") for o in offers]
+    started = time.perf_counter()
+    vectors = embed_offers(uncoded, embedder)
+    guessing = time.perf_counter()
+    guesses = suggester.guess([o.text for o in uncoded], vectors, top=GUESS_TOP)
+    guessed = time.perf_counter()
+    Matcher(embedder=embedder, hs_guesser=suggester).build(uncoded, vectors, guesses=guesses)
+    elapsed = time.perf_counter() - started
+    return len(offers) / elapsed, len(offers) / (guessed - guessing)
 
 
 def section_build_long(embedder, n: int) -> None:

@@ -122,3 +122,35 @@ def test_cached_guesser_hands_out_a_prepared_batch_and_forgets_after_a_new_examp
     inner._ex_codes.append(7)  # a confirmed example: guesses may change
     guesser.guess(["tea"], np.zeros((1, 4)), top=3)
     assert inner.calls[-1] == ["tea"]
+
+
+def test_a_batch_is_guessed_as_each_text_alone(suggester, embedder, monkeypatch):
+    # The batch path computes the features of many texts together (2-D arrays, one BM25
+    # gather, one re-ranker call): each text must still get its own guesses, also across
+    # batches (3 texts per batch here).
+    import numpy as np
+
+    from corridor.matching import hs_suggest
+
+    texts = [
+        "frozen shrimp, 1 kg boxes",
+        "ข้าวหอมมะลิ 25 kg",
+        "cà phê robusta nhân xanh",
+        "natural rubber sheets RSS3",
+        "cashew kernels W320",
+        "wooden dining chairs",
+        "ထိုင်းဆန်",
+    ]
+    vectors = embedder.embed_queries(texts)
+    monkeypatch.setattr(hs_suggest, "GUESS_BATCH", 3)
+    batch = suggester.guess(texts, vectors)
+    alone = [suggester.guess([t], vectors[i : i + 1]) for i, t in enumerate(texts)]
+    for part in (0, 2):  # headings and subheadings: the same, in the same order
+        assert batch[part].tolist() == [a[part][0].tolist() for a in alone]
+    for part in (1, 3):
+        assert np.allclose(batch[part], [a[part][0] for a in alone], atol=1e-5)
+    assert len({tuple(row) for row in batch[2].tolist()}) == len(texts)  # distinct guesses
+    # The features too (the learning scripts read them text by text; a one-row matrix
+    # product rounds differently in the last float32 digits).
+    features = list(suggester._features_many(texts, suggester._similarities(vectors)))
+    assert np.allclose(features[3], suggester.features(texts[3], vectors[3]), atol=1e-5)

@@ -75,3 +75,17 @@ def test_exact_index_turns_into_hnsw_past_the_limit(monkeypatch):
     index.add(np.arange(150), vectors)
     assert index.is_hnsw and len(index) == 150
     assert index.search(vectors[42], 1)[0][0] == 42
+
+
+def test_scores_of_many_queries_are_each_querys_scores():
+    import numpy as np
+
+    from corridor.matching.lexical import BM25
+
+    bm25 = BM25.build([["rice", "jasmine"], ["rice", "rice", "bag"], ["coffee"], []])
+    queries = [["rice"], [], ["coffee", "rice", "unknown"], ["jasmine", "jasmine"]]
+    many = bm25.scores_many(queries)
+    assert many.shape == (4, 4)
+    for row, query in zip(many, queries, strict=True):
+        assert np.array_equal(row, bm25.scores(query))  # bit for bit: same order of sums
+    assert many[2, 2] > 0 and many[2, 3] == 0 and not many[1].any()

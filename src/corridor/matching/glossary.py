@@ -101,15 +101,36 @@ def _concepts_of(text: str) -> tuple[str, ...]:
             found.setdefault(m.start(), table[m.group(0)])
     if _NOSPACE.search(folded):
         blanked = folded
-        for term, concept, how in _terms():
-            if how != "nospace":
-                continue
+        for term, concept in _nospace_candidates(folded):
             start = blanked.find(term)
             while start >= 0:
                 found.setdefault(start, concept)
                 blanked = blanked[:start] + " " * len(term) + blanked[start + len(term) :]
                 start = blanked.find(term, start + len(term))
     return tuple(dict.fromkeys(found[k] for k in sorted(found)))
+
+
+@functools.cache
+def _nospace_by_start() -> dict[str, list[tuple[int, str, str]]]:
+    """The no-space terms by their first two characters ("" when those hold a space), with
+    their place in _terms()' order."""
+    out: dict[str, list[tuple[int, str, str]]] = {}
+    for order, (term, concept, how) in enumerate(_terms()):
+        if how == "nospace":
+            start = term[:2] if len(term) > 1 and " " not in term[:2] else ""
+            out.setdefault(start, []).append((order, term, concept))
+    return out
+
+
+def _nospace_candidates(folded: str) -> list[tuple[str, str]]:
+    """The no-space terms that may occur in a folded text, in _terms()' order: those whose
+    first two characters occur together in it (blanking only turns characters into spaces,
+    so no other can be found). A text then tries tens of terms instead of all ~1,400."""
+    by_start = _nospace_by_start()
+    found = list(by_start.get("", ()))
+    for pair in {folded[i : i + 2] for i in range(len(folded) - 1)}:
+        found.extend(by_start.get(pair, ()))
+    return [(term, concept) for _order, term, concept in sorted(found)]
 
 
 def concept_tokens(text: str) -> list[str]:

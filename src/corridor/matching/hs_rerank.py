@@ -15,6 +15,7 @@ import functools
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -99,8 +100,17 @@ class Reranker:
 
     def scores(self, rows: np.ndarray, heads: np.ndarray) -> np.ndarray:
         """The model's score of each candidate row, diversified over their headings `heads`."""
+        return self.scores_many([rows], [heads])[0]
+
+    def scores_many(
+        self, rows: Sequence[np.ndarray], heads: Sequence[np.ndarray]
+    ) -> list[np.ndarray]:
+        """scores() of the candidates of several texts in one LightGBM call: a call costs
+        ~0.4 ms whatever its size, and each row's score is its own (the same as alone)."""
         # One thread: suggestion runs beside web requests, and OpenMP waiting is costly there.
-        return diversify(self.booster.predict(rows, num_threads=1), heads, self.diversity)
+        predicted = self.booster.predict(np.concatenate(rows), num_threads=1)
+        parts = np.split(predicted, np.cumsum([len(r) for r in rows])[:-1])
+        return [diversify(p, h, self.diversity) for p, h in zip(parts, heads, strict=True)]
 
     def probabilities(
         self, linear: np.ndarray, top: np.ndarray, scores: np.ndarray, sharpen: float = 1.0

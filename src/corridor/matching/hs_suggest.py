@@ -7,7 +7,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,10 +101,27 @@ PRODUCTS = (
 FEATURES = SIGNALS + tuple("*".join(p) for p in PRODUCTS)
 
 
+_FACTORS = tuple(tuple(SIGNALS.index(n) for n in p) for p in PRODUCTS)
+
+
 def derive(signals: np.ndarray) -> np.ndarray:
     """The SIGNALS rows (axis -2) followed by the PRODUCTS rows: the FEATURES."""
-    rows = [signals[..., [SIGNALS.index(n) for n in p], :].prod(axis=-2) for p in PRODUCTS]
-    return np.concatenate([signals, np.stack(rows, axis=-2)], axis=-2)
+    shape = (*signals.shape[:-2], len(FEATURES), signals.shape[-1])
+    out = np.empty(shape, dtype=signals.dtype)
+    out[..., : len(SIGNALS), :] = signals
+    return _products(out)
+
+
+def _products(features: np.ndarray) -> np.ndarray:
+    """Fill the PRODUCTS rows (axis -2) of `features` from its SIGNALS rows, in place: one
+    multiplication after another, the values of a product along the axis without its gather,
+    stack and concatenation."""
+    for row, factors in enumerate(_FACTORS, len(SIGNALS)):
+        out = features[..., row, :]
+        np.multiply(features[..., factors[0], :], features[..., factors[1], :], out=out)
+        for factor in factors[2:]:
+            out *= features[..., factor, :]
+    return features
 
 
 # Used when no learned weights are shipped: the hand-set sum of the earlier version.
@@ -260,6 +277,8 @@ class HsSuggester:
         self._position = {c: i for i, c in enumerate(self.codes)}
         self.vectors = _load_vectors(self.embedder)
         self.hts_vectors, self._hts_rows = hts_vectors(self.embedder)
+        runs = np.flatnonzero(np.diff(self._hts_rows, prepend=-1))
+        self._hts_runs = (runs, self._hts_rows[runs])  # one run per subheading
         self.bm25 = _hs_bm25()
         self.hts_bm25 = _hts_bm25()
         heads = sorted({c[:4] for c in self.codes})
@@ -290,6 +309,7 @@ class HsSuggester:
         self._ex_token_lists: list[list[str]] = []
         self._ex_bm25: BM25 | None = None
         self._ex_counts: np.ndarray | None = None
+        self._ex_runs: tuple[np.ndarray, ...] | None = None
         if use_seeds:
             self.add_examples(*seed_examples(self.embedder), weight=self.weights.seeds)
         self.n_seed_examples = len(self._ex_codes)
@@ -341,7 +361,7 @@ class HsSuggester:
         )
         self._ex_vectors = np.vstack([self._ex_vectors, vectors])
         self._ex_token_lists.extend(analyse(t) for t in texts)
-        self._ex_bm25 = self._ex_counts = None
+        self._ex_bm25 = self._ex_counts = self._ex_runs = None
         return len(texts)
 
     def _examples_per_code(self) -> np.ndarray:
@@ -349,23 +369,35 @@ class HsSuggester:
             self._ex_counts = np.bincount(self._ex_codes, minlength=len(self.codes))
         return self._ex_counts
 
+    def _example_runs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The examples' code positions as an array, the examples in code order, where each
+        code's run starts in that order and the run's code: the best example of every code is
+        then one reduceat, not a maximum.at over ~8,400 examples (several times slower)."""
+        if self._ex_runs is None:
+            codes = np.asarray(self._ex_codes, dtype=np.int64)
+            order = np.argsort(codes, kind="stable")
+            starts = np.flatnonzero(np.diff(codes[order], prepend=-1))
+            self._ex_runs = (codes, order, starts, codes[order][starts])
+        return self._ex_runs
+
     def _examples_bm25(self) -> BM25:
         """BM25 over the example texts (rebuilt after examples are added; ~0.3 s per 8,000)."""
         if self._ex_bm25 is None:
             self._ex_bm25 = BM25.build(self._ex_token_lists)
         return self._ex_bm25
 
-    def _lexical(self, q_tokens: list[str], bm25: BM25 | None = None) -> np.ndarray:
-        scores = (bm25 or self.bm25).scores(q_tokens)
-        top = float(scores.max()) if len(scores) else 0.0
-        # Relative to the best match, damped when even the best matches little of the query.
-        return scores / max(top, 1e-6) * min(1.0, top / 8.0)
+    def _lexical(self, queries: Sequence[list[str]], bm25: BM25) -> np.ndarray:
+        """BM25 scores of each query (rows) relative to its best match, damped when even the
+        best matches little of the query."""
+        scores = bm25.scores_many(queries)
+        top = scores.max(axis=1, keepdims=True) if scores.shape[1] else np.zeros((len(scores), 1))
+        return scores / np.maximum(top, 1e-6) * np.minimum(1.0, top / 8.0)
 
     def _by_heading(self, values: np.ndarray) -> np.ndarray:
-        """The best value over the subheadings of each one's heading (codes are sorted, so
-        each heading is one run: reduceat, several times faster than maximum.at)."""
-        best = np.maximum(np.maximum.reduceat(values, self._heading_starts), 0.0)
-        return best[self._heading]
+        """The best value over the subheadings of each one's heading, along the last axis
+        (codes are sorted, so each heading is one run: reduceat, faster than maximum.at)."""
+        best = np.maximum(np.maximum.reduceat(values, self._heading_starts, axis=-1), 0.0)
+        return best[..., self._heading]
 
     def _sum_by_heading(self, values: np.ndarray) -> np.ndarray:
         """The sum of the values over the subheadings of each one's heading."""
@@ -391,71 +423,113 @@ class HsSuggester:
         """The features of every subheading (rows in FEATURES order, columns in self.codes
         order). `exclude` masks examples out (cross-validation leaves a fold's own out);
         `similarities` are the text's rows of `_similarities` (computed here when absent)."""
-        w = self.weights
-        n = len(self.codes)
-        out = np.zeros((len(SIGNALS), n), dtype=np.float64)
         if similarities is None:
-            similarities = tuple(s[0] for s in self._similarities(vector[None, :]))
+            similarities = self._similarities(vector[None, :])
+        else:
+            similarities = tuple(s[None, :] for s in similarities)
+        return next(self._features_many([text], similarities, exclude))
+
+    def _features_many(
+        self,
+        texts: Sequence[str],
+        similarities: tuple[np.ndarray, ...],
+        exclude: np.ndarray | None = None,
+    ) -> Iterator[np.ndarray]:
+        """features() of several texts, one after the other, from their `_similarities`: what
+        depends on the similarities and BM25 scores alone is computed for all the texts at
+        once (rows of 2-D arrays: the per-call overhead of numpy made most of a guess's cost),
+        the rest text by text. Each value is computed as for one text alone."""
+        w = self.weights
         cos, hts_cos, ex_sims = similarities
-        words = analyse(text)  # once per text: the three BM25s share it
-        q_tokens = words + text_tokens(english_gloss(text)) if self.use_glossary else words
-        asked = set(concepts(text)) if self.use_glossary else None
-        out[0] = np.clip((cos - w.semantic_floor) / (1 - w.semantic_floor), 0, 1)
-        out[1] = self._lexical(q_tokens)
-        out[2] = self._lexical(q_tokens, self.hts_bm25)
-        if len(self._ex_codes):
-            codes = np.asarray(self._ex_codes)
-            sims = ex_sims.copy()
-            strength = np.clip((sims - w.example_floor) / (1 - w.example_floor), 0, 1)
-            if self.use_glossary:
-                self._discount_other_products(text, strength, asked)
-            if exclude is not None:
-                strength[exclude] = 0.0
-                sims = np.where(exclude, -1.0, sims)
-            per_code = np.zeros(n, dtype=np.float64)
-            np.maximum.at(per_code, codes, strength * self._ex_weights)
-            out[3] = per_code
-            # kNN vote: the 10 nearest examples, weighted by a softmax of their similarity.
-            k = min(10, len(sims))
-            near = np.argpartition(-sims, k - 1)[:k]
-            votes = np.exp((sims[near] - sims[near].max()) / 0.02) * (strength[near] > 0)
-            if votes.sum() > 0:
-                np.add.at(out[4], codes[near], votes / votes.sum())
-            exact = self._ex_texts.get(fold(text).strip())
-            if exact is not None and (exclude is None or not exclude[exact[1]]):
-                out[5, exact[0]] = 1.0
-            # A wider vote where closeness counts steeply (cosine**10 over the 30 nearest):
-            # chosen over k and weighting by cross-validation (see docs/matching.md).
-            k = min(KNN_POW_K, len(sims))
-            near = np.argpartition(-sims, k - 1)[:k]
-            votes = np.clip(sims[near], 0, None) ** KNN_POW * (strength[near] > 0)
-            if votes.sum() > 0:
-                np.add.at(out[11], codes[near], votes / votes.sum())
-            # The examples that share the most (rare) words, whatever the embedding says.
-            lex = self._examples_bm25().scores(words)
-            if self.use_glossary:  # "frozen boneless beef" shares words with "fresh ..." too
-                self._discount_other_products(text, lex, asked)
-            if exclude is not None:
-                lex[exclude] = 0.0
-            k = min(LEXICAL_KNN_K, len(lex))
-            near = np.argpartition(-lex, k - 1)[:k]
-            near = near[lex[near] > 0]
-            if len(near):
-                np.add.at(out[13], codes[near], lex[near] / lex[near].sum())
-        out[6] = self._by_heading(out[0])
-        out[7] = self._by_heading(out[2])
-        out[8] = self._sum_by_heading(out[4])
+        words = [analyse(text) for text in texts]  # once per text: the three BM25s share them
+        queries = words
+        if self.use_glossary:
+            queries = [q + text_tokens(english_gloss(t)) for q, t in zip(words, texts, strict=True)]
+        semantic = np.clip((cos - w.semantic_floor) / (1 - w.semantic_floor), 0, 1)
+        semantic = semantic.astype(np.float64)  # the features' type, as heading maxima read it
+        lexical = self._lexical(queries, self.bm25)
+        lexical_hts = self._lexical(queries, self.hts_bm25)
         # The best of the nomenclature line and the HTS pieces: a subheading without HTS text
-        # keeps its line's cosine.
+        # keeps its line's cosine. The HTS rows are sorted by subheading: the best piece of
+        # each run (reduceat).
         best = cos.astype(np.float64)
-        # The HTS rows are sorted by subheading: the best piece of each run (reduceat).
-        runs = np.flatnonzero(np.diff(self._hts_rows, prepend=-1))
-        np.maximum.at(best, self._hts_rows[runs], np.maximum.reduceat(hts_cos, runs))
-        out[9] = np.clip((best - w.semantic_floor) / (1 - w.semantic_floor), 0, 1)
-        out[10] = self._by_heading(out[9])
-        out[12] = self._sum_by_heading(out[11])
-        out[14] = self._sum_by_heading(out[13])
-        return derive(out)
+        runs, owners = self._hts_runs
+        best[:, owners] = np.maximum(best[:, owners], np.maximum.reduceat(hts_cos, runs, axis=1))
+        semantic_hts = np.clip((best - w.semantic_floor) / (1 - w.semantic_floor), 0, 1)
+        together = {
+            "semantic": semantic,
+            "lexical": lexical,
+            "lexical_hts": lexical_hts,
+            "semantic_hts": semantic_hts,
+            "semantic_4": self._by_heading(semantic),
+            "lexical_hts_4": self._by_heading(lexical_hts),
+            "semantic_hts_4": self._by_heading(semantic_hts),
+        }
+        rows = [(SIGNALS.index(name), values) for name, values in together.items()]
+        if len(self._ex_codes):
+            strengths = np.clip((ex_sims - w.example_floor) / (1 - w.example_floor), 0, 1)
+            lexes = self._examples_bm25().scores_many(words)
+        for j, text in enumerate(texts):
+            out = np.zeros((len(FEATURES), len(self.codes)), dtype=np.float64)
+            for row, values in rows:
+                out[row] = values[j]
+            if len(self._ex_codes):
+                self._example_votes(
+                    out, text, ex_sims[j], strengths[j], lexes[j], words[j], exclude
+                )
+            out[8] = self._sum_by_heading(out[4])
+            out[12] = self._sum_by_heading(out[11])
+            out[14] = self._sum_by_heading(out[13])
+            yield _products(out)
+
+    def _example_votes(
+        self,
+        out: np.ndarray,
+        text: str,
+        sims: np.ndarray,
+        strength: np.ndarray,
+        lex: np.ndarray,
+        words: list[str],
+        exclude: np.ndarray | None,
+    ) -> None:
+        """The example signals of one text (rows 3, 4, 5, 11 and 13 of `out`), from its cosines
+        to the examples, their strengths and BM25 scores (`strength` and `lex` are changed)."""
+        codes, order, starts, run_codes = self._example_runs()
+        conflict = self._other_products(text) if self.use_glossary else None
+        if conflict is not None:
+            strength[conflict] *= self.weights.other_product_example
+        if exclude is not None:
+            strength[exclude] = 0.0
+            sims = np.where(exclude, -1.0, sims)
+        best = np.maximum.reduceat((strength * self._ex_weights)[order], starts)
+        out[3, run_codes] = np.maximum(best, 0.0)
+        # kNN vote: the 10 nearest examples, weighted by a softmax of their similarity.
+        k = min(10, len(sims))
+        near = np.argpartition(-sims, k - 1)[:k]
+        votes = np.exp((sims[near] - sims[near].max()) / 0.02) * (strength[near] > 0)
+        if votes.sum() > 0:
+            np.add.at(out[4], codes[near], votes / votes.sum())
+        exact = self._ex_texts.get(fold(text).strip())
+        if exact is not None and (exclude is None or not exclude[exact[1]]):
+            out[5, exact[0]] = 1.0
+        # A wider vote where closeness counts steeply (cosine**10 over the 30 nearest):
+        # chosen over k and weighting by cross-validation (see docs/matching.md).
+        k = min(KNN_POW_K, len(sims))
+        near = np.argpartition(-sims, k - 1)[:k]
+        votes = np.clip(sims[near], 0, None) ** KNN_POW * (strength[near] > 0)
+        if votes.sum() > 0:
+            np.add.at(out[11], codes[near], votes / votes.sum())
+        # The examples that share the most (rare) words, whatever the embedding says ("frozen
+        # boneless beef" shares words with "fresh ..." too: the same discount).
+        if conflict is not None:
+            lex[conflict] *= self.weights.other_product_example
+        if exclude is not None:
+            lex[exclude] = 0.0
+        k = min(LEXICAL_KNN_K, len(lex))
+        near = np.argpartition(-lex, k - 1)[:k]
+        near = near[lex[near] > 0]
+        if len(near):
+            np.add.at(out[13], codes[near], lex[near] / lex[near].sum())
 
     def scores(self, text: str, vector: np.ndarray | None = None) -> np.ndarray:
         """Raw combined score of every subheading (in self.codes order)."""
@@ -463,22 +537,20 @@ class HsSuggester:
             vector = self.embedder.embed_queries([text])[0]
         return self.fusion @ self.features(text, vector)
 
-    def _discount_other_products(
-        self, text: str, strength: np.ndarray, asked: set[str] | None = None
-    ) -> None:
-        """Weaken close examples that name another product or state than the text: "frozen
-        boneless beef" is near "fresh boneless beef" for the embedding, but another subheading.
-        A conflict needs a concept on each side that the other lacks: "fresh mango" still
-        teaches "mango", and "tôm sú" teaches "tôm sú đông lạnh"."""
-        if asked is None:
-            asked = set(concepts(text))
+    def _other_products(self, text: str) -> np.ndarray | None:
+        """The positions of the examples that name another product or state than the text
+        (None if it names none), weakened: "frozen boneless beef" is near "fresh boneless
+        beef" for the embedding, but another subheading. A conflict needs a concept on each
+        side that the other lacks: "fresh mango" still teaches "mango", and "tôm sú" teaches
+        "tôm sú đông lạnh"."""
+        asked = set(concepts(text))
         if not asked:
-            return
-        shared = np.zeros(len(strength), dtype=np.int16)  # concepts both name
+            return None
+        shared = np.zeros(len(self._ex_codes), dtype=np.int16)  # concepts both name
         for concept in asked:
             shared[self._ex_concepts.get(concept, [])] += 1
-        conflict = (self._ex_concept_counts > shared) & (shared < len(asked))
-        strength[conflict] *= self.weights.other_product_example
+        # Positions, not a mask: the strengths and the BM25 scores are both discounted.
+        return np.flatnonzero((self._ex_concept_counts > shared) & (shared < len(asked)))
 
     def heading_guess(
         self,
@@ -510,11 +582,10 @@ class HsSuggester:
         temperature = GUESS_TEMPERATURE if self.learned else None
         for start in range(0, len(texts), GUESS_BATCH):
             batch = np.asarray(vectors[start : start + GUESS_BATCH], dtype=np.float32)
-            sims = self._similarities(batch)
-            for j, vector in enumerate(batch):
-                i, text = start + j, texts[start + j]
-                row = tuple(s[j] for s in sims)
-                _, p = self.confidences(text, vector, exclude, temperature, similarities=row)
+            guessed = self._confidences_many(
+                texts[start : start + len(batch)], self._similarities(batch), exclude, temperature
+            )
+            for i, (_, p) in enumerate(guessed, start):
                 mass = np.bincount(self._heading, p, minlength=self._n_heads)
                 best = np.argsort(-mass, kind="stable")[:top]
                 heads[i], probs[i] = self._head_codes[best], mass[best]
@@ -560,19 +631,43 @@ class HsSuggester:
         """The fusion's scores of every subheading and their confidences: the softmax of the
         scores, with the re-ranker's order and share among its best candidates when it is
         shipped. `temperature` sharpens both (the ranking's guesses); `exclude` as features()."""
-        features = self.features(text, vector, exclude=exclude, similarities=similarities)
-        scores = self.fusion @ features
-        if self.reranker is None:
-            return scores, self._probabilities(scores, temperature)
+        if similarities is None:
+            similarities = self._similarities(vector[None, :])
+        else:
+            similarities = tuple(s[None, :] for s in similarities)
+        return self._confidences_many([text], similarities, exclude, temperature)[0]
+
+    def _confidences_many(
+        self,
+        texts: Sequence[str],
+        similarities: tuple[np.ndarray, ...],
+        exclude: np.ndarray | None = None,
+        temperature: float | None = None,
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """confidences() of several texts from their `_similarities` (rows), the features
+        computed together and the re-ranker called once for all their candidates."""
+        linear, tops, rows = [], [], []
         counts = self._examples_per_code()
         if exclude is not None:
             kept = np.asarray(self._ex_codes)[~exclude]
             counts = np.bincount(kept, minlength=len(self.codes))
-        top, rows = candidate_matrix(
-            features, scores, self._heading, self._n_heads, text, counts, self.reranker.k
-        )
-        share = self.reranker.scores(rows, self._heading[top])
-        return scores, self.reranker.probabilities(scores, top, share, temperature or 1.0)
+        features_many = self._features_many(texts, similarities, exclude)
+        for text, features in zip(texts, features_many, strict=True):
+            scores = self.fusion @ features
+            linear.append(scores)
+            if self.reranker is not None:
+                top, matrix = candidate_matrix(
+                    features, scores, self._heading, self._n_heads, text, counts, self.reranker.k
+                )
+                tops.append(top)
+                rows.append(matrix)
+        if self.reranker is None:
+            return [(scores, self._probabilities(scores, temperature)) for scores in linear]
+        shares = self.reranker.scores_many(rows, [self._heading[top] for top in tops])
+        return [
+            (scores, self.reranker.probabilities(scores, top, share, temperature or 1.0))
+            for scores, top, share in zip(linear, tops, shares, strict=True)
+        ]
 
 
 class CachedGuesser:

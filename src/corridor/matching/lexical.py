@@ -143,6 +143,23 @@ class BM25:
         )
         return np.bincount(docs, weights=weights, minlength=self.n_docs)
 
+    def scores_many(self, queries: Sequence[Sequence[str]]) -> np.ndarray:
+        """scores() of several queries, one row each: the postings of all their terms gathered
+        and summed in one bincount, not term by term. The same values (each document's terms
+        are added in the same order, and idf x weight is the same float32 product)."""
+        ids = [self.term_ids(q) for q in queries]
+        terms = np.fromiter((t for i in ids for t in i), dtype=np.int64)
+        lo = np.asarray(self.indptr[terms], dtype=np.int64)
+        sizes = np.asarray(self.indptr[terms + 1], dtype=np.int64) - lo
+        ends = np.cumsum(sizes)
+        # Each posting's place in doc_ids: its term's start plus its rank among the term's.
+        at = np.repeat(lo - (ends - sizes), sizes) + np.arange(ends[-1] if len(ends) else 0)
+        weights = self.weights[at] * np.repeat(self.idf[terms], sizes)
+        rows = np.repeat(np.repeat(np.arange(len(queries)), [len(i) for i in ids]), sizes)
+        flat = rows * self.n_docs + self.doc_ids[at]
+        out = np.bincount(flat, weights=weights, minlength=len(queries) * self.n_docs)
+        return out.reshape(len(queries), self.n_docs)
+
     def top(self, query_tokens: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         """(positions, scores) of the k best documents with a positive score, best first."""
         scores = self.scores(query_tokens)
