@@ -126,3 +126,20 @@ def weasyprint_input(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(weasyprint, "HTML", FakeHTML)
     return given
+
+
+@pytest.fixture
+def guess_calls(monkeypatch) -> list[str]:
+    """The texts the HS suggester guesses from here on (events and matching check that pages
+    read stored guesses instead of guessing)."""
+    from corridor.matching.hs_suggest import HsSuggester
+
+    calls: list[str] = []
+    original = HsSuggester.guess
+
+    def counting(self, texts, vectors, top=5, exclude=None):
+        calls.extend(texts)
+        return original(self, texts, vectors, top, exclude)
+
+    monkeypatch.setattr(HsSuggester, "guess", counting)
+    return calls

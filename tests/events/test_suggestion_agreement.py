@@ -12,22 +12,7 @@ from django.urls import reverse
 
 from corridor.events import selectors, suggest
 from corridor.matching import services as matching_services
-from corridor.matching.hs_suggest import HsSuggester
 from tests import factories
-
-
-@pytest.fixture
-def guess_calls(monkeypatch):
-    """The texts the HS suggester guesses from here on."""
-    calls: list[str] = []
-    original = HsSuggester.guess
-
-    def counting(self, texts, vectors, top=5, exclude=None):
-        calls.extend(texts)
-        return original(self, texts, vectors, top, exclude)
-
-    monkeypatch.setattr(HsSuggester, "guess", counting)
-    return calls
 
 
 def _product(registration, name):

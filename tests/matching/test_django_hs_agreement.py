@@ -8,7 +8,6 @@ import pytest
 from corridor.directory.models import Product
 from corridor.matching import adapters, selectors, services
 from corridor.matching.engine import GUESS_TOP
-from corridor.matching.hs_suggest import HsSuggester
 from tests import factories
 
 pytestmark = pytest.mark.usefixtures("fresh_catalog")
@@ -25,20 +24,6 @@ def products(db, sme):
     shrimp.refresh_from_db()
     coded.refresh_from_db()
     return shrimp, coded
-
-
-@pytest.fixture
-def guess_calls(monkeypatch):
-    """The texts the suggester guesses from here on."""
-    calls: list[str] = []
-    original = HsSuggester.guess
-
-    def counting(self, texts, vectors, top=5, exclude=None):
-        calls.extend(texts)
-        return original(self, texts, vectors, top, exclude)
-
-    monkeypatch.setattr(HsSuggester, "guess", counting)
-    return calls
 
 
 def test_a_product_without_a_code_stores_its_guess_with_its_vector(products):
