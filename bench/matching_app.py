@@ -182,7 +182,7 @@ def shortcuts(graph: str, memo: bool) -> None:
     from corridor.matching.index import VectorIndex
 
     class BenchMatcher(Matcher):
-        def build(self, offers, vectors=None, *, bm25=None, index=None):
+        def build(self, offers, vectors=None, *, bm25=None, index=None, guesses=None):
             if memo:
                 self.analyse = functools.lru_cache(maxsize=4 * BASE)(self.analyse)
             if graph:
@@ -195,7 +195,7 @@ def shortcuts(graph: str, memo: bool) -> None:
                     stored /= np.linalg.norm(stored, axis=1, keepdims=True)
                     if np.sum(stored * vectors[keys], axis=1).min() < 0.95:
                         raise SystemExit(f"{graph} is not a graph of the stored vectors")
-            built = super().build(offers, vectors, bm25=bm25, index=index)
+            built = super().build(offers, vectors, bm25=bm25, index=index, guesses=guesses)
             if memo:
                 built.analyse = self.analyse.__wrapped__  # queries are analysed as usual
             return built
