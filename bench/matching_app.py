@@ -9,7 +9,8 @@
    as its tiled catalogs repeat them); vectors are stored as production stores them (float16
    bytes): the E5 vectors of those 10,000 offers tiled with noise, exactly as
    bench/matching.py's tiled_matcher makes them. One buyer with a signed-in member and
-   distinct open sourcing requests (no stored vector: the page embeds the query).
+   distinct open sourcing requests (no stored vector: the page embeds and HS-guesses the
+   query; with --stored, the vectors and guesses are stored first, as the task worker does).
 2. The saved catalog published as the task worker does it (services.index_publish: the product
    rows read from the database, BM25, the vector index, saved and made current), timed. Two
    costs that do not depend on the database are skipped unless --production-build: the graph
@@ -316,6 +317,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="publish exactly as production (build the graph, analyse every text)",
     )
+    parser.add_argument(
+        "--stored",
+        action="store_true",
+        help="the requests saved as the task worker leaves them (query vector and HS guess "
+        "stored): pages embed and guess nothing; without it they do both",
+    )
     parser.add_argument("--setup-only", action="store_true", help="create the database, then stop")
     parser.add_argument("--data", default="", help="data folder (default /tmp/corridor-app-SIZE)")
     args = parser.parse_args(argv)
@@ -356,6 +363,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  reusing {Product.objects.count():,} products")
     if args.setup_only:
         return 0
+    if args.stored:
+        started = time.perf_counter()
+        ids = list(SourcingRequest.objects.values_list("id", flat=True))
+        services.requests_embed(request_ids=ids)
+        print(
+            f"  {len(ids)} requests' vectors and HS guesses stored in {time.perf_counter() - started:.0f} s"
+        )
+    else:
+        SourcingRequest.objects.update(embedding=None, hs_guess=None)
     graph = default_graph(args.size) if args.graph is None else args.graph
     if args.production_build:
         print("  publish: exactly as production (graph built, every text analysed)")
