@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT / "src"))
 TOP = 5  # guesses kept per text, as engine.GUESS_TOP
 DISCOUNT = 1 / np.log2(np.arange(2, 12))
 GRID = [(g4, g6) for g4 in (1.0, 2.0, 4.0, 6.0) for g6 in (0.0, 2.0, 4.0, 8.0)]
+NONE = (0.0, 0.0)  # the baseline in the same run: the ranking without the agreement
 
 
 def out_of_fold_scores(cache: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         order = np.lexsort((-h_p[:, 0], h_idx[:, 0]))
         firsts = h_idx[order, 0]
         for channel in (False, True):
-            values = {w: np.zeros(len(base)) for w in GRID}
+            values = {w: np.zeros(len(base)) for w in [NONE, *GRID]}
             for q, (i, gains, idcg, semantic, lexical, cands) in enumerate(base):
                 if channel:
                     lo, hi = (
@@ -167,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
                 same6 = s_idx[cands][:, :, None] == s_idx[i][None, None, :]
                 d6 = (same6 * s_p[cands][:, :, None] * s_p[i][None, None, :]).sum(axis=(1, 2))
                 plain = 0.1 * semantic[cands] + 0.5 * lexical[cands]
-                for g4, g6 in GRID:
+                for g4, g6 in values:
                     top = np.lexsort((cands, -(plain + g4 * d4 + g6 * d6)))[:10]
                     dcg = (gains[cands[top]] * DISCOUNT[: len(top)]).sum()
                     values[(g4, g6)][q] = dcg / idcg
@@ -179,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 nested.append(by_fold[pick][f])
             best = max(GRID, key=lambda w: np.mean(by_fold[w]))
+            print(f"  without the agreement: {np.mean(by_fold[NONE]):.3f}")
             if shipped in by_fold:
                 print(
                     f"  shipped weights {shipped[0]:g} / {shipped[1]:g}: {np.mean(by_fold[shipped]):.3f}"
