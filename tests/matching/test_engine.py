@@ -549,3 +549,28 @@ def test_a_strong_hs_agreement_is_a_reason(build):
     match = rank(matcher, {"id": "q", "text": "teak chairs"})[0]
     assert match.signals["hs_guess"] >= 0.5 and match.signals["semantic"] < 0.5
     assert [r.code for r in match.reasons] == ["similar"]
+
+
+def test_stored_guesses_rank_without_a_guesser_and_queries_bring_their_own(embedder):
+    # The event suggestions: offers' guesses stored, queries' guesses stored, no suggester.
+    import dataclasses
+
+    import numpy as np
+
+    offers = [Offer.from_dict(r) for r in ({"id": "a", "title": "x1"}, {"id": "b", "title": "x2"})]
+    heads = np.zeros((2, 5), np.int32)
+    probs = np.zeros((2, 5), np.float32)
+    heads[0, 0], probs[0, 0] = 901, 0.9  # a: coffee; b: row of zeros, nothing stored
+    stored = (heads, probs, np.zeros_like(heads), np.zeros_like(probs))
+    weights = Weights(semantic=0.0, lexical=0.0, hs_guess=0.5)
+    matcher = Matcher(embedder=embedder, weights=weights).build(offers, guesses=stored)
+    assert matcher.hs_guesser is None and matcher._guess_heads[1, 0] == -1  # left unguessed
+    query = Query.from_dict({"id": "q", "text": "roasted"})
+    q_guess = tuple(part[0].copy() for part in stored)  # the query's own: coffee too
+    by_id = {m.offer_id: m for m in matcher.rank(dataclasses.replace(query, guess=q_guess))}
+    assert by_id["a"].signals["hs_guess"] == pytest.approx(0.81)
+    assert by_id["b"].signals["hs_guess"] == 0.0
+    # A query without a guess (none stored: `()`, or None with no guesser): no agreement.
+    for guess in ((), None):
+        ranked = matcher.rank(dataclasses.replace(query, guess=guess))
+        assert all("hs_guess" not in m.signals for m in ranked)

@@ -376,19 +376,6 @@ def _offer_texts_guess(rows: list[dict]) -> int:
     return len(todo)
 
 
-class _StoredGuess:
-    """The HS guesser (engine.HeadingGuesser) of the event matchers, which never runs the
-    suggester (pages rank with these matchers): entries get their guesses at build
-    (`Matcher.build(guesses=...)`, none left for the engine to guess) and a viewer's query
-    carries its own stored one (`Query.guess`, () when it has none)."""
-
-    def guess(self, texts, vectors, top: int = GUESS_TOP) -> Guess:
-        raise RuntimeError("the event suggestions only use guesses made by the build")
-
-    def heading_guess(self, texts, vectors, top: int = GUESS_TOP) -> Guess:
-        return self.guess(texts, vectors, top)[:2]
-
-
 def _matcher(
     offers: list[Offer], vectors: np.ndarray, bm25=None, guesses: Guesses | None = None
 ) -> Matcher:
@@ -396,8 +383,9 @@ def _matcher(
     the HS agreement is on, as on the supplier page."""
     embedder = adapters.get_embedder()
     weights = dataclasses.replace(Weights(), candidates=DEPTH)
-    guesser = _StoredGuess() if guesses is not None else None
-    matcher = Matcher(embedder=embedder, weights=weights, index_kind="exact", hs_guesser=guesser)
+    # No guesser: the engine ranks on the stored guesses and never runs the suggester (pages
+    # rank with these matchers); a viewer's queries bring their own (`Query.guess`).
+    matcher = Matcher(embedder=embedder, weights=weights, index_kind="exact")
     rows = guesses.rows([o.id for o in offers]) if guesses is not None else None
     return matcher.build(offers, vectors, bm25=bm25, guesses=rows)
 
@@ -630,7 +618,7 @@ def _queries(
     me_id: int, text: str, codes: list[str], vector: np.ndarray, guess: Guess | None
 ) -> list:
     """The viewer's queries, one per code, with their stored guess (none: no agreement; the
-    matchers' guesser never guesses on a page)."""
+    matchers have no guesser, nothing is guessed on a page)."""
     stored = () if guess is None else tuple(np.asarray(p) for p in guess)
     return [
         (Query(id=me_id, text=text, hs_code=code, guess=stored), vector)

@@ -254,7 +254,8 @@ class Matcher:
 
         `guesses`: the offers' stored HS guesses (heads, probs, codes, code probs, each
         (n, GUESS_TOP), as `HsSuggester.guess` gives them); a row whose first heading is 0 is
-        guessed here (with a guesser), -1 leaves the offer without a guess.
+        guessed here (with a guesser; without one it stays unguessed), -1 leaves the offer
+        without a guess. With guesses and no guesser, queries bring their own (`Query.guess`).
         """
         self.offers = list(offers)
         self.bm25 = bm25 or BM25.build(self.analyse(o.text) for o in self.offers)
@@ -266,7 +267,8 @@ class Matcher:
         self.index = index
         # Column-major: each level is a contiguous array, compared in one pass per query.
         self._hs = np.asfortranarray(_hs_columns([o.hs_code for o in self.offers]))
-        if self.hs_guesser is not None and self.weights.hs_guess + self.weights.hs_guess_6 > 0:
+        uses = self.hs_guesser is not None or guesses is not None
+        if uses and self.weights.hs_guess + self.weights.hs_guess_6 > 0:
             self._guess_offers(vectors, guesses)
         return self
 
@@ -289,7 +291,9 @@ class Matcher:
         six = self._hs[:, 2] >= 0
         codes[six, 0], code_probs[six, 0] = self._hs[six, 2], 1.0
         todo = np.flatnonzero(heads[:, 0] == 0)  # -1: stored as unknown, not guessed
-        if len(todo):
+        if len(todo) and self.hs_guesser is None:
+            heads[todo, 0] = -1
+        elif len(todo):
             if vectors is None:
                 vectors = self.index.vectors_of(np.arange(n))
             texts = [self.offers[i].text for i in todo]
@@ -634,12 +638,12 @@ class Matcher:
     def _query_guess(self, query: Query, vector: np.ndarray) -> tuple[np.ndarray, ...] | None:
         """The request's guessed headings and subheadings (None without offer guesses, or when
         the request has a code: a guess must not outweigh a declared code, judged by `hs`)."""
-        if not self._guess_heads.size or self.hs_guesser is None:
-            return None
-        if query.hs_code or not query.text:
+        if not self._guess_heads.size or query.hs_code or not query.text:
             return None
         if query.guess is not None:
             return query.guess or None
+        if self.hs_guesser is None:  # a catalog of stored guesses only: the query brings its own
+            return None
         return tuple(a[0] for a in _guess(self.hs_guesser, [query.text], vector[None, :]))
 
     def _guess_channel(self, head: int, k: int) -> np.ndarray:
