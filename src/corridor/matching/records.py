@@ -134,7 +134,7 @@ class Query:
     countries: tuple[str, ...] = ()
     # A stored HS guess of the text (HsSuggester.guess's four rows of GUESS_TOP values): the
     # ranking's HS agreement uses it instead of guessing again (a saved sourcing request, an
-    # event participant). None: guessed by the matcher's guesser; (): known to have none.
+    # event participant). None: guessed by the matcher's guesser (if it has one); (): none.
     guess: tuple | None = field(default=None, compare=False, repr=False)
 
     @classmethod
