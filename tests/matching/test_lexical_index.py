@@ -89,3 +89,5 @@ def test_scores_of_many_queries_are_each_querys_scores():
     for row, query in zip(many, queries, strict=True):
         assert np.array_equal(row, bm25.scores(query))  # bit for bit: same order of sums
     assert many[2, 2] > 0 and many[2, 3] == 0 and not many[1].any()
+    # A batch without a single known word: still floats (bincount alone gives integers).
+    assert bm25.scores_many([["unknown"], []]).dtype == np.float64

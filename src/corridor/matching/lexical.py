@@ -158,7 +158,9 @@ class BM25:
         rows = np.repeat(np.repeat(np.arange(len(queries)), [len(i) for i in ids]), sizes)
         flat = rows * self.n_docs + self.doc_ids[at]
         out = np.bincount(flat, weights=weights, minlength=len(queries) * self.n_docs)
-        return out.reshape(len(queries), self.n_docs)
+        # Without a single posting bincount returns integers, whatever the weights: a batch
+        # whose words are all unknown then broke the callers' in-place float products.
+        return out.astype(np.float64, copy=False).reshape(len(queries), self.n_docs)
 
     def top(self, query_tokens: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         """(positions, scores) of the k best documents with a positive score, best first."""
