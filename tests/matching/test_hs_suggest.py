@@ -29,8 +29,8 @@ def test_suggestions_are_ranked_with_confidences(suggester):
 
 
 def test_a_text_without_a_word_of_the_examples_is_suggested(suggester):
-    """The word "shellac" names a glossary concept but no word of any example: the examples' BM25 row
-    of a batch without a single posting came back as integers and the suggestion crashed."""
+    """The word "shellac" names a glossary concept but no word of any example: the examples'
+    BM25 row of a batch without a single posting came back as integers, and it crashed."""
     assert suggester.suggest("shellac")
     assert suggester.suggest_many(["shellac", "zzqx"])[0]
 
