@@ -3,6 +3,8 @@ model, so vectors stored by either (the shipped HS vectors, a database's offers)
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -62,3 +64,16 @@ def test_one_text_alone_or_in_a_padded_batch_gives_the_same_vector(engines):
     batch = runtime.encode(["jasmine rice", TEXTS[0] + " " + TEXTS[1]], True, threads=2)
     assert float(alone @ batch[0]) > 0.9999
     assert float(batch[0] @ batch[1]) < 0.99
+
+
+def test_a_single_text_runs_on_one_thread_and_a_batch_on_every_core():
+    """One query on a session of one thread (with both cores busy, a team of two waited on
+    each other), a batch on a session of every core; each session made once."""
+    runtime = E5Runtime()
+    runtime.encode(["jasmine rice"], True)
+    assert list(runtime._sessions) == [1]
+    first = runtime._sessions[1]
+    runtime.encode(["jasmine rice", "robusta coffee"], False)
+    runtime.encode(["coffee"], True)
+    assert set(runtime._sessions) == {1, os.cpu_count() or 1}
+    assert runtime._sessions[1] is first
