@@ -174,6 +174,29 @@ def test_request_supplier_page_lists_suppliers_with_reasons(client, rice_world, 
     assert "Ask to connect" in html
 
 
+def test_request_supplier_page_filters_by_the_suppliers_countries_only(
+    client, rice_world, buyer_user
+):
+    """The country filter offers where suppliers are (KH, VN), not every country: not Laos,
+    whose only supplier is unpublished, nor Thailand, which has none."""
+    factories.CountryFactory(code="TH")
+    hidden = _supplier("Vientiane Rice", country="LA", is_published=False)
+    factories.ProductFactory(
+        organisation=hidden, name="Sticky rice", hs_code=rice_world["req"].hs_code
+    )
+    client.force_login(buyer_user)
+    url = reverse("matching:request_suppliers", args=[rice_world["req"].pk])
+    html = client.get(url).content.decode()
+    assert 'value="KH"' in html and 'value="VN"' in html
+    assert 'value="LA"' not in html and 'value="TH"' not in html
+    names = [s.org.name for s in client.get(url, {"country": "VN"}).context["suppliers"]]
+    assert names == ["Delta Rice"]
+    # A country that is not offered is not a filter: the form is invalid, the list unfiltered.
+    response = client.get(url, {"country": "TH"})
+    assert not response.context["form"].is_valid()
+    assert "Mekong Rice Mill" in response.content.decode()
+
+
 def test_request_supplier_fragment_for_htmx(client, rice_world, buyer_user):
     client.force_login(buyer_user)
     response = client.get(

@@ -10,6 +10,7 @@ database; from LIVE_BUILD_LIMIT products on, the task worker saves it to disk
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import pickle
 import threading
@@ -92,6 +93,11 @@ class Catalog:
     embedder_name: str
     missing_vectors: int = 0
     saved_as: str = ""  # the published folder it was opened from ("" when built in memory)
+
+    @functools.cached_property
+    def countries(self) -> frozenset[str]:
+        """The countries of its published suppliers (what the supplier list can filter by)."""
+        return frozenset(ref.country_id for ref in self.orgs.values() if ref.is_published)
 
     def rank(self, req: SourcingRequest, *, depth: int = RANK_DEPTH) -> list[Match]:
         embedder = self.matcher.embedder
@@ -502,15 +508,17 @@ def request_suppliers(
     req: SourcingRequest,
     filters: SupplierFilters | None = None,
     limit: int = 20,
+    catalog: Catalog | None = None,
 ) -> list[SupplierMatch]:
     """Suppliers (SMEs and clusters) ranked for a request: each organisation's best product,
     only organisations the user may see, with contacts when the user may see them.
 
     Queries: the catalog version, the user's organisations, the organisations shown, their
-    connection states (constant in the number of suppliers).
+    connection states (constant in the number of suppliers). `catalog`: the one the caller
+    already holds (the page reads its countries for the filter form).
     """
     filters = filters or SupplierFilters()
-    catalog = supplier_catalog()
+    catalog = catalog or supplier_catalog()
     staff, own = _viewer_scope(user)
     grouped = _group_by_org(
         catalog, _ranked_for(catalog, req), staff=staff, own=own, exclude={req.buyer_id}

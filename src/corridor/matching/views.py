@@ -74,12 +74,14 @@ def request_suppliers(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     params = request.GET.copy()
     shown = _shown(params.pop("show", [""])[-1])
-    form = SupplierFilterForm(params or None)
+    catalog = selectors.supplier_catalog()
+    form = SupplierFilterForm(params or None, countries=catalog.countries)
     suppliers = selectors.request_suppliers(
         user=request.user,
         req=req,
         filters=form.filters() if form.is_bound else None,
         limit=shown + 1,
+        catalog=catalog,
     )
     more_url = ""
     if len(suppliers) > shown:
