@@ -77,3 +77,17 @@ def test_a_single_text_runs_on_one_thread_and_a_batch_on_every_core():
     runtime.encode(["coffee"], True)
     assert set(runtime._sessions) == {1, os.cpu_count() or 1}
     assert runtime._sessions[1] is first
+
+
+def test_many_long_texts_are_batched_as_each_alone(engines, monkeypatch):
+    """Windows of up to 512 tokens go a few per pass (the attention's memory is bounded):
+    each text's vector is the one it gets alone, whatever passes its windows fell in."""
+    from corridor.matching import e5_runtime
+
+    runtime, _ = engines
+    monkeypatch.setattr(e5_runtime, "ATTENTION_CELLS", 300_000)  # one full window per pass
+    texts = [LONG, LONG.replace("silk", "cotton"), "short text", TEXTS[2]]
+    together = runtime.encode(texts, False)
+    for text, vector in zip(texts, together, strict=True):
+        assert float(runtime.encode([text], False)[0] @ vector) > 0.9999
+    assert runtime.encode([], False).shape == (0, 384)

@@ -29,8 +29,11 @@ import numpy as np
 
 QK = 32  # weights per Q4_0 block
 META = "\u2581"  # SentencePiece's metaspace
-# Tokens per forward pass of a batch: texts are padded to the longest of their batch.
+# Tokens per forward pass of a batch: texts are padded to the longest of their batch. The
+# attention scores of a pass hold rows x length² x 12 heads floats: at most ATTENTION_CELLS
+# x 48 bytes (48 MB), so that windows of 512 tokens go four at a time.
 BATCH_TOKENS = 4096
+ATTENTION_CELLS = 1 << 20
 
 
 def model_path() -> Path:
@@ -360,7 +363,7 @@ class E5Runtime:
         order = sorted(range(len(windows)), key=lambda w: len(windows[w]))
         batch: list[int] = []
         for w in [*order, None]:
-            if batch and (w is None or (len(batch) + 1) * len(windows[w]) > BATCH_TOKENS):
+            if batch and (w is None or not _fits(len(batch) + 1, len(windows[w]))):
                 longest = len(windows[batch[-1]])
                 pooled[batch] = self._forward([windows[b] for b in batch], longest, session)
                 batch = []
@@ -390,6 +393,10 @@ class E5Runtime:
         qs = blocks[..., 2:]
         values = np.concatenate([qs & 0x0F, qs >> 4], axis=-1).astype(np.float32) - 8.0
         return (values * scales).reshape(*ids.shape, self.H)
+
+
+def _fits(rows: int, length: int) -> bool:
+    return rows * length <= BATCH_TOKENS and rows * length * length <= ATTENTION_CELLS
 
 
 def _prefixed(text: str, is_query: bool) -> str:
