@@ -66,15 +66,19 @@ def test_one_text_alone_or_in_a_padded_batch_gives_the_same_vector(engines):
     assert float(batch[0] @ batch[1]) < 0.99
 
 
-def test_a_single_text_runs_on_one_thread_and_a_batch_on_every_core():
-    """One query on a session of one thread (with both cores busy, a team of two waited on
-    each other), a batch on a session of every core; each session made once."""
+def test_a_single_query_runs_on_one_thread_and_a_batch_on_every_core(monkeypatch):
+    """E5Embedder runs one query on a session of one thread (with both cores busy, a team of
+    two waited on each other), a batch on a session of every core; each session made once."""
+    from corridor.matching import embedding
+
     runtime = E5Runtime()
-    runtime.encode(["jasmine rice"], True)
+    monkeypatch.setattr(embedding, "_e5_model", lambda: runtime)
+    embedder = embedding.E5Embedder(cache_size=0)
+    embedder.embed_queries(["jasmine rice"])
     assert list(runtime._sessions) == [1]
     first = runtime._sessions[1]
-    runtime.encode(["jasmine rice", "robusta coffee"], False)
-    runtime.encode(["coffee"], True)
+    embedder.embed_passages(["jasmine rice", "robusta coffee"])
+    embedder.embed_queries(["coffee"])
     assert set(runtime._sessions) == {1, os.cpu_count() or 1}
     assert runtime._sessions[1] is first
 

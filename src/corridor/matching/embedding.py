@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -160,8 +159,7 @@ class E5Embedder(CachedEmbedder):
     def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
         if not is_query:
             texts = [self.truncate(t) for t in texts]
-        single = is_query and len(texts) == 1
-        threads = (self.query_threads or os.cpu_count() or 1) if single else None
+        threads = self.query_threads if is_query and len(texts) == 1 else None  # None: all
         return self.model.encode(texts, is_query, threads=threads).reshape(len(texts), self.dim)
 
 
