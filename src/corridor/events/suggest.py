@@ -171,17 +171,15 @@ def _looks_for_pending(event: Event) -> list[Registration]:
 def looks_for_embed(event: Event) -> int:
     """Embed and guess (HS) the "looks for" texts of approved participants that have no vector
     of their current text yet, in batches; returns how many were embedded."""
-    from corridor.matching.services import products_guess
+    from corridor.matching.services import texts_guess
 
     embedder = adapters.get_embedder()
     todo = _looks_for_pending(event)
     for start in range(0, len(todo), EMBED_BATCH):
         batch = todo[start : start + EMBED_BATCH]
         vectors = embedder.embed_queries([r.looks_for for r in batch])
-        # The text as an offer without a code: the same guess as a query (engine._query_guess).
-        guesses = products_guess(
-            offers=[Offer(id=r.pk, title=r.looks_for) for r in batch], vectors=vectors
-        )
+        # Its text with its query vector: the guess the engine makes of a query.
+        guesses = texts_guess([r.looks_for for r in batch], vectors)
         for reg, vector, guess in zip(batch, vectors, guesses, strict=True):
             reg.looks_for_vector = adapters.vector_to_bytes(vector)
             reg.looks_for_vector_of = _text_digest(reg.looks_for)

@@ -95,11 +95,12 @@ def products_embed(*, product_ids: Sequence[int]) -> int:
 def products_guess(*, offers: Sequence[Offer], vectors: np.ndarray) -> list[bytes | None]:
     """The HS suggester's guesses (stored bytes) for offers without a code, None for the others:
     the ranking's HS agreement reads them when the catalog is built, instead of guessing."""
-    return _guesses([None if o.hs_code else o.text for o in offers], vectors)
+    return texts_guess([None if o.hs_code else o.text for o in offers], vectors)
 
 
-def _guesses(texts: Sequence[str | None], vectors: np.ndarray) -> list[bytes | None]:
-    """The stored guesses of the texts that are not None (one batch), None for the others."""
+def texts_guess(texts: Sequence[str | None], vectors: np.ndarray) -> list[bytes | None]:
+    """The HS suggester's guesses (stored bytes) of the texts that are not None or empty, with
+    their vectors (one batch); None for the others."""
     todo = [i for i, text in enumerate(texts) if text]
     out: list[bytes | None] = [None] * len(texts)
     if not todo:
@@ -132,7 +133,7 @@ def requests_embed(*, request_ids: Sequence[int]) -> int:
     queries = [adapters.request_query(r) for r in reqs]
     vectors = embedder.embed_queries([q.text or q.hs_code for q in queries])
     # As the ranking guesses a request: its text with its query vector, only without a code.
-    guesses = _guesses([None if q.hs_code else q.text for q in queries], vectors)
+    guesses = texts_guess([None if q.hs_code else q.text for q in queries], vectors)
     for req, vec, guess in zip(reqs, vectors, guesses, strict=True):
         req.embedding = adapters.vector_to_bytes(vec)
         req.hs_guess = guess
